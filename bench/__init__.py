@@ -1,0 +1,1 @@
+"""What claw evaluates: benchmark suites, scoring, and runtime performance benchmarks."""

@@ -1,0 +1,182 @@
+"""Typed configuration for a run, decoded and validated by msgspec from TOML or from CLI flags.
+
+There is no global config: `EvalConfig` is built once (by `load_config` or the CLI) and passed down.
+Unknown keys and bad values are `ConfigError`s that name the offending field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from claw.errors import ConfigError
+
+__all__ = [
+    "AgentConfig",
+    "EndpointConfig",
+    "EvalConfig",
+    "Interface",
+    "Limits",
+    "ModelsConfig",
+    "PerceptionConfig",
+    "SandboxConfig",
+    "config_from_mapping",
+    "load_config",
+]
+
+Interface = Literal["code", "single-pass", "tool-call", "cot"]
+
+
+class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class Limits(_Config, frozen=True, kw_only=True):
+    """Named concurrency limits; the runner makes one limiter per field."""
+
+    episodes: int = 8
+    """Episodes in flight."""
+    llm_per_endpoint: int = 64
+    """Outstanding chat requests per endpoint."""
+    kernels: int = 8
+    """Kernels alive (pool size)."""
+    perception: int = 64
+    """Outstanding perception requests."""
+
+
+class AgentConfig(_Config, frozen=True, kw_only=True):
+    """How one episode runs."""
+
+    interface: Interface = "code"
+    max_steps: int = 30
+    """Code turns before the forced final-answer turn (planning is not a step)."""
+    plan: bool = True
+    cell_timeout_s: float = 60.0
+    max_stdout_chars: int = 4000
+    max_images_per_step: int = 4
+    max_tokens: int = 4096
+    temperature: float = 0.6
+    token_budget: int = 0
+    """Prompt+completion tokens per episode before a forced answer; 0 = unlimited."""
+
+
+class EndpointConfig(_Config, frozen=True, kw_only=True):
+    """One OpenAI-compatible server."""
+
+    url: str
+    """Base URL up to and including `/v1`."""
+    model: str
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (the key itself is never in config)."""
+    max_concurrency: int | None = None
+
+
+class ModelsConfig(_Config, frozen=True, kw_only=True):
+    """Endpoints per model role. Empty `agent` means: start the mock LLM server with `policy`."""
+
+    agent: list[EndpointConfig] = msgspec.field(default_factory=list)
+    planner: list[EndpointConfig] = msgspec.field(default_factory=list)
+    vlm_ask: list[EndpointConfig] = msgspec.field(default_factory=list)
+    policy: str = "scripted"
+    """Mock-server policy when no endpoint is configured: scripted, echo, random."""
+    endpoints_file: str | None = None
+    """JSON file written by `claw serve vllm` listing endpoints."""
+    request_timeout_s: float = 600.0
+    max_retries: int = 4
+
+
+class PerceptionConfig(_Config, frozen=True, kw_only=True):
+    """Perception server: started by claw (backend) or an existing one (url / socket)."""
+
+    backend: str = "synthetic"
+    noise: str = "none"
+    url: str | None = None
+    socket: str | None = None
+    token_env: str | None = None
+    max_batch: int = 16
+    max_delay_ms: float = 5.0
+    weights: dict[str, str] = msgspec.field(default_factory=dict)
+    """Local weight paths per backend (`sam3`, `da3`); nothing is downloaded."""
+    connect_timeout_s: float = 10.0
+
+
+class SandboxConfig(_Config, frozen=True, kw_only=True):
+    """Kernel pool and confinement."""
+
+    confinement: Literal["auto", "bwrap", "none"] = "auto"
+    unsafe_no_confinement: bool = False
+    """Run model code unconfined when the OS cannot confine it (prints a warning)."""
+    memory_mb: int = 4096
+    cpu_seconds: int = 600
+    max_processes: int = 64
+    max_file_mb: int = 64
+    max_open_files: int = 256
+
+
+class EvalConfig(_Config, frozen=True, kw_only=True):
+    """A whole evaluation run."""
+
+    suite: str = "synthetic"
+    n: int | None = 30
+    """Samples to run (None: all)."""
+    seed: int = 0
+    data_dir: str | None = None
+    run_dir: str | None = None
+    """Defaults to `runs/<run_id>`."""
+    run_id: str | None = None
+    limits: Limits = msgspec.field(default_factory=Limits)
+    agent: AgentConfig = msgspec.field(default_factory=AgentConfig)
+    models: ModelsConfig = msgspec.field(default_factory=ModelsConfig)
+    perception: PerceptionConfig = msgspec.field(default_factory=PerceptionConfig)
+    sandbox: SandboxConfig = msgspec.field(default_factory=SandboxConfig)
+
+    def __post_init__(self) -> None:
+        _check_positive("n", self.n)
+        _check_positive("agent.max_steps", self.agent.max_steps)
+        _check_positive("limits.episodes", self.limits.episodes)
+        _check_positive("limits.kernels", self.limits.kernels)
+        if self.agent.cell_timeout_s <= 0:
+            raise ConfigError("agent.cell_timeout_s must be > 0 seconds", field="agent.cell_timeout_s")
+
+
+def _check_positive(field: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise ConfigError(f"{field} must be at least 1, got {value}", field=field)
+
+
+def config_from_mapping(data: dict[str, Any]) -> EvalConfig:
+    """Validate a plain mapping (from TOML or JSON) into an `EvalConfig`.
+
+    Raises:
+        ConfigError: unknown key or bad value; the message names the field.
+    """
+    try:
+        return msgspec.convert(data, EvalConfig)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"invalid config: {exc}", field=_field_of(str(exc))) from None
+
+
+def _field_of(message: str) -> str | None:
+    marker = "`$."
+    if marker not in message:
+        return None
+    return message.split(marker, 1)[1].split("`", 1)[0]
+
+
+def load_config(path: str | Path) -> EvalConfig:
+    """Read a TOML config file.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or does not validate.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return config_from_mapping(data)

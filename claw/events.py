@@ -1,0 +1,285 @@
+"""Every event claw emits, as one msgspec tagged union, and the shared JSON-lines codec.
+
+An event is a frozen Struct whose tag (field `event`) is its snake_case class name. Every event carries
+`run_id`, `episode_id` (None for run-level events), `step`, `t_mono` and `t_wall`, and `format_version`.
+`events.jsonl` opens with `RunStarted` and ends with `RunFinished`; a log without `RunFinished` is a run
+that crashed, which is how resume knows to look for unfinished episodes.
+
+Schema evolution (msgspec's rule): new fields get defaults, existing fields are never retyped or
+renamed, and `FORMAT_VERSION` goes up when the meaning of a field changes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import msgspec
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AnswerSubmitted",
+    "CellChecked",
+    "CellExecuted",
+    "CellProposed",
+    "EpisodeFailed",
+    "EpisodeFinished",
+    "EpisodeResult",
+    "EpisodeStarted",
+    "Event",
+    "KernelFailed",
+    "LLMFailed",
+    "LLMRequested",
+    "LLMResponded",
+    "ObservationMade",
+    "PlanMade",
+    "ResponseMalformed",
+    "RunFinished",
+    "RunStarted",
+    "decode_event",
+    "decode_result",
+    "encode_line",
+]
+
+FORMAT_VERSION = 1
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("l_l_m", "llm")
+
+
+class _EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag=_snake):
+    run_id: str
+    """The run this event belongs to."""
+    episode_id: str | None = None
+    """The episode, or None for run-level events."""
+    step: int = 0
+    """Code-turn index within the episode (0-based); 0 for events before the first turn."""
+    t_mono: float = 0.0
+    """`time.monotonic()` when the event was made: for durations within one process."""
+    t_wall: float = 0.0
+    """Unix time when the event was made."""
+    format_version: int = FORMAT_VERSION
+
+
+class RunStarted(_EventBase, frozen=True, kw_only=True):
+    """A run began (or resumed)."""
+
+    suite: str
+    claw_version: str
+    config: dict[str, object]
+    """The full resolved config, as plain JSON."""
+    resumed_episodes: int = 0
+    """Episodes already finished in this run directory and skipped."""
+
+
+class EpisodeStarted(_EventBase, frozen=True, kw_only=True):
+    """An episode took a kernel and is about to plan."""
+
+    sample_id: str
+    suite: str
+    category: str
+    question: str
+    answer_format: str
+    interface: str = "code"
+    kernel_id: str | None = None
+
+
+class LLMRequested(_EventBase, frozen=True, kw_only=True):
+    """A chat request was sent."""
+
+    role: str
+    n_messages: int
+    n_images: int = 0
+
+
+class LLMResponded(_EventBase, frozen=True, kw_only=True):
+    """A chat request completed."""
+
+    role: str
+    endpoint: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+    latency_s: float
+    attempts: int = 1
+    finish_reason: str = "stop"
+
+
+class LLMFailed(_EventBase, frozen=True, kw_only=True):
+    """A chat request failed after its retries."""
+
+    role: str
+    error_type: str
+    message: str
+    endpoint: str | None = None
+
+
+class PlanMade(_EventBase, frozen=True, kw_only=True):
+    """The planner returned a plan (text only; it saw no images)."""
+
+    plan: str
+
+
+class CellProposed(_EventBase, frozen=True, kw_only=True):
+    """The agent's response parsed into its sections and one cell."""
+
+    purpose: str
+    reasoning: str
+    next_goal: str
+    code: str
+
+
+class ResponseMalformed(_EventBase, frozen=True, kw_only=True):
+    """The agent's response could not be parsed; a corrective observation follows."""
+
+    reason: str
+    raw_chars: int
+
+
+class CellChecked(_EventBase, frozen=True, kw_only=True):
+    """The AST policy judged the cell."""
+
+    ok: bool
+    rule: str | None = None
+    lineno: int | None = None
+    message: str = ""
+
+
+class CellExecuted(_EventBase, frozen=True, kw_only=True):
+    """A cell ran in the kernel."""
+
+    status: Literal["ok", "error", "timeout", "rejected", "died"]
+    duration_s: float
+    stdout: str = ""
+    stderr: str = ""
+    error_type: str | None = None
+    error_message: str | None = None
+    n_images: int = 0
+    variables: list[str] = msgspec.field(default_factory=list)
+
+
+class KernelFailed(_EventBase, frozen=True, kw_only=True):
+    """The episode's kernel died; the pool replaced it."""
+
+    kernel_id: str
+    message: str
+
+
+class ObservationMade(_EventBase, frozen=True, kw_only=True):
+    """The next user message was built from the cell's results."""
+
+    text: str
+    n_images: int = 0
+
+
+class AnswerSubmitted(_EventBase, frozen=True, kw_only=True):
+    """An answer was submitted (by `ReturnAnswer`, or by the forced final turn)."""
+
+    answer: str
+    valid: bool
+    forced: bool = False
+    message: str = ""
+
+
+class EpisodeFinished(_EventBase, frozen=True, kw_only=True):
+    """An episode ended with a scored answer (possibly empty)."""
+
+    sample_id: str
+    category: str
+    answer: str | None
+    ground_truth: str
+    score: float
+    metric: str
+    reason: Literal["answered", "forced", "budget", "error"]
+    steps: int
+    duration_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class EpisodeFailed(_EventBase, frozen=True, kw_only=True):
+    """An episode crashed in the runtime (not in the model's code); the run goes on."""
+
+    sample_id: str
+    error_type: str
+    message: str
+    traceback: str = ""
+
+
+class RunFinished(_EventBase, frozen=True, kw_only=True):
+    """A run ended."""
+
+    status: Literal["success", "cancelled", "error"]
+    episodes: int
+    failed: int
+    accuracy: float
+    duration_s: float
+
+
+Event = (
+    RunStarted
+    | EpisodeStarted
+    | LLMRequested
+    | LLMResponded
+    | LLMFailed
+    | PlanMade
+    | CellProposed
+    | ResponseMalformed
+    | CellChecked
+    | CellExecuted
+    | KernelFailed
+    | ObservationMade
+    | AnswerSubmitted
+    | EpisodeFinished
+    | EpisodeFailed
+    | RunFinished
+)
+
+
+class EpisodeResult(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of `results.jsonl`: the outcome of one episode, flushed as soon as it finishes."""
+
+    run_id: str
+    episode_id: str
+    sample_id: str
+    suite: str
+    category: str
+    answer: str | None
+    ground_truth: str
+    score: float
+    metric: str
+    reason: str
+    steps: int
+    duration_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    format_version: int = FORMAT_VERSION
+
+
+_encoder = msgspec.json.Encoder()
+_event_decoder = msgspec.json.Decoder(Event)
+_result_decoder = msgspec.json.Decoder(EpisodeResult)
+
+
+def encode_line(record: Event | EpisodeResult) -> bytes:
+    """One JSON line (with trailing newline) for an event or a result."""
+    return _encoder.encode(record) + b"\n"
+
+
+def decode_event(line: bytes | str) -> Event:
+    """Decode one line of `events.jsonl`.
+
+    Raises:
+        msgspec.DecodeError: the line is not a known event.
+    """
+    return _event_decoder.decode(line)
+
+
+def decode_result(line: bytes | str) -> EpisodeResult:
+    """Decode one line of `results.jsonl`.
+
+    Raises:
+        msgspec.DecodeError: the line is not a result record.
+    """
+    return _result_decoder.decode(line)

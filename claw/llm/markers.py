@@ -1,0 +1,33 @@
+"""Fixed strings that structure every prompt, shared by the prompt builder, the parser and the mock
+server's policies (which read the transcript the way a model would).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AGENT_SYSTEM_HEADER",
+    "ANSWER_FORMAT_HEADING",
+    "FINAL_ANSWER_TAG",
+    "OBSERVATION_HEADING",
+    "OPTIONS_HEADING",
+    "PLANNER_SYSTEM_HEADER",
+    "PLAN_HEADING",
+    "QUESTION_HEADING",
+    "SECTION_NAMES",
+]
+
+AGENT_SYSTEM_HEADER = "# claw agent"
+"""First line of the agent's system prompt."""
+PLANNER_SYSTEM_HEADER = "# claw planner"
+"""First line of the planner's system prompt."""
+QUESTION_HEADING = "## Question"
+OPTIONS_HEADING = "## Options"
+ANSWER_FORMAT_HEADING = "## Answer format"
+"""Followed by one line: letter, number, yes_no or text."""
+PLAN_HEADING = "## Plan"
+OBSERVATION_HEADING = "## Observation"
+"""Each observation message starts with `## Observation (step N)`."""
+FINAL_ANSWER_TAG = "[FINAL ANSWER REQUIRED]"
+"""In the last user message when the agent must answer now."""
+SECTION_NAMES = ("Purpose", "Reasoning", "Next Goal", "Code")
+"""The four bold-headed sections of every agent response, in order; code is one fenced python block."""

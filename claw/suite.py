@@ -1,0 +1,157 @@
+"""The contract between the runtime and whatever is evaluated: `Sample`, `Score`, the `Suite` protocol
+and the suite registry.
+
+`claw.runtime` only ever sees these types. Benchmarks live in `bench/suites/` and register themselves by
+name through the `claw.suites` entry-point group (or `register_suite` at import time), so the runtime
+never imports `bench`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import msgspec
+
+from claw.errors import SuiteError
+
+__all__ = [
+    "AnswerFormat",
+    "Frame",
+    "Sample",
+    "Score",
+    "Suite",
+    "SuiteOptions",
+    "Video",
+    "get_suite",
+    "register_suite",
+    "suite_names",
+]
+
+AnswerFormat = Literal["letter", "number", "yes_no", "text"]
+"""What `ReturnAnswer` accepts: an option letter, a number (units allowed), yes/no, or free text."""
+
+MetaValue = str | int | float | bool | None | list[str] | list[int] | list[float]
+
+
+class Frame(msgspec.Struct, frozen=True, kw_only=True):
+    """One image the agent can see."""
+
+    path: str
+    """Image file on disk (PNG/JPEG); the kernel opens it read-only."""
+    index: int
+    """Absolute frame index in its video (0..n-1 for image sets)."""
+    timestamp_s: float | None = None
+    """Seconds from the video start, when the source is a video."""
+
+
+class Video(msgspec.Struct, frozen=True, kw_only=True):
+    """An ordered set of frames: a sampled video, a multi-view set or a single image."""
+
+    name: str
+    frames: tuple[Frame, ...]
+    fps: float | None = None
+    """Native fps of the source video; None for image sets."""
+    total_frames: int | None = None
+    """Frames in the source video before sampling."""
+    duration_s: float | None = None
+
+
+class Sample(msgspec.Struct, frozen=True, kw_only=True):
+    """One question. Identity is stable: (suite, id) names the same question in every run."""
+
+    id: str
+    suite: str
+    question: str
+    answer_format: AnswerFormat
+    ground_truth: str
+    videos: tuple[Video, ...]
+    category: str = "default"
+    options: tuple[str, ...] = ()
+    """Option texts in order; option i is letter chr(65 + i)."""
+    metadata: dict[str, MetaValue] = msgspec.field(default_factory=dict)
+    """Dataset-provided facts exposed to the kernel as `Metadata.extra` (never the ground truth)."""
+
+
+class Score(msgspec.Struct, frozen=True, kw_only=True):
+    """How one answer scored."""
+
+    value: float
+    """0..1; 1/0 for exact match, the MRA value for numeric questions."""
+    metric: str
+    """`exact`, `mra`, … so aggregations can tell scores apart."""
+    extracted: str | None = None
+    """The answer after extraction (letter, number), or None when nothing could be extracted."""
+
+
+class SuiteOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """What a suite factory receives from the command line / config."""
+
+    n: int | None = None
+    """At most this many samples (None: all)."""
+    seed: int = 0
+    data_dir: str | None = None
+    """The benchmark's local data directory, in its official layout."""
+    media_dir: str = "media"
+    """Where a suite may write rendered or extracted frames."""
+    noise: str = "none"
+    """Synthetic perception noise model name (only the synthetic suite reads it)."""
+
+
+@runtime_checkable
+class Suite(Protocol):
+    """A named set of samples plus the rule that scores answers to them."""
+
+    name: str
+
+    def samples(self) -> Iterator[Sample]:
+        """Yield samples in a stable order. May do blocking I/O: the runner calls it off the loop."""
+        ...
+
+    def score(self, sample: Sample, answer: str | None) -> Score:
+        """Score `answer` (None when the agent gave none) against the sample's ground truth."""
+        ...
+
+
+SuiteFactory = Callable[[SuiteOptions], Suite]
+
+_REGISTRY: dict[str, SuiteFactory] = {}
+
+
+def register_suite(name: str, factory: SuiteFactory) -> None:
+    """Register `factory` under `name`, replacing any earlier registration."""
+    _REGISTRY[name] = factory
+
+
+def _load_entry_points() -> None:
+    for ep in entry_points(group="claw.suites"):
+        if ep.name not in _REGISTRY:
+            _REGISTRY[ep.name] = ep.load()
+
+
+def suite_names() -> list[str]:
+    """Names of every registered suite, sorted."""
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def get_suite(name: str, options: SuiteOptions) -> Suite:
+    """Build the suite registered as `name`.
+
+    Raises:
+        SuiteError: no suite has that name.
+    """
+    _load_entry_points()
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise SuiteError(f"unknown suite {name!r}; known suites: {known} (see `claw suites`)") from None
+    return factory(options)
+
+
+def frame_paths(sample: Sample) -> list[Path]:
+    """All frame files of a sample, video by video."""
+    return [Path(f.path) for v in sample.videos for f in v.frames]
