@@ -8,7 +8,8 @@ never imports `bench`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -125,10 +126,25 @@ def register_suite(name: str, factory: SuiteFactory) -> None:
     _REGISTRY[name] = factory
 
 
+def _lazy_factory(target: str) -> SuiteFactory:
+    def factory(options: SuiteOptions) -> Suite:
+        module_name, attr = target.split(":")
+        made: Suite = getattr(importlib.import_module(module_name), attr)(options)
+        return made
+
+    return factory
+
+
 def _load_entry_points() -> None:
+    # An entry point is either one factory, or a mapping of names to "module:factory" strings so that a
+    # package with many suites can list them without importing any of them.
     for ep in entry_points(group="claw.suites"):
-        if ep.name not in _REGISTRY:
-            _REGISTRY[ep.name] = ep.load()
+        loaded = ep.load()
+        if isinstance(loaded, Mapping):
+            for name, target in loaded.items():
+                _REGISTRY.setdefault(name, _lazy_factory(target))
+        else:
+            _REGISTRY.setdefault(ep.name, loaded)
 
 
 def suite_names() -> list[str]:

@@ -7,13 +7,18 @@ from __future__ import annotations
 __all__ = [
     "AGENT_SYSTEM_HEADER",
     "ANSWER_FORMAT_HEADING",
+    "ANSWER_SECTION",
+    "ERROR_SECTION",
+    "FINAL_ANSWER_PREFIX",
     "FINAL_ANSWER_TAG",
     "OBSERVATION_HEADING",
     "OPTIONS_HEADING",
+    "OUTPUT_SECTION",
     "PLANNER_SYSTEM_HEADER",
     "PLAN_HEADING",
     "QUESTION_HEADING",
     "SECTION_NAMES",
+    "VARIABLES_SECTION",
 ]
 
 AGENT_SYSTEM_HEADER = "# claw agent"
@@ -31,3 +36,12 @@ FINAL_ANSWER_TAG = "[FINAL ANSWER REQUIRED]"
 """In the last user message when the agent must answer now."""
 SECTION_NAMES = ("Purpose", "Reasoning", "Next Goal", "Code")
 """The four bold-headed sections of every agent response, in order; code is one fenced python block."""
+OUTPUT_SECTION = "[Output]"
+"""In an observation: the cell's stdout follows verbatim (head and tail kept when long)."""
+ERROR_SECTION = "[Error]"
+"""In an observation: `ExcName: message` and the traceback of the cell follow."""
+VARIABLES_SECTION = "[Variables]"
+ANSWER_SECTION = "[Answer]"
+"""In an observation: whether `ReturnAnswer` accepted the answer, and why not."""
+FINAL_ANSWER_PREFIX = "Final answer:"
+"""A forced-answer or chain-of-thought reply ends with a line `Final answer: <answer>`."""
