@@ -58,7 +58,8 @@ def load_policy(name: str) -> Policy:
         target = POLICIES[name]
     except KeyError:
         known = ", ".join(sorted(POLICIES))
-        raise ConfigError(f"unknown mock policy {name!r}; choose one of: {known}", field="models.policy") from None
+        message = f"unknown mock policy {name!r}; choose one of: {known}"
+        raise ConfigError(message, field="models.policy") from None
     module_name, attr = target.split(":")
     policy: Policy = getattr(importlib.import_module(module_name), attr)()
     return policy

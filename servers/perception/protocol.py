@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "NDArray",
     "ErrorResponse",
+    "NDArray",
     "PerceptionBackend",
     "ReconstructRequest",
     "ReconstructResponse",
