@@ -273,7 +273,8 @@ def decode_event(line: bytes | str) -> Event:
     Raises:
         msgspec.DecodeError: the line is not a known event.
     """
-    return _event_decoder.decode(line)
+    event: Event = _event_decoder.decode(line)
+    return event
 
 
 def decode_result(line: bytes | str) -> EpisodeResult:
