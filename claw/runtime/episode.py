@@ -1,0 +1,261 @@
+"""One episode as a pure state machine (`advance`) and the thin I/O shell that drives it (`run_episode`).
+
+`advance(state, happened)` is a pure function: it takes the episode's state and one thing that happened
+(the run began, the model replied, the policy judged a cell, a cell finished, …) and returns the next
+state and the actions to perform (call a model, check a cell, run a cell, finish). It does no I/O and
+can be tested without an event loop. `run_episode` performs the actions, feeds their outcomes back in,
+and emits one typed event per transition.
+
+Loop for the `code` interface: Plan → Code → Check → Execute → Feedback, until a valid `ReturnAnswer`
+or the step budget, then a forced final-answer turn that keeps the whole transcript as evidence. A
+malformed reply, a rejected cell and a failed model call each consume a step and get an observation
+that says what to fix; none of them crashes the episode.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from claw.config import Interface
+from claw.llm import prompts
+from claw.llm.parsing import Malformed, extract_final_answer, parse_step
+from claw.llm.types import Message, Role
+from claw.sandbox.types import CellResult
+
+__all__ = [
+    "Action",
+    "Begin",
+    "CallModel",
+    "CellFinished",
+    "CellJudged",
+    "CheckCell",
+    "EpisodeState",
+    "Finish",
+    "Happened",
+    "ModelFailed",
+    "ModelReplied",
+    "RunCell",
+    "advance",
+    "initial_state",
+]
+
+Phase = Literal["start", "planning", "coding", "checking", "executing", "final", "done"]
+FinishReason = Literal["answered", "forced", "budget", "error"]
+
+MAX_CONSECUTIVE_MODEL_FAILURES = 3
+
+
+class EpisodeState(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the episode knows; replaced, never mutated."""
+
+    interface: Interface
+    max_steps: int
+    token_budget: int = 0
+    phase: Phase = "start"
+    step: int = 0
+    """Code turns consumed so far (malformed replies, rejected cells and failed calls included)."""
+    messages: tuple[Message, ...] = ()
+    pending_code: str = ""
+    model_failures: int = 0
+    """Consecutive failed model calls."""
+    tokens_used: int = 0
+
+
+# -- what happened --------------------------------------------------------------------------------------
+
+
+class Begin(msgspec.Struct, frozen=True, kw_only=True):
+    """The episode starts: its system prompt, first user message and (optionally) planner request."""
+
+    system: str
+    first_user: Message
+    planner: tuple[Message, ...] = ()
+
+
+class ModelReplied(msgspec.Struct, frozen=True, kw_only=True):
+    """A model call returned text."""
+
+    text: str
+    tokens: int = 0
+
+
+class ModelFailed(msgspec.Struct, frozen=True, kw_only=True):
+    """A model call failed after its retries."""
+
+    error: str
+
+
+class CellJudged(msgspec.Struct, frozen=True, kw_only=True):
+    """The safety policy's verdict on the pending cell (`rule` None = allowed)."""
+
+    rule: str | None = None
+    lineno: int = 0
+    message: str = ""
+
+
+class CellFinished(msgspec.Struct, frozen=True, kw_only=True):
+    """The pending cell ran; `image_urls` are its shown images, encoded for the model."""
+
+    result: CellResult
+    image_urls: tuple[str, ...] = ()
+
+
+Happened = Begin | ModelReplied | ModelFailed | CellJudged | CellFinished
+
+
+# -- what to do -----------------------------------------------------------------------------------------
+
+
+class CallModel(msgspec.Struct, frozen=True, kw_only=True):
+    """Send `messages` to the model serving `role`."""
+
+    role: Role
+    messages: tuple[Message, ...]
+
+
+class CheckCell(msgspec.Struct, frozen=True, kw_only=True):
+    """Run the safety policy on `code`."""
+
+    code: str
+
+
+class RunCell(msgspec.Struct, frozen=True, kw_only=True):
+    """Execute `code` in the episode's kernel."""
+
+    code: str
+
+
+class Finish(msgspec.Struct, frozen=True, kw_only=True):
+    """The episode is over."""
+
+    answer: str | None
+    reason: FinishReason
+
+
+Action = CallModel | CheckCell | RunCell | Finish
+
+
+def initial_state(interface: Interface, max_steps: int, token_budget: int = 0) -> EpisodeState:
+    """A fresh episode (`max_steps` is 1 for the single-pass and cot interfaces)."""
+    steps = max_steps if interface == "code" else 1
+    return EpisodeState(interface=interface, max_steps=steps, token_budget=token_budget)
+
+
+def advance(state: EpisodeState, happened: Happened) -> tuple[EpisodeState, list[Action]]:
+    """The next state and the actions to perform after `happened`.
+
+    Raises:
+        ValueError: `happened` cannot occur in the current phase (a bug in the shell).
+    """
+    match (state.phase, happened):
+        case ("start", Begin()):
+            return _begin(state, happened)
+        case ("planning", ModelReplied(text=text)):
+            plan = prompts.plan_message(text) if text.strip() else None
+            return _ask_for_code(state, (plan,) if plan else ())
+        case ("planning", ModelFailed()):
+            return _ask_for_code(state, ())
+        case ("coding", ModelReplied()):
+            return _on_code_reply(_count_tokens(state, happened.tokens), happened.text)
+        case ("coding", ModelFailed()):
+            return _on_model_failure(state)
+        case ("checking", CellJudged()):
+            return _on_verdict(state, happened)
+        case ("executing", CellFinished()):
+            return _on_cell_finished(state, happened)
+        case ("final", ModelReplied(text=text)):
+            return _done(
+                state, extract_final_answer(text), "forced" if state.interface == "code" else "answered"
+            )
+        case ("final", ModelFailed()):
+            return _done(state, None, "error")
+    raise ValueError(f"{type(happened).__name__} cannot happen in phase {state.phase!r}")
+
+
+def _count_tokens(state: EpisodeState, tokens: int) -> EpisodeState:
+    return msgspec.structs.replace(state, tokens_used=state.tokens_used + tokens)
+
+
+def _begin(state: EpisodeState, begin: Begin) -> tuple[EpisodeState, list[Action]]:
+    messages = (Message(role="system", content=begin.system), begin.first_user)
+    state = msgspec.structs.replace(state, messages=messages)
+    if state.interface == "cot":
+        return _replace_phase(state, "final"), [CallModel(role="agent", messages=messages)]
+    if begin.planner:
+        return _replace_phase(state, "planning"), [CallModel(role="planner", messages=begin.planner)]
+    return _ask_for_code(state, ())
+
+
+def _replace_phase(state: EpisodeState, phase: Phase) -> EpisodeState:
+    return msgspec.structs.replace(state, phase=phase)
+
+
+def _ask_for_code(state: EpisodeState, appended: tuple[Message, ...]) -> tuple[EpisodeState, list[Action]]:
+    messages = state.messages + appended
+    state = msgspec.structs.replace(state, phase="coding", messages=messages)
+    return state, [CallModel(role="agent", messages=messages)]
+
+
+def _steps_left(state: EpisodeState) -> int:
+    return state.max_steps - state.step
+
+
+def _next_turn(state: EpisodeState, appended: tuple[Message, ...]) -> tuple[EpisodeState, list[Action]]:
+    """Count the turn just finished, then ask for more code or, with the budget spent, for the answer."""
+    state = msgspec.structs.replace(state, step=state.step + 1, messages=state.messages + appended)
+    over_tokens = state.token_budget > 0 and state.tokens_used >= state.token_budget
+    if state.interface != "code":
+        return _done(state, None, "budget")
+    if _steps_left(state) > 0 and not over_tokens:
+        return _ask_for_code(state, ())
+    reason = "The token budget is spent." if over_tokens else "The step budget is spent."
+    messages = (*state.messages, prompts.final_answer_message(reason))
+    state = msgspec.structs.replace(state, phase="final", messages=messages)
+    return state, [CallModel(role="agent", messages=messages)]
+
+
+def _on_code_reply(state: EpisodeState, text: str) -> tuple[EpisodeState, list[Action]]:
+    state = msgspec.structs.replace(state, model_failures=0)
+    reply = prompts.assistant_message(text)
+    parsed = parse_step(text)
+    if isinstance(parsed, Malformed):
+        note = prompts.malformed_message(state.step, parsed.reason, _steps_left(state) - 1)
+        return _next_turn(state, (reply, note))
+    state = msgspec.structs.replace(
+        state, phase="checking", pending_code=parsed.code, messages=(*state.messages, reply)
+    )
+    return state, [CheckCell(code=parsed.code)]
+
+
+def _on_model_failure(state: EpisodeState) -> tuple[EpisodeState, list[Action]]:
+    failures = state.model_failures + 1
+    state = msgspec.structs.replace(state, model_failures=failures)
+    if failures >= MAX_CONSECUTIVE_MODEL_FAILURES:
+        return _done(state, None, "error")
+    # Nothing is appended: the retry sends the same transcript, so the prefix cache still hits.
+    return _next_turn(state, ())
+
+
+def _on_verdict(state: EpisodeState, verdict: CellJudged) -> tuple[EpisodeState, list[Action]]:
+    if verdict.rule is None:
+        return _replace_phase(state, "executing"), [RunCell(code=state.pending_code)]
+    note = prompts.rejection_message(
+        state.step, verdict.rule, verdict.lineno, verdict.message, _steps_left(state) - 1
+    )
+    return _next_turn(state, (note,))
+
+
+def _on_cell_finished(state: EpisodeState, finished: CellFinished) -> tuple[EpisodeState, list[Action]]:
+    answer = finished.result.answer
+    if answer is not None and answer.valid:
+        return _done(msgspec.structs.replace(state, step=state.step + 1), answer.text, "answered")
+    note = prompts.observation_message(
+        state.step, finished.result, _steps_left(state) - 1, list(finished.image_urls)
+    )
+    return _next_turn(state, (note,))
+
+
+def _done(state: EpisodeState, answer: str | None, reason: FinishReason) -> tuple[EpisodeState, list[Action]]:
+    return _replace_phase(state, "done"), [Finish(answer=answer, reason=reason)]
