@@ -1,0 +1,227 @@
+"""Where events go: the JSONL event log (the source of truth), the results file (one line per finished
+episode, flushed and synced as it finishes), a progress reporter, and the run summary.
+
+Each file has exactly one writer: the sink task that owns it. Writes run in a worker thread so the event
+loop never blocks on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO
+
+import anyio
+import msgspec
+
+from claw.errors import ClawError
+from claw.events import (
+    EpisodeFailed,
+    EpisodeFinished,
+    EpisodeResult,
+    Event,
+    decode_result,
+    encode_line,
+)
+
+__all__ = [
+    "CategoryScore",
+    "JsonlSink",
+    "ProgressSink",
+    "ResultsSink",
+    "Summary",
+    "read_results",
+    "summarize",
+    "write_summary",
+]
+
+
+def _append_and_sync(handle: IO[bytes], data: bytes, *, sync: bool) -> None:
+    handle.write(data)
+    handle.flush()
+    if sync:
+        os.fsync(handle.fileno())
+
+
+class JsonlSink:
+    """Appends every event to `events.jsonl`, one JSON object per line."""
+
+    name = "events"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[bytes] = path.open("ab")
+
+    async def handle(self, events: Sequence[Event]) -> None:
+        """Write the batch and flush."""
+        data = b"".join(encode_line(e) for e in events)
+        await anyio.to_thread.run_sync(lambda: _append_and_sync(self._handle, data, sync=False))
+
+    async def aclose(self) -> None:
+        """Sync and close the file."""
+        await anyio.to_thread.run_sync(lambda: _append_and_sync(self._handle, b"", sync=True))
+        self._handle.close()
+
+
+class ResultsSink:
+    """Appends one `EpisodeResult` per finished episode to `results.jsonl`, synced to disk each time."""
+
+    name = "results"
+
+    def __init__(self, path: Path, suite: str) -> None:
+        self.path = path
+        self.suite = suite
+        self._handle: IO[bytes] = path.open("ab")
+
+    async def handle(self, events: Sequence[Event]) -> None:
+        """Record the finished episodes in the batch."""
+        lines = [encode_line(_result_of(e, self.suite)) for e in events if isinstance(e, EpisodeFinished)]
+        if lines:
+            data = b"".join(lines)
+            await anyio.to_thread.run_sync(lambda: _append_and_sync(self._handle, data, sync=True))
+
+    async def aclose(self) -> None:
+        """Close the file (every line is already synced)."""
+        self._handle.close()
+
+
+def _result_of(event: EpisodeFinished, suite: str) -> EpisodeResult:
+    return EpisodeResult(
+        run_id=event.run_id,
+        episode_id=event.episode_id or "",
+        sample_id=event.sample_id,
+        suite=suite,
+        category=event.category,
+        answer=event.answer,
+        ground_truth=event.ground_truth,
+        score=event.score,
+        metric=event.metric,
+        reason=event.reason,
+        steps=event.steps,
+        duration_s=event.duration_s,
+        prompt_tokens=event.prompt_tokens,
+        completion_tokens=event.completion_tokens,
+    )
+
+
+class ProgressSink:
+    """Reports `[done/total] accuracy …` through `report` at most every `interval_s` (and at the end)."""
+
+    name = "progress"
+
+    def __init__(
+        self,
+        total: int,
+        report: Callable[[str], None],
+        *,
+        done: int = 0,
+        score_sum: float = 0.0,
+        interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total, self.done, self.failed, self.score_sum = total, done, 0, score_sum
+        self._report, self._interval, self._clock = report, interval_s, clock
+        self._started = clock()
+        self._last = float("-inf")
+
+    def line(self) -> str:
+        """The current progress line."""
+        accuracy = self.score_sum / self.done if self.done else 0.0
+        elapsed = self._clock() - self._started
+        counts = f"[{self.done}/{self.total}] accuracy {accuracy:.3f}  failed {self.failed}"
+        return f"{counts}  elapsed {elapsed:.0f}s"
+
+    async def handle(self, events: Sequence[Event]) -> None:
+        """Count finished and failed episodes; report when due."""
+        for event in events:
+            if isinstance(event, EpisodeFinished):
+                self.done += 1
+                self.score_sum += event.score
+            elif isinstance(event, EpisodeFailed):
+                self.failed += 1
+        if self._clock() - self._last >= self._interval:
+            self._last = self._clock()
+            self._report(self.line())
+
+    async def aclose(self) -> None:
+        """Report the final line."""
+        self._report(self.line())
+
+
+class CategoryScore(msgspec.Struct, frozen=True, kw_only=True):
+    """Mean score of one category."""
+
+    n: int
+    accuracy: float
+
+
+class Summary(msgspec.Struct, frozen=True, kw_only=True):
+    """`summary.json`: the overall score (0–1) and per-category scores. Other tools read these names."""
+
+    run_id: str
+    suite: str
+    n: int
+    accuracy: float
+    per_category: dict[str, CategoryScore]
+    answered: int
+    forced: int
+    errors: int
+    failed: int = 0
+
+
+def summarize(run_id: str, suite: str, results: Sequence[EpisodeResult], *, failed: int = 0) -> Summary:
+    """Micro-average over episodes, plus a per-category table."""
+    by_category: dict[str, list[float]] = {}
+    for r in results:
+        by_category.setdefault(r.category, []).append(r.score)
+    per_category = {
+        name: CategoryScore(n=len(scores), accuracy=sum(scores) / len(scores))
+        for name, scores in sorted(by_category.items())
+    }
+    total = sum(r.score for r in results)
+    return Summary(
+        run_id=run_id,
+        suite=suite,
+        n=len(results),
+        accuracy=total / len(results) if results else 0.0,
+        per_category=per_category,
+        answered=sum(r.reason == "answered" for r in results),
+        forced=sum(r.reason == "forced" for r in results),
+        errors=sum(r.reason == "error" for r in results),
+        failed=failed,
+    )
+
+
+def write_summary(path: Path, summary: Summary) -> None:
+    """Write `summary.json` atomically (write a temporary file, then rename)."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(summary), indent=2) + b"\n")
+    tmp.replace(path)
+
+
+def read_results(path: Path) -> list[EpisodeResult]:
+    """Every finished episode recorded in `results.jsonl`, last record per episode winning.
+
+    A partial last line (a crash mid-write) is cut off, since it never recorded a finished episode.
+
+    Raises:
+        ClawError: a line in the middle of the file is corrupt (the message names the line).
+    """
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+        path.write_bytes(data)
+    results: dict[str, EpisodeResult] = {}
+    for number, line in enumerate(data.splitlines(), start=1):
+        try:
+            result = decode_result(line)
+        except msgspec.DecodeError as exc:
+            raise ClawError(
+                f"{path}:{number} is not a result record ({exc}); fix or remove that line, then resume"
+            ) from None
+        results[result.episode_id] = result
+    return list(results.values())
