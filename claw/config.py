@@ -57,6 +57,8 @@ class AgentConfig(_Config, frozen=True, kw_only=True):
     cell_timeout_s: float = 60.0
     max_stdout_chars: int = 4000
     max_images_per_step: int = 4
+    key_frames: int = 16
+    """Frames shown to the model in the first message (evenly spaced); all frames stay in the kernel."""
     max_tokens: int = 4096
     temperature: float = 0.6
     token_budget: int = 0

@@ -1,0 +1,314 @@
+"""The I/O shell around `episode.advance`: performs each action (model call, policy check, cell run),
+feeds the outcome back in, and emits one typed event per transition.
+
+Everything the shell touches is passed in (`EpisodeServices`): a chat transport, a kernel, the cell
+checker, the event sink and a clock. The shell itself owns nothing, so it can run against in-process fakes
+in tests and against real servers in `claw eval` alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Protocol
+
+import anyio
+import msgspec
+
+from claw.config import AgentConfig
+from claw.errors import LLMError
+from claw.events import (
+    AnswerSubmitted,
+    CellChecked,
+    CellExecuted,
+    CellProposed,
+    EpisodeFinished,
+    EpisodeStarted,
+    Event,
+    KernelFailed,
+    LLMFailed,
+    LLMRequested,
+    LLMResponded,
+    ObservationMade,
+    PlanMade,
+    ResponseMalformed,
+)
+from claw.llm import prompts
+from claw.llm.parsing import Malformed, parse_step
+from claw.llm.types import ChatRequest, ChatTransport, ImagePart, Message
+from claw.runtime.episode import (
+    Action,
+    Begin,
+    CallModel,
+    CellFinished,
+    CellJudged,
+    CheckCell,
+    EpisodeState,
+    Finish,
+    Happened,
+    ModelFailed,
+    ModelReplied,
+    RunCell,
+    advance,
+    initial_state,
+)
+from claw.sandbox.types import CellResult, Kernel
+from claw.suite import Sample, Score
+
+__all__ = ["CellChecker", "EpisodeOutcome", "EpisodeServices", "Verdict", "image_data_url", "run_episode"]
+
+
+class Verdict(Protocol):
+    """What a cell checker reports about a rejected cell."""
+
+    rule: str
+    lineno: int
+    message: str
+
+
+CellChecker = Callable[[str], Verdict | None]
+
+
+class EpisodeServices(msgspec.Struct, frozen=True, kw_only=True):
+    """What one episode needs from the outside."""
+
+    run_id: str
+    llm: ChatTransport
+    kernel: Kernel
+    check: CellChecker
+    emit: Callable[[Event], Awaitable[None]]
+    score: Callable[[Sample, str | None], Score]
+    agent: AgentConfig
+    clock: Callable[[], float] = time.monotonic
+
+
+class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """How the episode ended."""
+
+    answer: str | None
+    reason: str
+    score: Score
+    steps: int
+
+
+_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+
+
+def image_data_url(data: bytes, mime: str = "image/png") -> str:
+    """`data:` URL for encoded image bytes."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _key_frame_urls(sample: Sample, limit: int) -> list[str]:
+    frames = [f for v in sample.videos for f in v.frames]
+    if len(frames) > limit > 1:
+        frames = [frames[round(i * (len(frames) - 1) / (limit - 1))] for i in range(limit)]
+    paths = [Path(f.path) for f in frames[:limit]]
+    return [image_data_url(p.read_bytes(), _MIME.get(p.suffix.lower(), "image/png")) for p in paths]
+
+
+class _Episode:
+    """Mutable bookkeeping for one run of the shell (the decisions live in `EpisodeState`)."""
+
+    def __init__(self, sample: Sample, episode_id: str, services: EpisodeServices) -> None:
+        self.sample, self.episode_id, self.s = sample, episode_id, services
+        self.state: EpisodeState = initial_state(
+            services.agent.interface, services.agent.max_steps, services.agent.token_budget
+        )
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    async def emit(self, cls: type[Event], **fields: object) -> None:
+        stamp = {"t_mono": self.s.clock(), "t_wall": time.time()}
+        base = {"run_id": self.s.run_id, "episode_id": self.episode_id, "step": self.state.step}
+        await self.s.emit(cls(**base, **stamp, **fields))  # type: ignore[arg-type]
+
+    async def feed(self, happened: Happened) -> list[Action]:
+        self.state, actions = advance(self.state, happened)
+        return actions
+
+
+async def run_episode(sample: Sample, episode_id: str, services: EpisodeServices) -> EpisodeOutcome:
+    """Run one episode to its end and emit its events (`EpisodeStarted` … `EpisodeFinished`).
+
+    Raises:
+        ClawError: only for failures of the runtime itself (the caller records `EpisodeFailed`); what the
+            model or its code does wrong becomes observations, not exceptions.
+    """
+    ep = _Episode(sample, episode_id, services)
+    started = services.clock()
+    await ep.emit(
+        EpisodeStarted,
+        sample_id=sample.id,
+        suite=sample.suite,
+        category=sample.category,
+        question=sample.question,
+        answer_format=sample.answer_format,
+        interface=services.agent.interface,
+        kernel_id=services.kernel.kernel_id,
+    )
+    actions = await ep.feed(await _begin(sample, services.agent))
+    while actions:
+        action = actions.pop(0)
+        if isinstance(action, Finish):
+            return await _finish(ep, action, started)
+        actions.extend(await ep.feed(await _perform(ep, action)))
+    raise AssertionError("the episode state machine stopped without finishing")
+
+
+async def _begin(sample: Sample, agent: AgentConfig) -> Begin:
+    urls = await anyio.to_thread.run_sync(_key_frame_urls, sample, agent.key_frames)
+    if agent.interface == "cot":
+        cot_system, cot_first = prompts.cot_messages(sample, urls)
+        return Begin(system=cot_system.text(), first_user=cot_first)
+    planner = tuple(prompts.planner_messages(sample)) if agent.plan and agent.interface == "code" else ()
+    system = prompts.agent_system_prompt(agent.max_steps if agent.interface == "code" else 1)
+    return Begin(system=system, first_user=prompts.first_user_message(sample, urls), planner=planner)
+
+
+async def _perform(ep: _Episode, action: Action) -> Happened:
+    match action:
+        case CallModel():
+            return await _call_model(ep, action)
+        case CheckCell(code=code):
+            return await _check(ep, code)
+        case RunCell(code=code):
+            return await _run_cell(ep, code)
+    raise AssertionError(f"unexpected action {action!r}")
+
+
+def _count_images(messages: tuple[Message, ...]) -> int:
+    return sum(
+        isinstance(part, ImagePart) for m in messages if not isinstance(m.content, str) for part in m.content
+    )
+
+
+async def _call_model(ep: _Episode, action: CallModel) -> Happened:
+    agent = ep.s.agent
+    request = ChatRequest(
+        role=action.role,
+        messages=list(action.messages),
+        max_tokens=agent.max_tokens,
+        temperature=agent.temperature,
+        session_id=ep.episode_id,
+    )
+    await ep.emit(
+        LLMRequested,
+        role=action.role,
+        n_messages=len(action.messages),
+        n_images=_count_images(action.messages),
+    )
+    try:
+        response = await ep.s.llm.complete(request)
+    except LLMError as exc:
+        await ep.emit(
+            LLMFailed,
+            role=action.role,
+            error_type=type(exc).__name__,
+            message=exc.message,
+            endpoint=exc.endpoint,
+        )
+        return ModelFailed(error=exc.message)
+    usage = response.usage
+    ep.prompt_tokens += usage.prompt_tokens
+    ep.completion_tokens += usage.completion_tokens
+    await ep.emit(
+        LLMResponded,
+        role=action.role,
+        endpoint=response.endpoint,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cached_tokens=usage.cached_tokens,
+        latency_s=response.latency_s,
+        attempts=response.attempts,
+        finish_reason=response.finish_reason,
+    )
+    await _describe_reply(ep, action, response.content)
+    return ModelReplied(text=response.content, tokens=usage.prompt_tokens + usage.completion_tokens)
+
+
+async def _describe_reply(ep: _Episode, action: CallModel, text: str) -> None:
+    if action.role == "planner":
+        await ep.emit(PlanMade, plan=text)
+        return
+    if ep.state.phase != "coding":
+        return
+    parsed = parse_step(text)
+    if isinstance(parsed, Malformed):
+        await ep.emit(ResponseMalformed, reason=parsed.reason, raw_chars=len(text))
+    else:
+        await ep.emit(
+            CellProposed,
+            purpose=parsed.purpose,
+            reasoning=parsed.reasoning,
+            next_goal=parsed.next_goal,
+            code=parsed.code,
+        )
+
+
+async def _check(ep: _Episode, code: str) -> Happened:
+    verdict = ep.s.check(code)
+    if verdict is None:
+        await ep.emit(CellChecked, ok=True)
+        return CellJudged()
+    await ep.emit(CellChecked, ok=False, rule=verdict.rule, lineno=verdict.lineno, message=verdict.message)
+    return CellJudged(rule=verdict.rule, lineno=verdict.lineno, message=verdict.message)
+
+
+async def _run_cell(ep: _Episode, code: str) -> Happened:
+    result: CellResult = await ep.s.kernel.execute(code, timeout=ep.s.agent.cell_timeout_s)
+    error = result.error
+    await ep.emit(
+        CellExecuted,
+        status=result.status,
+        duration_s=result.duration_s,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        error_type=error.ename if error else None,
+        error_message=error.evalue if error else None,
+        n_images=len(result.images),
+        variables=[v.name for v in result.variables],
+    )
+    if result.status == "died":
+        await ep.emit(KernelFailed, kernel_id=ep.s.kernel.kernel_id, message=error.evalue if error else "")
+    if result.answer is not None:
+        answer = result.answer
+        await ep.emit(AnswerSubmitted, answer=answer.text, valid=answer.valid, message=answer.message)
+    urls = tuple(image_data_url(img.png) for img in result.images)
+    happened = CellFinished(result=result, image_urls=urls)
+    if not (result.answer and result.answer.valid):
+        await _emit_observation(ep, happened)
+    return happened
+
+
+async def _emit_observation(ep: _Episode, finished: CellFinished) -> None:
+    steps_left = ep.state.max_steps - ep.state.step - 1
+    message = prompts.observation_message(
+        ep.state.step, finished.result, steps_left, list(finished.image_urls)
+    )
+    await ep.emit(ObservationMade, text=message.text(), n_images=len(finished.image_urls))
+
+
+async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcome:
+    if finish.reason in ("forced", "budget") or (finish.reason == "answered" and ep.state.interface == "cot"):
+        await ep.emit(
+            AnswerSubmitted, answer=finish.answer or "", valid=finish.answer is not None, forced=True
+        )
+    score = ep.s.score(ep.sample, finish.answer)
+    await ep.emit(
+        EpisodeFinished,
+        sample_id=ep.sample.id,
+        category=ep.sample.category,
+        answer=finish.answer,
+        ground_truth=ep.sample.ground_truth,
+        score=score.value,
+        metric=score.metric,
+        reason=finish.reason,
+        steps=ep.state.step,
+        duration_s=ep.s.clock() - started,
+        prompt_tokens=ep.prompt_tokens,
+        completion_tokens=ep.completion_tokens,
+    )
+    return EpisodeOutcome(answer=finish.answer, reason=finish.reason, score=score, steps=ep.state.step)
