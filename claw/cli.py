@@ -1,0 +1,229 @@
+"""The `claw` command line: `eval`, `tail`, `report`, `suites`, `data check`, `sandbox run`, `serve vllm`.
+
+User errors (unknown suite, bad config value, a port in use, a server that does not come up) end in one
+line on stderr that says what was wrong and what to do, and a non-zero exit code; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import msgspec
+
+from claw.config import EvalConfig, config_from_mapping, load_config
+from claw.errors import ClawError
+
+__all__ = ["main"]
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("eval", help="run an evaluation (default: the synthetic suite, no GPU needed)")
+    p.add_argument("--config", type=Path, help="TOML config file; flags below override it")
+    p.add_argument("--suite", help="suite name (see `claw suites`); default synthetic")
+    p.add_argument("--n", type=int, help="number of samples (default 30)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--data", dest="data_dir", help="the benchmark's local data directory")
+    p.add_argument("--run-dir", help="run directory (default runs/<run_id>); re-running resumes it")
+    p.add_argument("--interface", choices=["code", "single-pass", "tool-call", "cot"])
+    p.add_argument("--policy", help="mock LLM policy when no model is configured: scripted, echo, random")
+    p.add_argument("--noise", help="synthetic perception noise: none or realistic")
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--episodes", type=int, help="episodes in flight")
+    p.add_argument("--kernels", type=int, help="kernels in the pool")
+    p.add_argument("--unsafe-no-confinement", action="store_true", default=None)
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claw", description="Spatial-reasoning agent runtime.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _eval_parser(sub)
+    tail = sub.add_parser("tail", help="print (and follow) a run's event log")
+    tail.add_argument("run_dir", type=Path)
+    tail.add_argument("-f", "--follow", action="store_true")
+    tail.add_argument("--episode", help="only this episode id (substring match)")
+    tail.add_argument("--event", action="append", help="only these event types (repeatable)")
+    report = sub.add_parser("report", help="print a run's score table")
+    report.add_argument("run_dir", type=Path)
+    sub.add_parser("suites", help="list registered suites, one per line")
+    data = sub.add_parser("data", help="benchmark data helpers")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    check = data_sub.add_parser("check", help="say which files of a benchmark are missing")
+    check.add_argument("--suite", required=True)
+    check.add_argument("--data", required=True, type=Path)
+    sandbox = sub.add_parser("sandbox", help="sandbox tools")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    run = sandbox_sub.add_parser("run", help="run FILE.py as one cell under the episode sandbox")
+    run.add_argument("file", type=Path)
+    run.add_argument("--unsafe-no-confinement", action="store_true")
+    serve = sub.add_parser("serve", help="start model servers")
+    serve_sub = serve.add_subparsers(dest="serve_command", required=True)
+    vllm = serve_sub.add_parser("vllm", help="start vLLM servers and write an endpoints file")
+    vllm.add_argument("--model", required=True)
+    vllm.add_argument("--tp", type=int, default=1)
+    vllm.add_argument("--replicas", type=int, default=1)
+    vllm.add_argument("--port", type=int, default=8000)
+    vllm.add_argument("--endpoints-file", type=Path, default=Path("endpoints.json"))
+    return parser
+
+
+def _set(tree: dict[str, Any], dotted: str, value: object) -> None:
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        tree = tree.setdefault(key, {})
+    tree[leaf] = value
+
+
+_FLAG_FIELDS = {
+    "suite": "suite",
+    "n": "n",
+    "seed": "seed",
+    "data_dir": "data_dir",
+    "run_dir": "run_dir",
+    "interface": "agent.interface",
+    "policy": "models.policy",
+    "noise": "perception.noise",
+    "max_steps": "agent.max_steps",
+    "episodes": "limits.episodes",
+    "kernels": "limits.kernels",
+    "unsafe_no_confinement": "sandbox.unsafe_no_confinement",
+}
+
+
+def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
+    """The config file (if any) with every given flag applied on top.
+
+    Raises:
+        ConfigError: a value is invalid; the message names the flag's config field.
+    """
+    base = load_config(args.config) if args.config else EvalConfig()
+    tree: dict[str, Any] = msgspec.to_builtins(base)
+    for flag, field in _FLAG_FIELDS.items():
+        value = getattr(args, flag, None)
+        if value is not None:
+            _set(tree, field, value)
+    if args.interface in ("cot", "single-pass"):
+        _set(tree, "agent.plan", False)
+    return config_from_mapping(tree)
+
+
+def _report_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+async def _cmd_eval(args: argparse.Namespace) -> int:
+    from claw.runtime.runner import run_eval
+    from claw.runtime.tables import summary_table
+
+    config = eval_config_from_args(args)
+    summary = await run_eval(config, report=(lambda _l: None) if args.quiet else _report_line)
+    print(summary_table(summary))
+    run_dir = Path(config.run_dir) if config.run_dir else Path("runs") / summary.run_id
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+async def _cmd_tail(args: argparse.Namespace) -> int:
+    from claw.runtime.tail import tail_events
+
+    async for line in tail_events(args.run_dir, follow=args.follow, episode=args.episode, kinds=args.event):
+        print(line, flush=True)
+    return 0
+
+
+async def _cmd_report(args: argparse.Namespace) -> int:
+    from claw.runtime.tables import report_run
+
+    print(await anyio.to_thread.run_sync(report_run, args.run_dir))
+    return 0
+
+
+async def _cmd_suites(args: argparse.Namespace) -> int:
+    from claw.suite import suite_names
+
+    for name in suite_names():
+        print(name)
+    return 0
+
+
+async def _cmd_data(args: argparse.Namespace) -> int:
+    from bench.suites.check import check_data
+
+    missing = await anyio.to_thread.run_sync(check_data, args.suite, args.data)
+    for line in missing:
+        print(line)
+    if missing:
+        return 1
+    print(f"{args.suite}: all files present under {args.data}")
+    return 0
+
+
+async def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from claw.config import SandboxConfig
+    from claw.sandbox.cli import sandbox_run
+
+    config = SandboxConfig(unsafe_no_confinement=args.unsafe_no_confinement)
+    return await sandbox_run(args.file, config)
+
+
+async def _cmd_serve(args: argparse.Namespace) -> int:
+    from claw.llm.vllm import serve_vllm
+
+    return await serve_vllm(
+        model=args.model,
+        tp=args.tp,
+        replicas=args.replicas,
+        port=args.port,
+        endpoints_file=args.endpoints_file,
+    )
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "eval": _cmd_eval,
+    "tail": _cmd_tail,
+    "report": _cmd_report,
+    "suites": _cmd_suites,
+    "data": _cmd_data,
+    "sandbox": _cmd_sandbox,
+    "serve": _cmd_serve,
+}
+
+
+def _run(command: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:
+    options = {"use_uvloop": True} if sys.platform == "linux" else {}
+    try:
+        code: int = anyio.run(command, args, backend_options=options)
+    except ModuleNotFoundError as exc:
+        if exc.name == "uvloop":
+            code = anyio.run(command, args)
+        else:
+            raise
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `claw` console script; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    try:
+        return _run(_COMMANDS[args.command], args)
+    except ClawError as exc:
+        print(f"claw: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("claw: interrupted; re-run the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        print(f"claw: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

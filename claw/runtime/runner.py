@@ -1,0 +1,322 @@
+"""Runs a whole evaluation: prepares the run directory, starts the helper services (perception server,
+mock LLM server when no model is configured), opens the kernel pool and the model transport, and runs the
+suite's episodes concurrently under named limits, writing events and results as they happen.
+
+Runs resume by default: re-running into the same directory skips every episode already in
+`results.jsonl` and never rewrites it. A crash in one episode becomes an `EpisodeFailed` event; the run
+goes on.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import anyio
+import msgspec
+
+from claw import __version__
+from claw.config import EvalConfig
+from claw.errors import ClawError, ConfigError
+from claw.events import EpisodeFailed, Event, RunFinished, RunStarted
+from claw.llm import open_llm
+from claw.llm.mockserver import start_mock_server
+from claw.llm.types import ChatTransport
+from claw.runtime.bus import Bus, Sink
+from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.services import spawn_service
+from claw.runtime.sinks import (
+    JsonlSink,
+    ProgressSink,
+    ResultsSink,
+    Summary,
+    read_results,
+    summarize,
+    write_summary,
+)
+from claw.sandbox import KernelPool, check_cell
+from claw.sandbox.types import KernelSetup
+from claw.suite import Sample, Suite, SuiteOptions, get_suite
+
+__all__ = ["RunLayout", "prepare_run", "run_eval"]
+
+
+class RunLayout(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a run keeps its files."""
+
+    run_id: str
+    run_dir: Path
+    config: EvalConfig
+
+    @property
+    def events(self) -> Path:
+        return self.run_dir / "events.jsonl"
+
+    @property
+    def results(self) -> Path:
+        return self.run_dir / "results.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        return self.run_dir / "summary.json"
+
+    @property
+    def media(self) -> Path:
+        return self.run_dir / "media"
+
+    @property
+    def logs(self) -> Path:
+        return self.run_dir / "logs"
+
+
+def _new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def prepare_run(config: EvalConfig) -> RunLayout:
+    """Create (or reopen, to resume) the run directory and record the resolved config in it.
+
+    Raises:
+        ConfigError: the directory belongs to a run of another suite.
+    """
+    run_dir = Path(config.run_dir) if config.run_dir else None
+    saved = run_dir / "config.json" if run_dir else None
+    if saved is not None and saved.exists():
+        previous = msgspec.json.decode(saved.read_bytes(), type=EvalConfig)
+        if previous.suite != config.suite:
+            raise ConfigError(
+                f"{run_dir} holds a run of suite {previous.suite!r}, not {config.suite!r}; "
+                "choose another --run-dir",
+                field="run_dir",
+            )
+        run_id = previous.run_id or _new_run_id()
+    else:
+        run_id = config.run_id or _new_run_id()
+    run_dir = run_dir or Path("runs") / run_id
+    config = msgspec.structs.replace(config, run_id=run_id, run_dir=str(run_dir))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_bytes(msgspec.json.format(msgspec.json.encode(config), indent=2))
+    return RunLayout(run_id=run_id, run_dir=run_dir, config=config)
+
+
+def _episode_id(sample: Sample, seed: int) -> str:
+    return f"{sample.suite}/{sample.id}/s{seed}"
+
+
+def _stamp(cls: type[Event], run_id: str, **fields: object) -> Event:
+    return cls(run_id=run_id, t_mono=time.monotonic(), t_wall=time.time(), **fields)  # type: ignore[arg-type]
+
+
+class _Services(msgspec.Struct, kw_only=True):
+    llm: ChatTransport
+    pool: KernelPool
+    perception_socket: str | None
+    perception_url: str | None
+
+
+class _Tally(msgspec.Struct, kw_only=True):
+    episodes: int = 0
+    score_sum: float = 0.0
+    failed: int = 0
+
+
+async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda _line: None) -> Summary:
+    """Run `config`'s suite to the end (or resume it) and return its summary (also in `summary.json`).
+
+    Raises:
+        ClawError: the suite, a service or the sandbox could not start (the message says what to do).
+    """
+    layout = prepare_run(config)
+    suite = get_suite(config.suite, _suite_options(layout))
+    done = read_results(layout.results)
+    tally = _Tally(episodes=len(done), score_sum=sum(r.score for r in done))
+    total = config.n if config.n is not None else 0
+    progress = ProgressSink(total, report, done=len(done), score_sum=tally.score_sum)
+    sinks: list[Sink] = [JsonlSink(layout.events), ResultsSink(layout.results, suite.name), progress]
+    started = time.monotonic()
+    async with Bus(sinks) as bus:
+        status = "error"
+        try:
+            async with _open_services(layout) as services:
+                await bus.emit(_run_started(layout, suite, len(done)))
+                await _run_episodes(layout, suite, services, bus, tally, {r.episode_id for r in done})
+            status = "success"
+        except anyio.get_cancelled_exc_class():
+            status = "cancelled"
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await bus.emit(_run_finished(layout, tally, status, time.monotonic() - started))
+    summary = summarize(layout.run_id, suite.name, read_results(layout.results), failed=tally.failed)
+    write_summary(layout.summary, summary)
+    return summary
+
+
+def _suite_options(layout: RunLayout) -> SuiteOptions:
+    config = layout.config
+    return SuiteOptions(
+        n=config.n,
+        seed=config.seed,
+        data_dir=config.data_dir,
+        media_dir=str(layout.media),
+        noise=config.perception.noise,
+    )
+
+
+def _run_started(layout: RunLayout, suite: Suite, resumed: int) -> Event:
+    return _stamp(
+        RunStarted,
+        layout.run_id,
+        suite=suite.name,
+        claw_version=__version__,
+        config=msgspec.to_builtins(layout.config),
+        resumed_episodes=resumed,
+    )
+
+
+def _run_finished(layout: RunLayout, tally: _Tally, status: str, duration_s: float) -> Event:
+    accuracy = tally.score_sum / tally.episodes if tally.episodes else 0.0
+    return _stamp(
+        RunFinished,
+        layout.run_id,
+        status=status,
+        episodes=tally.episodes,
+        failed=tally.failed,
+        accuracy=accuracy,
+        duration_s=duration_s,
+    )
+
+
+@asynccontextmanager
+async def _open_services(layout: RunLayout) -> AsyncIterator[_Services]:
+    config = layout.config
+    async with AsyncExitStack() as stack:
+        socket, url = await stack.enter_async_context(_perception(layout))
+        default_url = None
+        if not config.models.agent and not config.models.endpoints_file:
+            default_url = await stack.enter_async_context(
+                start_mock_server(
+                    config.models.policy, seed=config.seed, log_path=layout.logs / "mockllm.log"
+                )
+            )
+        llm = await stack.enter_async_context(
+            open_llm(
+                config.models, per_endpoint_limit=config.limits.llm_per_endpoint, default_url=default_url
+            )
+        )
+        pool = await stack.enter_async_context(
+            KernelPool(
+                config.sandbox,
+                size=config.limits.kernels,
+                max_stdout_chars=config.agent.max_stdout_chars,
+                max_images_per_step=config.agent.max_images_per_step,
+            )
+        )
+        yield _Services(llm=llm, pool=pool, perception_socket=socket, perception_url=url)
+
+
+@asynccontextmanager
+async def _perception(layout: RunLayout) -> AsyncIterator[tuple[str | None, str | None]]:
+    perception = layout.config.perception
+    if perception.url or perception.socket:
+        yield perception.socket, perception.url
+        return
+    # Unix socket paths are limited to ~100 bytes, so the socket lives in a short private directory.
+    with tempfile.TemporaryDirectory(prefix="claw-") as sockets:
+        socket = str(Path(sockets) / "perception.sock")
+        args = ["servers.perception", "--backend", perception.backend, "--socket", socket]
+        args += ["--noise", perception.noise, "--max-batch", str(perception.max_batch)]
+        args += ["--max-delay-ms", str(perception.max_delay_ms)]
+        log = layout.logs / "perception.log"
+        async with spawn_service(args, name="perception server", log_path=log):
+            yield socket, None
+
+
+def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:
+    async def generate() -> AsyncIterator[Sample]:
+        sentinel = object()
+        while (item := await anyio.to_thread.run_sync(next, iterator, sentinel)) is not sentinel:
+            yield item  # type: ignore[misc]
+
+    return generate()
+
+
+async def _run_episodes(
+    layout: RunLayout, suite: Suite, services: _Services, bus: Bus, tally: _Tally, finished: set[str]
+) -> None:
+    limiter = anyio.CapacityLimiter(layout.config.limits.episodes)
+    async with anyio.create_task_group() as tg:
+        async for sample in _iterate_in_thread(suite.samples()):
+            episode_id = _episode_id(sample, layout.config.seed)
+            if episode_id in finished:
+                continue
+            await limiter.acquire_on_behalf_of(episode_id)
+            tg.start_soon(_guarded_episode, layout, suite, services, bus, tally, sample, limiter)
+
+
+def _setup(layout: RunLayout, services: _Services, sample: Sample, episode_id: str) -> KernelSetup:
+    return KernelSetup(
+        episode_id=episode_id,
+        videos=sample.videos,
+        answer_format=sample.answer_format,
+        options=sample.options,
+        metadata=sample.metadata,
+        perception_socket=services.perception_socket,
+        perception_url=services.perception_url,
+        max_images_per_step=layout.config.agent.max_images_per_step,
+    )
+
+
+async def _guarded_episode(
+    layout: RunLayout,
+    suite: Suite,
+    services: _Services,
+    bus: Bus,
+    tally: _Tally,
+    sample: Sample,
+    limiter: anyio.CapacityLimiter,
+) -> None:
+    episode_id = _episode_id(sample, layout.config.seed)
+    try:
+        async with services.pool.checkout(_setup(layout, services, sample, episode_id)) as kernel:
+            episode = EpisodeServices(
+                run_id=layout.run_id,
+                llm=services.llm,
+                kernel=kernel,
+                check=check_cell,
+                emit=bus.emit,
+                score=suite.score,
+                agent=layout.config.agent,
+            )
+            outcome = await run_episode(sample, episode_id, episode)
+        tally.episodes += 1
+        tally.score_sum += outcome.score.value
+    except ClawError as exc:
+        await _record_failure(layout, bus, tally, sample, episode_id, exc)
+    except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded
+        await _record_failure(layout, bus, tally, sample, episode_id, exc)
+    finally:
+        limiter.release_on_behalf_of(episode_id)
+
+
+async def _record_failure(
+    layout: RunLayout, bus: Bus, tally: _Tally, sample: Sample, episode_id: str, exc: BaseException
+) -> None:
+    tally.failed += 1
+    await bus.emit(
+        EpisodeFailed(
+            run_id=layout.run_id,
+            episode_id=episode_id,
+            t_mono=time.monotonic(),
+            t_wall=time.time(),
+            sample_id=sample.id,
+            error_type=type(exc).__name__,
+            message=str(exc),
+            traceback="".join(traceback.format_exception(exc)),
+        )
+    )
