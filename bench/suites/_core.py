@@ -1,0 +1,331 @@
+"""The shared core every benchmark loader is built on: typed readers for the official file formats
+(parquet through pyarrow, JSON, JSON lines, CSV), the `BenchSuite` that turns a benchmark module's
+three functions (`rows`, `build`, `score`) into a `claw.suite.Suite`, subsampling, and small helpers
+for option lists.
+
+A benchmark module only parses: it declares a msgspec Struct per official record, reads rows, and
+builds `Sample`s; the generic parts (data directory, media store, subsampling, rules) live here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Generic, Literal, TypeVar
+
+import msgspec
+
+from bench.scoring import exact_score, letter_of
+from claw.errors import SuiteError
+from claw.suite import AnswerFormat, Frame, MetaValue, Sample, Score, SuiteOptions, Video
+
+from ._media import MediaStore, VideoSampling
+from ._specs import BenchSpec
+
+__all__ = [
+    "BenchSuite",
+    "Context",
+    "HFImage",
+    "Rules",
+    "data_files",
+    "image_video",
+    "letter_score",
+    "letters",
+    "option_text",
+    "read_csv",
+    "read_json",
+    "read_jsonl",
+    "read_parquet",
+    "split_inline_options",
+    "suite_factory",
+]
+
+R = TypeVar("R")
+T = TypeVar("T")
+Rules = Literal["official", "sc"]
+"""Which scoring rule a suite applies: the benchmark's own (default) or the published system's."""
+
+
+class Context:
+    """What `build` needs besides the row: the data directory, the media store and the spec."""
+
+    def __init__(self, spec: BenchSpec, data: Path, media: MediaStore) -> None:
+        self.spec = spec
+        self.data = data
+        self.media = media
+
+    def __repr__(self) -> str:
+        return f"Context(suite={self.spec.name!r}, data={str(self.data)!r})"
+
+    def sample(
+        self,
+        sample_id: str,
+        question: str,
+        answer_format: AnswerFormat,
+        ground_truth: str,
+        videos: Sequence[Video],
+        *,
+        category: str = "default",
+        options: Sequence[str] = (),
+        metadata: dict[str, MetaValue] | None = None,
+    ) -> Sample:
+        """A `Sample` of this suite."""
+        return Sample(
+            id=sample_id, suite=self.spec.name, question=question.strip(), answer_format=answer_format,
+            ground_truth=ground_truth, videos=tuple(videos), category=category, options=tuple(options),
+            metadata=metadata or {},
+        )  # fmt: skip
+
+
+class HFImage(msgspec.Struct, frozen=True, kw_only=True):
+    """A Hugging Face `Image` feature as stored in parquet: embedded bytes, or a path, or both."""
+
+    bytes: bytes | None = None
+    path: str | None = None
+
+    def frame(self, ctx: Context, index: int) -> Frame:
+        """This image as a frame: the bytes written to the media store, else the file under the data dir.
+
+        Raises:
+            SuiteError: the row carries neither bytes nor an existing path.
+        """
+        if self.bytes:
+            return ctx.media.image_bytes(self.bytes, index)
+        if self.path:
+            return ctx.media.image_file(ctx.data / self.path, index)
+        raise SuiteError(f"{ctx.spec.title}: an image cell has neither bytes nor a path")
+
+
+def image_video(ctx: Context, name: str, images: Sequence[HFImage | bytes]) -> Video:
+    """Embedded images (HF structs or raw bytes) as one image-set `Video`."""
+    frames = tuple(
+        ctx.media.image_bytes(im, i) if isinstance(im, bytes) else im.frame(ctx, i)
+        for i, im in enumerate(images)
+    )
+    return Video(name=name, frames=frames)
+
+
+def letter_score(letter: str | None, sample: Sample) -> Score:
+    """Exact match of an extracted letter with the sample's ground-truth letter."""
+    return exact_score(letter, letter_of(sample.ground_truth))
+
+
+# --- readers ---------------------------------------------------------------------------------------
+
+
+def _convert(records: list[object], row_type: type[T], where: Path) -> list[T]:
+    try:
+        return msgspec.convert(records, list[row_type], strict=False)  # type: ignore[valid-type]
+    except msgspec.ValidationError as exc:
+        raise SuiteError(f"{where}: a record does not match the official schema ({exc})") from exc
+
+
+def read_parquet(paths: Sequence[Path], row_type: type[T]) -> list[T]:
+    """Rows of one or more parquet files (in order) as `row_type` records.
+
+    Raises:
+        SuiteError: a file cannot be read or a row does not match `row_type`.
+    """
+    import pyarrow.parquet as pq  # heavy: only loaders that read parquet pay for it
+
+    rows: list[T] = []
+    for path in paths:
+        try:
+            records = pq.read_table(path).to_pylist()
+        except (OSError, ValueError) as exc:
+            raise SuiteError(f"cannot read parquet {path}: {exc}") from exc
+        rows.extend(_convert(records, row_type, path))
+    return rows
+
+
+def _load_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SuiteError(f"cannot read {path}: {exc}; run `claw data check` for the expected layout") from exc
+
+
+def read_json(path: Path, row_type: type[T], *, lenient: bool = False) -> T:
+    """A JSON file as `row_type`; `lenient` first drops trailing commas (Video-MME's template has them).
+
+    Raises:
+        SuiteError: the file is missing, not JSON, or does not match `row_type`.
+    """
+    text = _load_text(path)
+    if lenient:
+        text = re.sub(r",(\s*[\]}])", r"\1", text)
+    try:
+        return msgspec.json.decode(text, type=row_type, strict=False)
+    except msgspec.DecodeError as exc:
+        raise SuiteError(f"{path}: not in the official format ({exc})") from exc
+
+
+def read_jsonl(path: Path, row_type: type[T]) -> list[T]:
+    """A JSON-lines file as a list of `row_type` records (blank lines skipped).
+
+    Raises:
+        SuiteError: the file is missing or a line does not match `row_type`.
+    """
+    decoder = msgspec.json.Decoder(row_type, strict=False)
+    rows: list[T] = []
+    for n, line in enumerate(_load_text(path).splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(decoder.decode(line))
+            except msgspec.DecodeError as exc:
+                raise SuiteError(f"{path}:{n}: not in the official format ({exc})") from exc
+    return rows
+
+
+def read_csv(path: Path, row_type: type[T]) -> list[T]:
+    """A CSV file with a header row as `row_type` records (values stay strings unless the type says).
+
+    Raises:
+        SuiteError: the file is missing or a row does not match `row_type`.
+    """
+    records: list[object] = list(csv.DictReader(_load_text(path).splitlines()))
+    return _convert(records, row_type, path)
+
+
+def data_files(data: Path, pattern: str) -> list[Path]:
+    """Files under `data` matching `pattern` (a glob; "a|b" tries alternatives in order), sorted.
+
+    Raises:
+        SuiteError: nothing matches.
+    """
+    for alternative in pattern.split("|"):
+        found = sorted(p for p in data.glob(alternative) if p.is_file())
+        if found:
+            return found
+    raise SuiteError(f"{data} has no {pattern}; run `claw data check` to see what is missing")
+
+
+# --- options ---------------------------------------------------------------------------------------
+
+
+def letters(n: int) -> str:
+    """The first `n` option letters, "ABCD…"."""
+    return "".join(chr(65 + i) for i in range(n))
+
+
+def option_text(option: str) -> str:
+    """An option without its own "A. " / "A: " / "(A) " prefix."""
+    return re.sub(r"^\s*\(?[A-Za-z][.:)]\s*", "", option).strip()
+
+
+def split_inline_options(question: str, marker: str = "") -> tuple[str, list[str]]:
+    """Split "… A. x B. y C. z" (or "A: x, B: y" / "(A) x") into the question and option texts.
+
+    Options must run A, B, C, … in order; when they do not, the question comes back whole with no options.
+    """
+    start = question.find(marker) if marker else -1
+    head, tail = (question[:start], question[start + len(marker):]) if start >= 0 else ("", question)
+    hits = list(re.finditer(r"(?:(?<=\s)|^)\(?([A-K])[.:)]\s", tail))
+    chosen = _abc_run(hits)
+    if len(chosen) < 2:
+        return question, []
+    cut = [m.start() for m in chosen] + [len(tail)]
+    options = [tail[cut[i]:cut[i + 1]] for i in range(len(chosen))]
+    text = (head + tail[: chosen[0].start()]).strip()
+    return text, [option_text(o).rstrip(",;").strip() for o in options]
+
+
+def _abc_run(hits: Sequence[re.Match[str]]) -> list[re.Match[str]]:
+    """The last run of matches whose letters go A, B, C, … in order."""
+    best: list[re.Match[str]] = []
+    for i, m in enumerate(hits):
+        if m.group(1) != "A":
+            continue
+        run = [m]
+        for later in hits[i + 1:]:
+            if later.group(1) == chr(ord(run[-1].group(1)) + 1):
+                run.append(later)
+        best = run if len(run) >= 2 else best
+    return best
+
+
+# --- the suite -------------------------------------------------------------------------------------
+
+
+class BenchSuite(Generic[R]):
+    """A public benchmark as a `claw.suite.Suite`: rows are read, subsampled, then built lazily."""
+
+    def __init__(
+        self,
+        spec: BenchSpec,
+        options: SuiteOptions,
+        *,
+        rows: Callable[[Path], Sequence[R]],
+        build: Callable[[R, int, Context], Sample],
+        score: Callable[[Sample, str | None, Rules], Score],
+        rules: Rules = "official",
+        sampling: VideoSampling | None = None,
+    ) -> None:
+        self.name = spec.name
+        self.spec = spec
+        self.options = options
+        self.rules: Rules = rules
+        self._rows, self._build, self._score = rows, build, score
+        self._media = MediaStore(Path(options.media_dir), spec.name, sampling)
+
+    def __repr__(self) -> str:
+        return f"BenchSuite({self.name!r}, data={str(self.data_dir)!r}, rules={self.rules!r})"
+
+    @property
+    def data_dir(self) -> Path:
+        """The local copy: `options.data_dir`, else `data/<name>`."""
+        return Path(self.options.data_dir or Path("data") / self.name)
+
+    def samples(self) -> Iterator[Sample]:
+        """Samples in file order, or `options.n` of them shuffled with `random.Random(options.seed)`.
+
+        Raises:
+            SuiteError: the data directory or a file in it is missing or malformed.
+        """
+        if not self.data_dir.is_dir():
+            raise SuiteError(
+                f"{self.spec.title} data not found at {self.data_dir}; pass --data DIR "
+                f"(official copy: {self.spec.source})"
+            )
+        ctx = Context(self.spec, self.data_dir, self._media)
+        for index, row in self._select(self._rows(self.data_dir)):
+            yield self._build(row, index, ctx)
+
+    def _select(self, rows: Sequence[R]) -> list[tuple[int, R]]:
+        indexed = list(enumerate(rows))
+        if self.options.n is None:
+            return indexed
+        random.Random(self.options.seed).shuffle(indexed)
+        return indexed[: self.options.n]
+
+    def score(self, sample: Sample, answer: str | None) -> Score:
+        """Score `answer` under this suite's rules."""
+        return self._score(sample, answer, self.rules)
+
+
+def suite_factory(
+    spec: BenchSpec,
+    rows: Callable[[Path], Sequence[R]],
+    build: Callable[[R, int, Context], Sample],
+    score: Callable[[Sample, str | None, Rules], Score],
+    *,
+    sampling: VideoSampling | None = None,
+) -> tuple[Callable[[SuiteOptions], BenchSuite[R]], Callable[[SuiteOptions], BenchSuite[R]]]:
+    """The (official, published-system) pair of factories for a benchmark module."""
+
+    def official(options: SuiteOptions) -> BenchSuite[R]:
+        return BenchSuite(spec, options, rows=rows, build=build, score=score, sampling=sampling)
+
+    def sc(options: SuiteOptions) -> BenchSuite[R]:
+        return BenchSuite(spec, options, rows=rows, build=build, score=score, rules="sc", sampling=sampling)
+
+    return official, sc
+
+
+def dump_metadata(value: object) -> str:
+    """A JSON string for structured dataset metadata that does not fit `MetaValue`."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
