@@ -33,7 +33,7 @@ class Malformed(msgspec.Struct, frozen=True, kw_only=True):
 
 _HEADER = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(purpose|reasoning|next[ _]goal|code)[ \t]*"
-    r"(?::[ \t]*(?:\*\*|__)?|(?:\*\*|__)[ \t]*:?)[ \t]*",
+    r"(?::[ \t]*(?:\*\*|__)?|(?:\*\*|__)[ \t]*:?|[ \t]*$)[ \t]*",
     re.IGNORECASE | re.MULTILINE,
 )
 _FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
@@ -54,8 +54,12 @@ def _sections(text: str) -> dict[str, str]:
     matches = list(_HEADER.finditer(text))
     for i, match in enumerate(matches):
         key = match.group(1).lower().replace("_", " ")
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        # Everything after the Code header is code, even a line like `code: int = 1`.
+        last = key == "code" or i + 1 == len(matches)
+        end = len(text) if last else matches[i + 1].start()
         found.setdefault(key, text[match.end() : end].strip())
+        if key == "code":
+            break
     return found
 
 

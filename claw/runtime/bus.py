@@ -81,9 +81,7 @@ class Bus:
         for send in self._senders:
             send.close()
         assert self._group is not None
-        with anyio.CancelScope(shield=True):
-            suppressed = await self._group.__aexit__(exc_type, exc, tb)
-        return suppressed
+        return await self._group.__aexit__(exc_type, exc, tb)
 
 
 async def _drain(sink: Sink, receive: MemoryObjectReceiveStream[Event]) -> None:
