@@ -1,0 +1,162 @@
+"""The episode shell against in-tree fakes: a scripted model, a scripted kernel and a list sink."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import numpy as np
+from PIL import Image
+
+from claw.config import AgentConfig
+from claw.errors import LLMTimeout
+from claw.events import (
+    AnswerSubmitted,
+    CellExecuted,
+    EpisodeFinished,
+    EpisodeStarted,
+    Event,
+    LLMFailed,
+    ObservationMade,
+    PlanMade,
+)
+from claw.llm import ScriptedTransport
+from claw.llm.types import ChatRequest, ImagePart
+from claw.runtime.driver import EpisodeServices, run_episode
+from claw.sandbox.types import CellError, CellResult, SubmittedAnswer
+from claw.suite import Frame, Sample, Score, Video
+
+FENCE = "```"
+
+
+def reply(code: str) -> str:
+    return f"**Purpose:** p\n**Reasoning:** r\n**Next Goal:** g\n**Code:**\n{FENCE}python\n{code}\n{FENCE}"
+
+
+class ScriptedKernel:
+    """A `Kernel` whose cells return prepared results in order."""
+
+    def __init__(self, results: list[CellResult]) -> None:
+        self.results = results
+        self.cells: list[str] = []
+
+    @property
+    def kernel_id(self) -> str:
+        return "fake-1"
+
+    async def execute(self, code: str, *, timeout: float) -> CellResult:
+        self.cells.append(code)
+        return self.results.pop(0)
+
+
+class Violation(msgspec.Struct):
+    rule: str
+    lineno: int
+    message: str
+
+
+def check(code: str) -> Violation | None:
+    return Violation("import", 1, "os is not allowed") if "import os" in code else None
+
+
+def score(sample: Sample, answer: str | None) -> Score:
+    return Score(value=float(answer == sample.ground_truth), metric="exact", extracted=answer)
+
+
+def make_sample(tmp_path: Path) -> Sample:
+    path = tmp_path / "f0.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(path)
+    video = Video(name="v", frames=(Frame(path=str(path), index=0),))
+    return Sample(
+        id="1",
+        suite="t",
+        question="Which?",
+        answer_format="letter",
+        ground_truth="B",
+        videos=(video,),
+        options=("x", "y"),
+        category="cat",
+    )
+
+
+async def run(tmp_path: Path, handler: object, results: list[CellResult], **agent: object) -> list[Event]:
+    events: list[Event] = []
+
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    services = EpisodeServices(
+        run_id="r",
+        llm=ScriptedTransport(handler),
+        kernel=ScriptedKernel(results),  # type: ignore[arg-type]
+        check=check,
+        emit=emit,
+        score=score,
+        agent=AgentConfig(**agent),  # type: ignore[arg-type]
+    )
+    await run_episode(make_sample(tmp_path), "ep", services)
+    return events
+
+
+async def test_error_then_fix_then_answer(tmp_path: Path) -> None:
+    script = iter(["1. look", reply("print(y)"), reply("import os"), reply("ReturnAnswer('B')")])
+
+    def handler(request: ChatRequest) -> str:
+        return next(script)
+
+    error = CellError(ename="NameError", evalue="name 'y' is not defined", traceback="", lineno=1)
+    results = [
+        CellResult(status="error", error=error),
+        CellResult(status="ok", answer=SubmittedAnswer(text="B", valid=True)),
+    ]
+    events = await run(tmp_path, handler, results, max_steps=5)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "EpisodeStarted" and kinds[-1] == "EpisodeFinished"
+    assert any(isinstance(e, PlanMade) for e in events)
+    executed = [e for e in events if isinstance(e, CellExecuted)]
+    assert [e.status for e in executed] == ["error", "ok"]
+    observations = [e.text for e in events if isinstance(e, ObservationMade)]
+    assert "NameError" in observations[0]
+    assert "CellChecked" in kinds and kinds.count("CellProposed") == 3
+    finished = events[-1]
+    assert isinstance(finished, EpisodeFinished)
+    assert (finished.answer, finished.score, finished.reason, finished.steps) == ("B", 1.0, "answered", 3)
+    assert all(e.run_id == "r" and e.episode_id == "ep" for e in events)
+    assert isinstance(events[0], EpisodeStarted) and events[0].kernel_id == "fake-1"
+
+
+async def test_model_timeouts_end_in_an_error_result_not_a_crash(tmp_path: Path) -> None:
+    def handler(request: ChatRequest) -> str:
+        raise LLMTimeout("no answer in 600 s", endpoint="http://127.0.0.1:1/v1")
+
+    events = await run(tmp_path, handler, [], max_steps=5, plan=False)
+    assert sum(isinstance(e, LLMFailed) for e in events) == 3
+    finished = events[-1]
+    assert isinstance(finished, EpisodeFinished) and finished.reason == "error" and finished.score == 0.0
+
+
+async def test_budget_forces_an_answer_from_the_transcript(tmp_path: Path) -> None:
+    def handler(request: ChatRequest) -> str:
+        if "[FINAL ANSWER REQUIRED]" in request.messages[-1].text():
+            return "Final answer: B"
+        return reply("print(1)")
+
+    events = await run(tmp_path, handler, [CellResult(status="ok", stdout="1")] * 2, max_steps=2, plan=False)
+    forced = [e for e in events if isinstance(e, AnswerSubmitted)]
+    assert forced and forced[-1].forced and forced[-1].answer == "B"
+    finished = events[-1]
+    assert isinstance(finished, EpisodeFinished) and finished.reason == "forced" and finished.score == 1.0
+
+
+async def test_first_message_carries_key_frames_as_images(tmp_path: Path) -> None:
+    seen: list[ChatRequest] = []
+
+    def handler(request: ChatRequest) -> str:
+        seen.append(request)
+        return "Final answer: B"
+
+    await run(tmp_path, handler, [], interface="cot", plan=False)
+    content = seen[0].messages[1].content
+    assert not isinstance(content, str)
+    images = [p for p in content if isinstance(p, ImagePart)]
+    assert len(images) == 1 and images[0].image_url.url.startswith("data:image/png;base64,")
