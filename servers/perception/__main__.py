@@ -1,0 +1,97 @@
+"""`python -m servers.perception --backend NAME --socket PATH [--port N] [--noise NAME]`: run the
+perception server as a process. Prints exactly one readiness line to stdout once it accepts requests
+(`READY unix=PATH tcp=URL|- [token=TOKEN]`), serves until SIGTERM/SIGINT, then drains and exits 0. A
+user error (unknown backend, missing weights, socket in use) is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+import anyio
+
+from claw.config import PerceptionConfig
+from claw.errors import ClawError
+from servers.perception.protocol import PerceptionBackend
+from servers.perception.server import serve_perception
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m servers.perception", description=__doc__)
+    parser.add_argument("--backend", default="synthetic", help="synthetic, costmodel, sam3 or da3")
+    parser.add_argument("--socket", required=True, help="Unix socket path to listen on")
+    parser.add_argument("--port", type=int, default=None, help="also listen on 127.0.0.1:PORT (0 = any)")
+    parser.add_argument("--noise", default="none", help="synthetic backend noise model")
+    parser.add_argument("--max-batch", type=int, default=16)
+    parser.add_argument("--max-delay-ms", type=float, default=5.0)
+    parser.add_argument("--weights", action="append", default=[], metavar="NAME=PATH", help="local weights")
+    parser.add_argument("--token-env", default=None, help="environment variable holding the TCP token")
+    parser.add_argument("--no-batching", action="store_true", help="one request at a time (comparisons)")
+    parser.add_argument("--cost-ms", type=_cost, default=None, metavar="FIXED,PER_ITEM", help="costmodel ms")
+    return parser
+
+
+def _cost(text: str) -> tuple[float, float]:
+    try:
+        fixed, per_item = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FIXED,PER_ITEM in milliseconds, got {text!r}") from None
+    return fixed, per_item
+
+
+def _config(args: argparse.Namespace) -> PerceptionConfig:
+    weights = dict(item.split("=", 1) for item in args.weights if "=" in item)
+    return PerceptionConfig(
+        backend=args.backend,
+        noise=args.noise,
+        socket=args.socket,
+        max_batch=args.max_batch,
+        max_delay_ms=args.max_delay_ms,
+        weights=weights,
+        token_env=args.token_env,
+    )
+
+
+def _backend(args: argparse.Namespace, config: PerceptionConfig) -> PerceptionBackend | None:
+    if args.cost_ms is None:
+        return None
+    from servers.perception._backends.costmodel import CostModelBackend
+
+    fixed, per_item = args.cost_ms
+    return CostModelBackend(config, fixed_ms=fixed, per_item_ms=per_item)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    config = _config(args)
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async with serve_perception(
+            config,
+            socket_path=args.socket,
+            tcp_port=args.port,
+            backend=_backend(args, config),
+            batching=not args.no_batching,
+        ) as server:
+            sys.stdout.write(server.readiness_line() + "\n")
+            sys.stdout.flush()
+            async for _ in signals:
+                break
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        anyio.run(_serve, args)
+    except ClawError as exc:
+        sys.stderr.write(f"perception server: {exc.message}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
