@@ -1,0 +1,119 @@
+"""`claw eval` end to end on real parts: the mock LLM server (scripted policy) over loopback HTTP, the
+perception server with the synthetic backend over a Unix socket, real kernels, and the files a run
+leaves behind. Also: user errors end in one line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from claw.events import (
+    AnswerSubmitted,
+    CellChecked,
+    CellExecuted,
+    CellProposed,
+    EpisodeFinished,
+    EpisodeStarted,
+    LLMRequested,
+    LLMResponded,
+    ObservationMade,
+    PlanMade,
+    RunFinished,
+    RunStarted,
+    decode_event,
+    decode_result,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def claw(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "claw.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("run") / "r"
+    done = claw("eval", "--n", "3", "--run-dir", str(path), "--seed", "1", "--unsafe-no-confinement")
+    assert done.returncode == 0, done.stderr
+    assert "accuracy" in done.stdout and str(path) in done.stdout
+    return path
+
+
+def test_every_stage_ran_and_every_line_decodes(run_dir: Path) -> None:
+    lines = (run_dir / "events.jsonl").read_bytes().splitlines()
+    events = [decode_event(line) for line in lines]
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert events[-1].status == "success"
+    kinds = Counter(type(e) for e in events)
+    for stage in (
+        EpisodeStarted,
+        PlanMade,
+        LLMRequested,
+        LLMResponded,
+        CellProposed,
+        CellChecked,
+        CellExecuted,
+        ObservationMade,
+        AnswerSubmitted,
+        EpisodeFinished,
+    ):
+        assert kinds[stage] >= 1, f"no {stage.__name__} event"
+    assert kinds[EpisodeStarted] == kinds[EpisodeFinished] == 3
+    assert any(e.status == "error" for e in events if isinstance(e, CellExecuted)), "no raising cell"
+
+
+def test_answers_were_scored_against_ground_truth(run_dir: Path) -> None:
+    finished = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
+    finished = [e for e in finished if isinstance(e, EpisodeFinished)]
+    results = [decode_result(line) for line in (run_dir / "results.jsonl").read_bytes().splitlines()]
+    assert sorted(r.episode_id for r in results) == sorted(e.episode_id or "" for e in finished)
+    for event in finished:
+        assert event.answer is not None
+        assert 0.0 <= event.score <= 1.0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["n"] == 3
+    assert summary["accuracy"] == pytest.approx(sum(r.score for r in results) / 3)
+    assert summary["accuracy"] >= 2 / 3
+    assert set(summary["per_category"]) == {r.category for r in results}
+
+
+def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
+    before = (run_dir / "results.jsonl").read_bytes()
+    done = claw("eval", "--n", "3", "--run-dir", str(run_dir), "--seed", "1", "--unsafe-no-confinement")
+    assert done.returncode == 0, done.stderr
+    assert (run_dir / "results.jsonl").read_bytes() == before
+    starts = [
+        e
+        for e in map(decode_event, (run_dir / "events.jsonl").read_bytes().splitlines())
+        if isinstance(e, RunStarted)
+    ]
+    assert starts[-1].resumed_episodes == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("eval", "--suite", "nope"), "unknown suite 'nope'"),
+        (("eval", "--max-steps", "0"), "agent.max_steps must be at least 1"),
+        (("eval", "--config", "/nonexistent/claw.toml"), "does not exist"),
+        (("report", "/nonexistent/run"), "no results"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(args: tuple[str, ...], message: str) -> None:
+    done = claw(*args, timeout=60)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
