@@ -1,0 +1,340 @@
+"""`EndpointPool`: one model role's endpoints behind the `ChatTransport` seam.
+
+Each call picks an endpoint (pure `choose_endpoint`: the episode's sticky endpoint while it is up and not
+overloaded, else the least-outstanding one), holds one of that endpoint's concurrency slots for the HTTP
+attempt, and retries through `retry` within one total deadline. An endpoint that fails to connect, times
+out or answers 5xx is marked down for a cool-down; a background task probes down endpoints and brings
+them back. Stickiness matters: an episode that stays on one vLLM server finds its prefix cached there.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from functools import partial
+from types import TracebackType
+
+import anyio
+import msgspec
+import structlog
+
+from claw.config import EndpointConfig
+from claw.errors import ConfigError, LLMError, LLMRateLimited, LLMTimeout
+from claw.llm._http import HttpClient
+from claw.llm._retry import RetryPolicy, is_retryable, retry
+from claw.llm.types import ChatRequest, ChatResponse, Usage
+from claw.llm.wire import OutgoingRequest, WireResponse
+
+__all__ = ["EndpointPool", "EndpointStats", "PoolStats", "choose_endpoint"]
+
+_log = structlog.get_logger("claw.llm")
+_ENCODER = msgspec.json.Encoder()
+_MAX_SESSIONS = 100_000
+
+
+class EndpointStats(msgspec.Struct, frozen=True, kw_only=True):
+    """One endpoint's counters."""
+
+    url: str
+    model: str
+    up: bool
+    outstanding: int
+    limit: int
+    requests: int
+    """Attempts sent (successful or not)."""
+    failures: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+
+
+class PoolStats(msgspec.Struct, frozen=True, kw_only=True):
+    """A pool's counters; `endpoints` in configuration order."""
+
+    role: str
+    endpoints: tuple[EndpointStats, ...]
+    outstanding: int
+    waiting: int
+    """Calls waiting for a free slot on any endpoint."""
+    calls: int
+    """Calls completed successfully."""
+    failed_calls: int
+    retries: int
+    sticky_hits: int
+    """Attempts that went to their session's previous endpoint."""
+    sessions: int
+
+
+class _Slot:
+    """Mutable per-endpoint state; touched only from the event loop."""
+
+    __slots__ = (
+        "cached",
+        "completion",
+        "config",
+        "down_until",
+        "failures",
+        "limit",
+        "outstanding",
+        "prompt",
+        "requests",
+    )
+
+    def __init__(self, config: EndpointConfig, limit: int) -> None:
+        self.config = config
+        self.limit = limit
+        self.outstanding = 0
+        self.down_until = 0.0
+        self.requests = self.failures = self.prompt = self.completion = self.cached = 0
+
+    def is_up(self, now: float) -> bool:
+        return now >= self.down_until
+
+    def stats(self, now: float) -> EndpointStats:
+        return EndpointStats(
+            url=self.config.url, model=self.config.model, up=self.is_up(now), outstanding=self.outstanding,
+            limit=self.limit, requests=self.requests, failures=self.failures, prompt_tokens=self.prompt,
+            completion_tokens=self.completion, cached_tokens=self.cached,
+        )  # fmt: skip
+
+
+def _overloaded(outstanding: int, least: int) -> bool:
+    return outstanding > max(2 * least, least + 2)
+
+
+def choose_endpoint(
+    outstanding: Sequence[int], limits: Sequence[int], up: Sequence[bool], preferred: int | None
+) -> int | None:
+    """Pick the endpoint for the next attempt, or None when every endpoint is at its limit.
+
+    Up endpoints with a free slot are candidates (all endpoints with a free slot when none is up). The
+    preferred (sticky) endpoint wins unless it is not a candidate or is much busier than the least busy
+    candidate; otherwise the least-outstanding candidate wins, lowest index on ties.
+    """
+    free = [i for i in range(len(outstanding)) if outstanding[i] < limits[i]]
+    candidates = [i for i in free if up[i]] or free
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda i: (outstanding[i], i))
+    if preferred in candidates and not _overloaded(outstanding[preferred], outstanding[best]):
+        return preferred
+    return best
+
+
+def to_chat_response(wire: WireResponse, endpoint: str) -> ChatResponse:
+    """A claw `ChatResponse` from a wire completion (reasoning stands in for empty content, as vLLM does)."""
+    choice = wire.choices[0]
+    content = choice.message.content or choice.message.reasoning_content or ""
+    usage = wire.usage
+    cached = usage.prompt_tokens_details.cached_tokens if usage and usage.prompt_tokens_details else 0
+    return ChatResponse(
+        content=content,
+        usage=Usage(
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            cached_tokens=cached,
+        ),
+        endpoint=endpoint,
+        latency_s=0.0,
+        finish_reason=choice.finish_reason or "stop",
+    )
+
+
+class EndpointPool:
+    """The endpoints of one role; an async context manager and a `ChatTransport`.
+
+    Args:
+        role: the role name, for stats and logs.
+        endpoints: at least one endpoint.
+        client: the shared HTTP client (owned by the caller).
+        per_endpoint_limit: concurrent requests per endpoint unless the endpoint sets `max_concurrency`.
+        policy: retry policy; its `deadline_s` bounds each call.
+        cooldown_s: how long a failing endpoint is avoided before it is tried again.
+        health_interval_s: how often down endpoints are probed.
+        clock: monotonic clock (injected by tests).
+
+    Raises:
+        ConfigError: no endpoints, or a limit below 1.
+    """
+
+    def __init__(
+        self,
+        role: str,
+        endpoints: Sequence[EndpointConfig],
+        client: HttpClient,
+        *,
+        per_endpoint_limit: int,
+        policy: RetryPolicy | None = None,
+        cooldown_s: float = 5.0,
+        health_interval_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not endpoints:
+            raise ConfigError(
+                f"role {role!r} has no endpoints; configure models.{role}", field=f"models.{role}"
+            )
+        self.role = role
+        self._slots = [_Slot(e, e.max_concurrency or per_endpoint_limit) for e in endpoints]
+        if min(slot.limit for slot in self._slots) < 1:
+            raise ConfigError("llm concurrency limits must be at least 1", field="limits.llm_per_endpoint")
+        self._client = client
+        self._policy = policy or RetryPolicy()
+        self._cooldown_s = cooldown_s
+        self._health_interval_s = health_interval_s
+        self._clock = clock
+        self._capacity = anyio.Semaphore(sum(slot.limit for slot in self._slots))
+        self._sessions: OrderedDict[str, int] = OrderedDict()
+        self._rng = random.Random(0)
+        self._counts = {"calls": 0, "failed_calls": 0, "retries": 0, "sticky_hits": 0}
+        self._stack: AsyncExitStack | None = None
+
+    def __repr__(self) -> str:
+        s = self.statistics()
+        up = sum(e.up for e in s.endpoints)
+        return (
+            f"<EndpointPool {self.role} endpoints={len(s.endpoints)} up={up} outstanding={s.outstanding} "
+            f"waiting={s.waiting} calls={s.calls} failed={s.failed_calls}>"
+        )
+
+    async def __aenter__(self) -> EndpointPool:
+        async with AsyncExitStack() as stack:
+            group = await stack.enter_async_context(anyio.create_task_group())
+            group.start_soon(self._watch_health)
+            stack.callback(group.cancel_scope.cancel)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the health watcher (the HTTP client belongs to the caller)."""
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            await stack.aclose()
+
+    def statistics(self) -> PoolStats:
+        """A snapshot of the pool's counters."""
+        now = self._clock()
+        return PoolStats(
+            role=self.role,
+            endpoints=tuple(slot.stats(now) for slot in self._slots),
+            outstanding=sum(slot.outstanding for slot in self._slots),
+            waiting=self._capacity.statistics().tasks_waiting,
+            sessions=len(self._sessions),
+            **self._counts,
+        )
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        """Send `request` to one of the pool's endpoints, retrying within the call deadline.
+
+        Raises:
+            LLMError: (a subclass) no completion within the retry policy's attempts and deadline.
+            ConfigError: an endpoint's API-key variable is not set.
+        """
+        started = self._clock()
+        try:
+            response, attempts = await retry(partial(self._attempt, request), self._policy, rng=self._rng)
+        except LLMError:
+            self._counts["failed_calls"] += 1
+            raise
+        self._counts["calls"] += 1
+        self._counts["retries"] += attempts - 1
+        return msgspec.structs.replace(response, attempts=attempts, latency_s=self._clock() - started)
+
+    async def check_health(self) -> tuple[bool, ...]:
+        """Probe every endpoint now; mark each up or down by the result and return the verdicts.
+
+        Raises:
+            ConfigError: an endpoint's API-key variable is not set.
+        """
+        verdicts = []
+        for slot in self._slots:
+            ok = await self._client.probe(slot.config, timeout_s=3.0)
+            self._mark(slot, up=ok)
+            verdicts.append(ok)
+        return tuple(verdicts)
+
+    async def _watch_health(self) -> None:
+        while True:
+            await anyio.sleep(self._health_interval_s)
+            now = self._clock()
+            for slot in self._slots:
+                if not slot.is_up(now) and await self._client.probe(slot.config, timeout_s=3.0):
+                    self._mark(slot, up=True)
+
+    def _mark(self, slot: _Slot, *, up: bool) -> None:
+        slot.down_until = 0.0 if up else self._clock() + self._cooldown_s
+
+    def _checkout(self, session_id: str | None) -> _Slot:
+        now = self._clock()
+        preferred = self._sessions.get(session_id) if session_id is not None else None
+        index = choose_endpoint(
+            [s.outstanding for s in self._slots],
+            [s.limit for s in self._slots],
+            [s.is_up(now) for s in self._slots],
+            preferred,
+        )
+        if index is None:  # cannot happen while the semaphore counts slots; guard the invariant
+            raise RuntimeError("endpoint pool has a free permit but no free slot")
+        self._counts["sticky_hits"] += index == preferred
+        if session_id is not None:
+            self._remember(session_id, index)
+        slot = self._slots[index]
+        slot.outstanding += 1
+        slot.requests += 1
+        return slot
+
+    def _remember(self, session_id: str, index: int) -> None:
+        self._sessions[session_id] = index
+        self._sessions.move_to_end(session_id)
+        if len(self._sessions) > _MAX_SESSIONS:
+            self._sessions.popitem(last=False)
+
+    async def _attempt(self, request: ChatRequest, time_left: float) -> ChatResponse:
+        started = self._clock()
+        with anyio.move_on_after(time_left) as waited:
+            await self._capacity.acquire()
+        if waited.cancelled_caught:
+            raise LLMTimeout(f"no {self.role} endpoint had a free slot within the call deadline")
+        try:
+            left = time_left - (self._clock() - started)
+            if left <= 0:
+                raise LLMTimeout(f"no {self.role} endpoint had a free slot within the call deadline")
+            return await self._send(self._checkout(request.session_id), request, left)
+        finally:
+            self._capacity.release()
+
+    async def _send(self, slot: _Slot, request: ChatRequest, timeout_s: float) -> ChatResponse:
+        body = _ENCODER.encode(
+            OutgoingRequest(
+                model=slot.config.model, messages=request.messages, max_tokens=request.max_tokens,
+                temperature=request.temperature, seed=request.seed,
+            )
+        )  # fmt: skip
+        try:
+            wire = await self._client.post_chat(slot.config, body, timeout_s=timeout_s)
+        except LLMError as error:
+            self._note_failure(slot, error)
+            raise
+        finally:
+            slot.outstanding -= 1
+        return self._note_success(slot, to_chat_response(wire, slot.config.url))
+
+    def _note_failure(self, slot: _Slot, error: LLMError) -> None:
+        slot.failures += 1
+        if is_retryable(error) and not isinstance(error, LLMRateLimited):
+            self._mark(slot, up=False)
+        _log.warning("llm attempt failed", role=self.role, endpoint=slot.config.url, error=error.message)
+
+    def _note_success(self, slot: _Slot, response: ChatResponse) -> ChatResponse:
+        self._mark(slot, up=True)
+        slot.prompt += response.usage.prompt_tokens
+        slot.completion += response.usage.completion_tokens
+        slot.cached += response.usage.cached_tokens
+        return response

@@ -1,0 +1,147 @@
+"""`supervised`: a child process owned by an `async with` — output drained, stopped on exit, never orphaned.
+
+The child runs in its own session (process group), so stopping it also stops anything it spawned (vLLM's
+workers). Its stdout lines are offered to the caller for readiness checks, and the last lines of its
+stdout and stderr are kept so a failure to start can say why.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from claw.errors import ServiceError
+
+__all__ = ["Supervised", "supervised"]
+
+_TAIL_LINES = 40
+
+
+class Supervised:
+    """A running child: `process`, its stdout `lines` (for readiness), and a `tail` of recent output."""
+
+    def __init__(self, name: str, process: anyio.abc.Process, lines: MemoryObjectReceiveStream[str]) -> None:
+        self.name = name
+        self.process = process
+        self.lines = lines
+        self.tail: deque[str] = deque(maxlen=_TAIL_LINES)
+
+    def __repr__(self) -> str:
+        return f"<Supervised {self.name} pid={self.process.pid} returncode={self.process.returncode}>"
+
+    def failure(self, what: str) -> ServiceError:
+        """A `ServiceError` saying `what` went wrong, with the child's recent output."""
+        output = "\n".join(self.tail) or "(no output)"
+        return ServiceError(f"{self.name} {what}; its last output:\n{output}")
+
+    async def next_line(self) -> str:
+        """The next stdout line.
+
+        Raises:
+            ServiceError: the child closed stdout (usually: it exited).
+        """
+        try:
+            return await self.lines.receive()
+        except anyio.EndOfStream:
+            await self.process.wait()
+            raise self.failure(f"exited with status {self.process.returncode}") from None
+
+
+def _offer(out: MemoryObjectSendStream[str] | None, line: str) -> None:
+    if out is None:
+        return
+    try:
+        out.send_nowait(line)
+    except (anyio.WouldBlock, anyio.BrokenResourceError):
+        pass  # nobody reads stdout any more after readiness; the tail and the log keep the lines
+
+
+async def _pump(
+    stream: anyio.abc.ByteReceiveStream,
+    child: Supervised,
+    out: MemoryObjectSendStream[str] | None,
+    log: anyio.AsyncFile[bytes] | None,
+) -> None:
+    buffer = b""
+    async for chunk in stream:
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for raw in complete:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            child.tail.append(line)
+            _offer(out, line)
+        if log is not None and complete:
+            await log.write(b"\n".join(complete) + b"\n")
+    if out is not None:
+        out.close()
+
+
+def _signal_group(process: anyio.abc.Process, sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass  # already gone
+
+
+async def _stop(process: anyio.abc.Process, grace_s: float) -> None:
+    with anyio.CancelScope(shield=True):
+        if process.returncode is None:
+            _signal_group(process, signal.SIGTERM)
+            with anyio.move_on_after(grace_s):
+                await process.wait()
+        _signal_group(process, signal.SIGKILL)
+        await process.wait()
+
+
+@asynccontextmanager
+async def supervised(
+    command: Sequence[str],
+    *,
+    name: str,
+    env: Mapping[str, str] | None = None,
+    grace_s: float = 10.0,
+    log_path: Path | None = None,
+) -> AsyncIterator[Supervised]:
+    """Start `command` and stop it (SIGTERM to its group, SIGKILL after `grace_s`) when the block exits.
+
+    The child's stdout and stderr lines are appended to `log_path` when given.
+
+    Raises:
+        ServiceError: the executable could not be started.
+    """
+    try:
+        process = await anyio.open_process(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=None if env is None else dict(env),
+        )
+    except OSError as exc:
+        raise ServiceError(f"cannot start {name} ({command[0]}): {exc}") from None
+    send, receive = anyio.create_memory_object_stream[str](256)
+    child = Supervised(name, process, receive)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(process.aclose)
+        stack.callback(receive.close)
+        log = (
+            None
+            if log_path is None
+            else await stack.enter_async_context(await anyio.open_file(log_path, "ab"))
+        )
+        group = await stack.enter_async_context(anyio.create_task_group())
+        assert process.stdout is not None and process.stderr is not None
+        group.start_soon(_pump, process.stdout, child, send, log)
+        group.start_soon(_pump, process.stderr, child, None, log)
+        try:
+            yield child
+        finally:
+            await _stop(process, grace_s)
