@@ -1,0 +1,356 @@
+"""Question generators: one per task type, each turning a world and its rendered views into a question
+whose answer is computed from the exact geometry.
+
+A generator returns None when its draw would make an ambiguous question (an object barely visible, two
+distances within the margin a careful measurement can resolve); the suite then redraws the world. The
+phrasing is fixed per task type so that answers are comparable across samples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
+
+from bench.suites.synthetic._render import Frame
+from bench.suites.synthetic._scene import Part, SceneObject
+from bench.suites.synthetic._world import World
+from claw.suite import AnswerFormat
+
+__all__ = ["GENERATORS", "Question", "Views", "closest_distance", "plural"]
+
+F64 = npt.NDArray[np.float64]
+MIN_PX = 150
+"""Pixels an object needs in a frame to count as visible there."""
+
+
+class Question(msgspec.Struct, frozen=True, kw_only=True):
+    """A generated question and its exact answer."""
+
+    text: str
+    answer_format: AnswerFormat
+    ground_truth: str
+    options: tuple[str, ...] = ()
+
+
+class Views:
+    """Rendered frames of a world with per-object visible pixel counts."""
+
+    def __init__(self, world: World, frames: Sequence[Frame]) -> None:
+        self.world = world
+        self.frames = list(frames)
+        ids = np.stack([f.ids for f in frames])
+        self.pixels = {o.id: (ids == o.id).sum(axis=(1, 2)) for o in world.scene.objects}
+
+    def frames_seen(self, obj: SceneObject, min_px: int = MIN_PX) -> int:
+        """In how many frames `obj` covers at least `min_px` pixels."""
+        return int((self.pixels[obj.id] >= min_px).sum())
+
+    def seen(self, min_frames: int = 1, min_px: int = MIN_PX) -> list[SceneObject]:
+        """Objects visible in at least `min_frames` frames."""
+        return [o for o in self.world.scene.objects if self.frames_seen(o, min_px) >= min_frames]
+
+
+Generator = Callable[[Views, np.random.Generator], Question | None]
+
+
+def plural(category: str) -> str:
+    """English plural of a category name."""
+    return category + "es" if category.endswith(("x", "s")) else category + "s"
+
+
+def _pick(rng: np.random.Generator, items: Sequence[SceneObject], k: int) -> list[SceneObject]:
+    chosen = rng.choice(len(items), size=k, replace=False)
+    return [items[int(i)] for i in chosen]
+
+
+def _mcq(text: str, correct: str, others: Sequence[str], rng: np.random.Generator) -> Question:
+    options = [correct, *others]
+    order = [int(i) for i in rng.permutation(len(options))]
+    shuffled = tuple(options[i] for i in order)
+    letter = chr(65 + shuffled.index(correct))
+    return Question(text=text, answer_format="letter", ground_truth=letter, options=shuffled)
+
+
+def _numeric(text: str, value: float) -> Question:
+    return Question(text=text, answer_format="number", ground_truth=f"{value:.3f}")
+
+
+# ------------------------------------------------------------------------------------- exact geometry
+
+
+def _grid(n_a: float, n_b: float, spacing: float) -> tuple[F64, F64]:
+    a = np.linspace(-0.5, 0.5, max(int(n_a / spacing) + 1, 2))
+    b = np.linspace(-0.5, 0.5, max(int(n_b / spacing) + 1, 2))
+    aa, bb = np.meshgrid(a, b)
+    return aa.ravel(), bb.ravel()
+
+
+def _box_surface(part: Part, spacing: float) -> F64:
+    size = np.array(part.size)
+    faces = []
+    for axis in range(3):
+        u, v = [i for i in range(3) if i != axis]
+        a, b = _grid(size[u], size[v], spacing)
+        for side in (-0.5, 0.5):
+            face = np.zeros((a.size, 3))
+            face[:, axis], face[:, u], face[:, v] = side, a, b
+            faces.append(face * size)
+    c, s = math.cos(part.yaw), math.sin(part.yaw)
+    rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    return np.asarray(np.concatenate(faces) @ rot.T + np.array(part.center), dtype=np.float64)
+
+
+def _round_surface(part: Part, spacing: float) -> F64:
+    r = part.size[0]
+    if part.kind == "sphere":
+        n = max(int(4 * math.pi * r * r / spacing**2), 50)
+        k = np.arange(n) + 0.5
+        phi, theta = np.arccos(1 - 2 * k / n), math.pi * (1 + 5**0.5) * k
+        unit = np.stack([np.cos(theta) * np.sin(phi), np.cos(phi), np.sin(theta) * np.sin(phi)], axis=1)
+        return np.asarray(unit * r + np.array(part.center), dtype=np.float64)
+    h = part.size[1]
+    ang = np.linspace(0, 2 * math.pi, max(int(2 * math.pi * r / spacing), 12), endpoint=False)
+    ys = np.linspace(-h / 2, h / 2, max(int(h / spacing) + 1, 2))
+    ring = np.stack([np.cos(ang) * r, np.zeros_like(ang), np.sin(ang) * r], axis=1)
+    side = (ring[None] + ys[:, None, None] * np.array([0.0, 1.0, 0.0])).reshape(-1, 3)
+    radii = np.linspace(0, r, max(int(r / spacing) + 1, 2))
+    disc = (radii[:, None, None] * (ring / r)[None]).reshape(-1, 3)
+    caps = [disc + np.array([0.0, y, 0.0]) for y in (-h / 2, h / 2)]
+    return np.asarray(np.concatenate([side, *caps]) + np.array(part.center), dtype=np.float64)
+
+
+def surface_points(obj: SceneObject, spacing: float = 0.01) -> F64:
+    """Points on the whole surface of `obj`, about `spacing` metres apart."""
+    return np.concatenate(
+        [_box_surface(p, spacing) if p.kind == "box" else _round_surface(p, spacing) for p in obj.parts]
+    )
+
+
+def closest_distance(a: SceneObject, b: SceneObject) -> float:
+    """Distance between the closest surface points of two objects (±1 cm)."""
+    pa, pb = surface_points(a), surface_points(b)
+    dist, _ = cKDTree(pb).query(pa, k=1)
+    return float(dist.min())
+
+
+def _centre_distance(a: SceneObject, b: SceneObject) -> float:
+    return float(np.linalg.norm(np.subtract(a.center, b.center)))
+
+
+# --------------------------------------------------------------------------------------- generators
+
+
+def _pair_seen(views: Views, rng: np.random.Generator) -> tuple[SceneObject, SceneObject] | None:
+    seen = views.seen(min_frames=2)
+    if len(seen) < 2:
+        return None
+    a, b = _pick(rng, seen, 2)
+    return a, b
+
+
+def gen_abs_distance_closest(views: Views, rng: np.random.Generator) -> Question | None:
+    """Closest-point distance between two objects, in metres."""
+    pair = _pair_seen(views, rng)
+    if pair is None:
+        return None
+    a, b = pair
+    text = (f"What is the distance in metres between the {a.name} and the {b.name}, "
+            "measured between their closest points?")
+    return _numeric(text, closest_distance(a, b))
+
+
+def gen_abs_distance_centroid(views: Views, rng: np.random.Generator) -> Question | None:
+    """Distance between two objects' bounding-box centres, in metres."""
+    pair = _pair_seen(views, rng)
+    if pair is None:
+        return None
+    a, b = pair
+    text = f"What is the distance in metres between the centres of the {a.name} and the {b.name}?"
+    return _numeric(text, _centre_distance(a, b))
+
+
+def gen_object_size(views: Views, rng: np.random.Generator) -> Question | None:
+    """Longest side of one object, in centimetres."""
+    seen = views.seen(min_frames=3)
+    if not seen:
+        return None
+    (a,) = _pick(rng, seen, 1)
+    return _numeric(f"How long is the longest side of the {a.name}, in centimetres?", 100 * a.longest_side)
+
+
+def gen_object_count(views: Views, rng: np.random.Generator) -> Question | None:
+    """How many objects of one category the room holds (every one of them visible somewhere)."""
+    scene = views.world.scene
+    seen_ids = {o.id for o in views.seen()}
+    categories = sorted({o.category for o in scene.objects})
+    fully_seen = [c for c in categories if all(o.id in seen_ids for o in scene.of_category(c))]
+    if not fully_seen:
+        return None
+    weights = np.array([len(scene.of_category(c)) for c in fully_seen], dtype=np.float64)
+    category = fully_seen[int(rng.choice(len(fully_seen), p=weights / weights.sum()))]
+    text = f"How many {plural(category)} are there in the room?"
+    return Question(text=text, answer_format="number", ground_truth=str(len(scene.of_category(category))))
+
+
+def gen_relative_distance(views: Views, rng: np.random.Generator) -> Question | None:
+    """Which of 3 candidates is closest (centre to centre) to a reference object."""
+    seen = views.seen(min_frames=2)
+    if len(seen) < 4:
+        return None
+    ref, *cands = _pick(rng, seen, 4)
+    ranked = sorted(cands, key=lambda o: _centre_distance(ref, o))
+    if _centre_distance(ref, ranked[1]) - _centre_distance(ref, ranked[0]) < 0.4:
+        return None
+    text = f"Which of these objects is closest to the {ref.name}, measured between object centres?"
+    return _mcq(text, ranked[0].name, [o.name for o in ranked[1:]], rng)
+
+
+def _signed_angle(facing: F64, target: F64) -> float:
+    """Angle in degrees from `facing` to `target` in the floor plane; positive = to the right."""
+    cross = facing[0] * target[1] - facing[1] * target[0]
+    return math.degrees(math.atan2(cross, float(facing @ target)))
+
+
+def _xz(obj: SceneObject) -> F64:
+    return np.array([obj.center[0], obj.center[2]])
+
+
+def gen_relative_direction_object(views: Views, rng: np.random.Generator) -> Question | None:
+    """Left or right of an observer standing at one object and facing another."""
+    seen = views.seen(min_frames=2)
+    if len(seen) < 3:
+        return None
+    at, facing, target = _pick(rng, seen, 3)
+    angle = _signed_angle(_xz(facing) - _xz(at), _xz(target) - _xz(at))
+    if not 20 <= abs(angle) <= 160:
+        return None
+    text = (f"If I stand at the {at.name} facing the {facing.name}, "
+            f"is the {target.name} to my left or to my right?")
+    side = "right" if angle > 0 else "left"
+    return _mcq(text, side, ["left" if side == "right" else "right"], rng)
+
+
+def gen_relative_direction_camera(views: Views, rng: np.random.Generator) -> Question | None:
+    """Quadrant of an object relative to one camera of a multi-view set (it may be behind that camera)."""
+    seen = views.seen(min_frames=1)
+    if not seen:
+        return None
+    (target,) = _pick(rng, seen, 1)
+    k = int(rng.integers(len(views.frames)))
+    c2w = views.frames[k].c2w
+    local = np.linalg.inv(c2w) @ np.array([*target.center, 1.0])
+    if abs(local[0]) < 0.5 or abs(local[2]) < 0.5:
+        return None
+    answer = ("front" if local[2] > 0 else "back") + "-" + ("right" if local[0] > 0 else "left")
+    others = [q for q in ("front-left", "front-right", "back-left", "back-right") if q != answer]
+    text = (f"Relative to the camera that took image {k + 1} (its position and viewing direction), "
+            f"where is the {target.name}?")
+    return _mcq(text, answer, others, rng)
+
+
+def gen_depth_order(views: Views, rng: np.random.Generator) -> Question | None:
+    """Which of 3 visible objects is nearest to the camera of a single image."""
+    frame = views.frames[0]
+    seen = views.seen(min_frames=1, min_px=300)
+    if len(seen) < 3:
+        return None
+    cands = _pick(rng, seen, 3)
+    depth = {o.id: float(np.median(frame.depth[frame.ids == o.id])) for o in cands}
+    ranked = sorted(cands, key=lambda o: depth[o.id])
+    if depth[ranked[1].id] - depth[ranked[0].id] < max(0.5, 0.15 * depth[ranked[0].id]):
+        return None
+    return _mcq("Which of these objects is nearest to the camera?", ranked[0].name,
+                [o.name for o in ranked[1:]], rng)
+
+
+def gen_height_comparison(views: Views, rng: np.random.Generator) -> Question | None:
+    """Yes/no: is one object's top higher than another's."""
+    pair = _pair_seen(views, rng)
+    if pair is None:
+        return None
+    a, b = pair
+    if abs(a.top - b.top) < 0.15:
+        return None
+    text = f"Is the top of the {a.name} higher above the floor than the top of the {b.name}?"
+    return Question(text=text, answer_format="yes_no", ground_truth="yes" if a.top > b.top else "no")
+
+
+def gen_larger_object(views: Views, rng: np.random.Generator) -> Question | None:
+    """Which of two objects has the longer longest side."""
+    pair = _pair_seen(views, rng)
+    if pair is None:
+        return None
+    a, b = sorted(pair, key=lambda o: -o.longest_side)
+    if a.longest_side < 1.2 * b.longest_side:
+        return None
+    text = f"Which object is larger (by its longest side): the {pair[0].name} or the {pair[1].name}?"
+    return _mcq(text, a.name, [b.name], rng)
+
+
+def gen_room_size(views: Views, rng: np.random.Generator) -> Question | None:
+    """Floor area of the room in square metres."""
+    area = views.world.scene.room.floor_area
+    return _numeric("What is the floor area of this room, in square metres?", area)
+
+
+def gen_camera_motion(views: Views, rng: np.random.Generator) -> Question | None:
+    """Main direction of the camera's translation between two images, in the first camera's frame."""
+    first, second = (f.c2w for f in views.frames)
+    move = first[:3, :3].T @ (second[:3, 3] - first[:3, 3])
+    lateral, forward = float(move[0]), float(move[2])
+    if max(abs(lateral), abs(forward)) < 0.4:
+        return None
+    if abs(lateral) > abs(forward):
+        answer = "right" if lateral > 0 else "left"
+    else:
+        answer = "forward" if forward > 0 else "backward"
+    others = [d for d in ("forward", "backward", "left", "right") if d != answer]
+    text = ("Between image 1 and image 2, in which direction did the camera mainly move, relative to the "
+            "direction it was facing in image 1?")
+    return _mcq(text, answer, others, rng)
+
+
+def gen_appearance_order(views: Views, rng: np.random.Generator) -> Question | None:
+    """Order in which 3 objects first appear in a video."""
+    first: dict[int, int] = {}
+    for obj in views.world.scene.objects:
+        frames = np.flatnonzero(views.pixels[obj.id] >= MIN_PX)
+        if frames.size and views.pixels[obj.id][0] == 0:
+            first[obj.id] = int(frames[0])
+    objs = [o for o in views.world.scene.objects if o.id in first]
+    if len(objs) < 3:
+        return None
+    chosen = sorted(_pick(rng, objs, 3), key=lambda o: first[o.id])
+    starts = [first[o.id] for o in chosen]
+    if min(b - a for a, b in itertools.pairwise(starts)) < 2:
+        return None
+    names = [o.name for o in chosen]
+    perms = [", ".join(p) for p in itertools.permutations(names)]
+    others = [p for p in perms if p != ", ".join(names)]
+    picks = [others[int(i)] for i in rng.choice(len(others), size=3, replace=False)]
+    text = "In which order do these objects first appear in the video?"
+    return _mcq(text, ", ".join(names), picks, rng)
+
+
+GENERATORS: dict[str, Generator] = {
+    "abs_distance_closest": gen_abs_distance_closest,
+    "abs_distance_centroid": gen_abs_distance_centroid,
+    "object_size": gen_object_size,
+    "object_count": gen_object_count,
+    "relative_distance": gen_relative_distance,
+    "relative_direction_object": gen_relative_direction_object,
+    "relative_direction_camera": gen_relative_direction_camera,
+    "depth_order": gen_depth_order,
+    "height_comparison": gen_height_comparison,
+    "larger_object": gen_larger_object,
+    "room_size": gen_room_size,
+    "camera_motion": gen_camera_motion,
+    "appearance_order": gen_appearance_order,
+}
+"""Task type -> generator; keys match `_world.TASKS`."""

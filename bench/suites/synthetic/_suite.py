@@ -1,0 +1,118 @@
+"""The synthetic spatial suite: samples drawn from seeded scenes, frames written as PNG, answers scored
+with the shared rules in `bench.scoring` (exact match for options and yes/no, MRA for numbers).
+
+Sample `i` of seed `s` has id `syn-<s>-<i:05d>` and task type `TASKS[i % len(TASKS)]`, so every task
+type is equally represented in any prefix of the suite. Frames go to `<media_dir>/<sample_id>/`; a file
+already there with the same name is left alone (rendering is deterministic, so it is the same image).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bench import scoring
+from bench.suites.synthetic._questions import GENERATORS, Question, Views
+from bench.suites.synthetic._render import Frame, render
+from bench.suites.synthetic._world import TASKS, World, WorldKey, build_world
+from claw.errors import SuiteError
+from claw.suite import Frame as SampleFrame
+from claw.suite import Sample, Score, SuiteOptions, Video
+
+__all__ = ["DEFAULT_N", "SyntheticSuite", "draw_sample", "make_suite", "png_bytes"]
+
+DEFAULT_N = 500
+"""Samples when the options do not say (the suite itself is unbounded)."""
+MAX_ATTEMPTS = 40
+WIDTH = HEIGHT = 256
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """Lossless PNG encoding of an (H, W, 3) uint8 image (deterministic bytes)."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+def draw_sample(seed: int, index: int) -> tuple[World, list[Frame], Question]:
+    """The world, rendered frames and question of sample `index` (redrawing ambiguous draws).
+
+    Raises:
+        SuiteError: no unambiguous question after `MAX_ATTEMPTS` draws (a generator bug).
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        world = build_world(WorldKey(seed, index, attempt))
+        frames = [render(world.scene, cam, WIDTH, HEIGHT) for cam in world.rig.cameras]
+        rng = np.random.default_rng([seed, index, attempt, 1])
+        question = GENERATORS[world.key.task](Views(world, frames), rng)
+        if question is not None:
+            return world, frames, question
+    raise SuiteError(f"synthetic sample {index} (seed {seed}) found no unambiguous question; report this")
+
+def _write_frames(directory: Path, world: World, frames: list[Frame]) -> list[SampleFrame]:
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for frame_index, frame in zip(world.rig.frame_indices, frames, strict=True):
+        path = directory / f"frame_{frame_index:04d}.png"
+        if not path.exists():
+            path.write_bytes(png_bytes(frame.rgb))
+        stamp = None if world.rig.fps is None else frame_index / world.rig.fps
+        out.append(SampleFrame(path=str(path.resolve()), index=frame_index, timestamp_s=stamp))
+    return out
+
+def _video(world: World, frames: tuple[SampleFrame, ...]) -> Video:
+    fps = world.rig.fps
+    if fps is None:
+        return Video(name="images", frames=frames)
+    total = world.rig.frame_indices[-1] + 1
+    return Video(name="video", frames=frames, fps=fps, total_frames=total, duration_s=total / fps)
+
+class SyntheticSuite:
+    """Seeded synthetic spatial questions (see the module docstring)."""
+
+    name = "synthetic"
+
+    def __init__(self, options: SuiteOptions) -> None:
+        self.options = options
+        self.n = DEFAULT_N if options.n is None else options.n
+
+    def __repr__(self) -> str:
+        return f"SyntheticSuite(seed={self.options.seed}, n={self.n}, media_dir={self.options.media_dir!r})"
+
+    def sample(self, index: int) -> Sample:
+        """Build sample `index` (renders and writes its frames)."""
+        seed = self.options.seed
+        world, frames, question = draw_sample(seed, index)
+        sample_id = f"syn-{seed}-{index:05d}"
+        written = _write_frames(Path(self.options.media_dir) / sample_id, world, frames)
+        return Sample(
+            id=sample_id, suite=self.name, question=question.text, answer_format=question.answer_format,
+            ground_truth=question.ground_truth, videos=(_video(world, tuple(written)),),
+            category=world.key.task, options=question.options,
+            metadata={"scene": world.key.text, "rig": world.rig.kind},
+        )
+
+    def samples(self) -> Iterator[Sample]:
+        """Samples 0..n-1 in order (blocking: renders and writes PNGs)."""
+        for index in range(self.n):
+            yield self.sample(index)
+
+    def score(self, sample: Sample, answer: str | None) -> Score:
+        """Exact match for letters and yes/no, MRA for numbers."""
+        match sample.answer_format:
+            case "letter":
+                return scoring.score_mcq(answer, sample.ground_truth, len(sample.options))
+            case "yes_no":
+                return scoring.score_yes_no(answer, sample.ground_truth)
+            case "number":
+                return scoring.score_numeric(answer, float(sample.ground_truth))
+            case _:
+                return scoring.score_text(answer, sample.ground_truth)
+
+def make_suite(options: SuiteOptions) -> SyntheticSuite:
+    """The suite factory registered as `synthetic`."""
+    return SyntheticSuite(options)
+
+assert len(TASKS) == len(GENERATORS), "every task type needs a generator"
