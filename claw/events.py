@@ -12,7 +12,8 @@ renamed, and `FORMAT_VERSION` goes up when the meaning of a field changes.
 from __future__ import annotations
 
 import re
-from typing import Literal
+import time
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -39,6 +40,7 @@ __all__ = [
     "decode_event",
     "decode_result",
     "encode_line",
+    "make_event",
 ]
 
 FORMAT_VERSION = 1
@@ -255,6 +257,23 @@ class EpisodeResult(msgspec.Struct, frozen=True, kw_only=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     format_version: int = FORMAT_VERSION
+
+
+_E = TypeVar("_E", bound=_EventBase)
+
+
+def make_event(
+    cls: type[_E],
+    *,
+    run_id: str,
+    episode_id: str | None = None,
+    step: int = 0,
+    t_mono: float | None = None,
+    **fields: Any,
+) -> _E:
+    """An event of type `cls` stamped with the current monotonic and wall time."""
+    mono = time.monotonic() if t_mono is None else t_mono
+    return cls(run_id=run_id, episode_id=episode_id, step=step, t_mono=mono, t_wall=time.time(), **fields)
 
 
 _encoder = msgspec.json.Encoder()

@@ -12,7 +12,7 @@ import base64
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
 import msgspec
@@ -34,6 +34,7 @@ from claw.events import (
     ObservationMade,
     PlanMade,
     ResponseMalformed,
+    make_event,
 )
 from claw.llm import prompts
 from claw.llm.parsing import Malformed, parse_step
@@ -120,10 +121,16 @@ class _Episode:
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
-    async def emit(self, cls: type[Event], **fields: object) -> None:
-        stamp = {"t_mono": self.s.clock(), "t_wall": time.time()}
-        base = {"run_id": self.s.run_id, "episode_id": self.episode_id, "step": self.state.step}
-        await self.s.emit(cls(**base, **stamp, **fields))  # type: ignore[arg-type]
+    async def emit(self, cls: type[Event], **fields: Any) -> None:
+        event = make_event(
+            cls,
+            run_id=self.s.run_id,
+            episode_id=self.episode_id,
+            step=self.state.step,
+            t_mono=self.s.clock(),
+            **fields,
+        )
+        await self.s.emit(event)
 
     async def feed(self, happened: Happened) -> list[Action]:
         self.state, actions = advance(self.state, happened)

@@ -16,6 +16,7 @@ import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import msgspec
@@ -23,7 +24,7 @@ import msgspec
 from claw import __version__
 from claw.config import EvalConfig
 from claw.errors import ClawError, ConfigError
-from claw.events import EpisodeFailed, Event, RunFinished, RunStarted
+from claw.events import EpisodeFailed, Event, RunFinished, RunStarted, make_event
 from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
@@ -39,6 +40,7 @@ from claw.runtime.sinks import (
     summarize,
     write_summary,
 )
+from claw.runtime.vlm_server import serve_vlm
 from claw.sandbox import KernelPool, check_cell
 from claw.sandbox.types import KernelSetup
 from claw.suite import Sample, Suite, SuiteOptions, get_suite
@@ -108,8 +110,8 @@ def _episode_id(sample: Sample, seed: int) -> str:
     return f"{sample.suite}/{sample.id}/s{seed}"
 
 
-def _stamp(cls: type[Event], run_id: str, **fields: object) -> Event:
-    return cls(run_id=run_id, t_mono=time.monotonic(), t_wall=time.time(), **fields)  # type: ignore[arg-type]
+def _stamp(cls: type[Event], run_id: str, **fields: Any) -> Event:
+    return make_event(cls, run_id=run_id, **fields)
 
 
 class _Services(msgspec.Struct, kw_only=True):
@@ -117,6 +119,7 @@ class _Services(msgspec.Struct, kw_only=True):
     pool: KernelPool
     perception_socket: str | None
     perception_url: str | None
+    vlm_socket: str
 
 
 class _Tally(msgspec.Struct, kw_only=True):
@@ -142,7 +145,7 @@ async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda
     async with Bus(sinks) as bus:
         status = "error"
         try:
-            async with _open_services(layout) as services:
+            async with _open_services(layout, bus) as services:
                 await bus.emit(_run_started(layout, suite, len(done)))
                 await _run_episodes(layout, suite, services, bus, tally, {r.episode_id for r in done})
             status = "success"
@@ -193,10 +196,12 @@ def _run_finished(layout: RunLayout, tally: _Tally, status: str, duration_s: flo
 
 
 @asynccontextmanager
-async def _open_services(layout: RunLayout) -> AsyncIterator[_Services]:
+async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[_Services]:
     config = layout.config
     async with AsyncExitStack() as stack:
-        socket, url = await stack.enter_async_context(_perception(layout))
+        # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
+        sockets = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="claw-")))
+        socket, url = await stack.enter_async_context(_perception(layout, sockets / "perception.sock"))
         default_url = None
         if not config.models.agent and not config.models.endpoints_file:
             default_url = await stack.enter_async_context(
@@ -209,6 +214,9 @@ async def _open_services(layout: RunLayout) -> AsyncIterator[_Services]:
                 config.models, per_endpoint_limit=config.limits.llm_per_endpoint, default_url=default_url
             )
         )
+        vlm_socket = await stack.enter_async_context(
+            serve_vlm(str(sockets / "vlm.sock"), llm, run_id=layout.run_id, emit=bus.emit)
+        )
         pool = await stack.enter_async_context(
             KernelPool(
                 config.sandbox,
@@ -217,24 +225,22 @@ async def _open_services(layout: RunLayout) -> AsyncIterator[_Services]:
                 max_images_per_step=config.agent.max_images_per_step,
             )
         )
-        yield _Services(llm=llm, pool=pool, perception_socket=socket, perception_url=url)
+        yield _Services(
+            llm=llm, pool=pool, perception_socket=socket, perception_url=url, vlm_socket=vlm_socket
+        )
 
 
 @asynccontextmanager
-async def _perception(layout: RunLayout) -> AsyncIterator[tuple[str | None, str | None]]:
+async def _perception(layout: RunLayout, socket: Path) -> AsyncIterator[tuple[str | None, str | None]]:
     perception = layout.config.perception
     if perception.url or perception.socket:
         yield perception.socket, perception.url
         return
-    # Unix socket paths are limited to ~100 bytes, so the socket lives in a short private directory.
-    with tempfile.TemporaryDirectory(prefix="claw-") as sockets:
-        socket = str(Path(sockets) / "perception.sock")
-        args = ["servers.perception", "--backend", perception.backend, "--socket", socket]
-        args += ["--noise", perception.noise, "--max-batch", str(perception.max_batch)]
-        args += ["--max-delay-ms", str(perception.max_delay_ms)]
-        log = layout.logs / "perception.log"
-        async with spawn_service(args, name="perception server", log_path=log):
-            yield socket, None
+    args = ["servers.perception", "--backend", perception.backend, "--socket", str(socket)]
+    args += ["--noise", perception.noise, "--max-batch", str(perception.max_batch)]
+    args += ["--max-delay-ms", str(perception.max_delay_ms)]
+    async with spawn_service(args, name="perception server", log_path=layout.logs / "perception.log"):
+        yield str(socket), None
 
 
 def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:
@@ -268,6 +274,7 @@ def _setup(layout: RunLayout, services: _Services, sample: Sample, episode_id: s
         metadata=sample.metadata,
         perception_socket=services.perception_socket,
         perception_url=services.perception_url,
+        vlm_socket=services.vlm_socket,
         max_images_per_step=layout.config.agent.max_images_per_step,
     )
 
