@@ -243,10 +243,8 @@ def _claim_socket_path(path: Path) -> None:
 
 
 async def _start_sites(runner: web.AppRunner, server: PerceptionServer, tcp_port: int | None) -> None:
-    path = Path(server.socket_path)
-    await anyio.to_thread.run_sync(_claim_socket_path, path)
     try:
-        await web.UnixSite(runner, str(path)).start()
+        await web.UnixSite(runner, server.socket_path).start()
         if tcp_port is not None:
             site = web.TCPSite(runner, "127.0.0.1", tcp_port)
             await site.start()
@@ -300,20 +298,36 @@ async def serve_perception(
     """
     chosen = backend if backend is not None else await anyio.to_thread.run_sync(load_backend, config)
     server = PerceptionServer(chosen, socket_path, token=_resolve_token(config, tcp_port, token))
-    _dispatchers(server, config, batching)
+    await anyio.to_thread.run_sync(_claim_socket_path, Path(socket_path))
     runner = web.AppRunner(_make_app(server), handler_cancellation=True, access_log=None)
     await runner.setup()
+    try:
+        async with _dispatching(server, config, batching):
+            await _start_sites(runner, server, tcp_port)
+            yield server
+    finally:
+        await runner.cleanup()
+        await anyio.Path(socket_path).unlink(missing_ok=True)
+
+
+@asynccontextmanager
+async def _dispatching(
+    server: PerceptionServer, config: PerceptionConfig, batching: bool
+) -> AsyncIterator[None]:
+    """Run both dispatch loops; on exit stop intake and let them finish every queued request."""
+    _dispatchers(server, config, batching)
     try:
         async with anyio.create_task_group() as tg:
             await tg.start(server.reconstruct.run)
             await tg.start(server.segment.run)
             try:
-                await _start_sites(runner, server, tcp_port)
-                yield server
+                yield
             finally:
                 server.draining = True
                 server.reconstruct.close()
                 server.segment.close()
-    finally:
-        await runner.cleanup()
-        await anyio.Path(socket_path).unlink(missing_ok=True)
+    except BaseExceptionGroup as group:
+        # The loops never raise, so a group holds what the caller's block raised: give it back unwrapped.
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
