@@ -61,6 +61,12 @@ class Context:
     def __repr__(self) -> str:
         return f"Context(suite={self.spec.name!r}, data={str(self.data)!r})"
 
+    def find(self, relative: str, *folders: str) -> Path:
+        """`data/relative` if it exists, else the first existing `data/<folder>/relative`, else the first
+        candidate (so the error names the plain path)."""
+        candidates = [self.data / relative, *(self.data / f / relative for f in folders)]
+        return next((c for c in candidates if c.exists()), candidates[0])
+
     def sample(
         self,
         sample_id: str,
@@ -301,6 +307,18 @@ class BenchSuite(Generic[R]):
             return indexed
         random.Random(self.options.seed).shuffle(indexed)
         return indexed[: self.options.n]
+
+    def missing_media(self) -> list[Path]:
+        """Media files the rows reference that are not on disk (decodes and writes nothing).
+
+        Raises:
+            SuiteError: an annotation file is missing or malformed.
+        """
+        store = MediaStore(Path(self.options.media_dir), self.name, check_only=True)
+        ctx = Context(self.spec, self.data_dir, store)
+        for index, row in enumerate(self._rows(self.data_dir)):
+            self._build(row, index, ctx)
+        return store.missing
 
     def score(self, sample: Sample, answer: str | None) -> Score:
         """Score `answer` under this suite's rules."""

@@ -58,32 +58,44 @@ def _sniff_suffix(data: bytes) -> str:
 class MediaStore:
     """Writes and finds media for one suite under `root/<suite>/`."""
 
-    def __init__(self, root: Path, suite: str, sampling: VideoSampling | None = None) -> None:
+    def __init__(
+        self, root: Path, suite: str, sampling: VideoSampling | None = None, *, check_only: bool = False
+    ) -> None:
         self.root = root / suite
         self.sampling = sampling or VideoSampling()
+        self.check_only = check_only
+        """Write and decode nothing; record missing files in `missing` instead of raising."""
+        self.missing: list[Path] = []
 
     def __repr__(self) -> str:
-        return f"MediaStore(root={str(self.root)!r}, sampling={self.sampling!r})"
+        return f"MediaStore({str(self.root)!r}, {self.sampling!r}, check_only={self.check_only})"
+
+    def _absent(self, path: Path) -> bool:
+        if path.is_file():
+            return False
+        if not self.check_only:
+            kind = "video" if path.suffix.lower() in {".mp4", ".webm", ".mkv", ".avi", ".mov"} else "image"
+            raise SuiteError(f"{kind} {path} is missing; run `claw data check` to list what the copy lacks")
+        self.missing.append(path)
+        return True
 
     def image_bytes(self, data: bytes, index: int = 0) -> Frame:
         """Write embedded image bytes once (named by content hash) and return their frame."""
         path = self.root / "images" / (hashlib.sha1(data).hexdigest()[:20] + _sniff_suffix(data))
-        if not path.exists():
+        if not path.exists() and not self.check_only:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(path.suffix + ".part")
             tmp.write_bytes(data)
             tmp.replace(path)
         return Frame(path=str(path), index=index)
 
-    @staticmethod
-    def image_file(path: Path, index: int = 0) -> Frame:
+    def image_file(self, path: Path, index: int = 0) -> Frame:
         """A frame for an image already on disk.
 
         Raises:
-            SuiteError: the file is missing.
+            SuiteError: the file is missing (unless `check_only`).
         """
-        if not path.is_file():
-            raise SuiteError(f"image {path} is missing; run `claw data check` to list what the copy lacks")
+        self._absent(path)
         return Frame(path=str(path), index=index)
 
     def image_set(self, name: str, paths: Sequence[Path], limit: int | None = None) -> Video:
@@ -99,8 +111,8 @@ class MediaStore:
             SuiteError: the video is missing or cannot be decoded.
         """
         how = sampling or self.sampling
-        if not path.is_file():
-            raise SuiteError(f"video {path} is missing; run `claw data check` to list what the copy lacks")
+        if self._absent(path) or self.check_only:
+            return Video(name=name or path.stem, frames=())
         out = self.root / "frames" / _video_key(path, how)
         manifest = _read_manifest(out)
         if manifest is None:

@@ -12,7 +12,7 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["GROUPS", "SPECS", "Aggregation", "BenchSpec", "spec"]
+__all__ = ["GROUPS", "SPECS", "Aggregation", "BenchSpec", "get", "spec"]
 
 Aggregation = Literal["micro", "macro", "group"]
 """micro: mean over samples; macro: mean of per-category means; group: Video-MME-v2 group score."""
@@ -116,3 +116,12 @@ _BY_NAME = {s.name: s for s in SPECS}
 def spec(name: str) -> BenchSpec | None:
     """The spec registered as `name`, or None for suites that are not one of the 20."""
     return _BY_NAME.get(name)
+
+
+def get(name: str) -> BenchSpec:
+    """The spec of one of the 20 benchmarks.
+
+    Raises:
+        KeyError: `name` is not one of them (a programming error in a loader module).
+    """
+    return _BY_NAME[name]

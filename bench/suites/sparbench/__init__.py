@@ -1,0 +1,96 @@
+"""SPAR-Bench: 7,207 questions in 20 tasks over one or more embedded images: MCQ (select), numeric
+(fill) and view-change strings ("move_right:0.4,turn_left:30,…").
+
+Scoring follows SPAR's evaluation utilities: MCQ is lenient (the prediction equals the answer, is a
+substring of it, or starts with it); numbers are the first number (single-view tasks) or the last
+(`_mv` tasks), scored by MRA with |p − t| when the truth is 0; view-change strings fold opposite moves
+into five axes and average the per-axis MRA. Macro over the 20 tasks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import msgspec
+
+from bench.scoring import exact_score, extract_number, micro_mean, mra, mra_score
+from bench.suites._core import Context, HFImage, Rules, data_files, image_video, read_parquet, suite_factory
+from bench.suites._extract import clean
+from bench.suites._specs import get
+from claw.suite import AnswerFormat, Sample, Score
+
+SPEC = get("sparbench")
+VIEW_CHANGE = "view_change_infer"
+_AXES = {"move_right": 1, "move_left": -1, "move_up": 1, "move_down": -1, "move_forward": 1,
+         "move_backward": -1, "turn_right": 1, "turn_left": -1, "turn_up": 1, "turn_down": -1}  # fmt: skip
+
+
+class Row(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of `data/test-*.parquet`."""
+
+    id: int | str
+    question: str
+    image: list[HFImage]
+    answer: str
+    task: str
+    img_type: str = ""
+    format_type: str = ""
+    source: str = ""
+
+
+def rows(data: Path) -> list[Row]:
+    """All rows of the four test shards, in shard order."""
+    return read_parquet(data_files(data, SPEC.files[0]), Row)
+
+
+def _format(row: Row) -> AnswerFormat:
+    if row.task == VIEW_CHANGE:
+        return "text"
+    return "letter" if row.format_type == "select" else "number"
+
+
+def build(row: Row, index: int, ctx: Context) -> Sample:
+    """One sample; options and answer rules stay embedded in the question, as released."""
+    return ctx.sample(
+        str(row.id), row.question, _format(row), row.answer.strip(), [image_video(ctx, "views", row.image)],
+        category=row.task, metadata={"img_type": row.img_type, "format_type": row.format_type},
+    )  # fmt: skip
+
+
+def _lenient(reply: str, truth: str) -> Score:
+    pred, gt = reply.strip().lower(), truth.strip().lower()
+    hit = bool(pred) and (pred == gt or pred in gt or pred[0] == gt[0])
+    return Score(value=float(hit), metric="exact", extracted=reply.strip() or None)
+
+
+def axes(text: str) -> dict[str, float]:
+    """A view-change string folded into signed values on the five axes (right, up, forward, turn_right,
+    turn_up)."""
+    out: dict[str, float] = {}
+    for name, value in re.findall(r"([a-z_]+)\s*:\s*([-+]?\d*\.?\d+)", text.lower()):
+        if name in _AXES:
+            axis = name.replace("left", "right").replace("down", "up").replace("backward", "forward")
+            out[axis] = out.get(axis, 0.0) + _AXES[name] * float(value)
+    return out
+
+
+def _view_change(reply: str, truth: str) -> Score:
+    want, got = axes(truth), axes(reply)
+    keys = sorted(want) or ["move_right"]
+    value = micro_mean(mra(got.get(k, 0.0), want.get(k, 0.0), zero="absolute") for k in keys)
+    return Score(value=value, metric="mra", extracted=reply.strip() or None)
+
+
+def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
+    """Lenient MCQ, first/last-number MRA, or per-axis MRA (both rule sets agree)."""
+    reply = clean(answer)
+    if sample.category == VIEW_CHANGE:
+        return _view_change(reply, sample.ground_truth)
+    if sample.answer_format == "letter":
+        return _lenient(reply, sample.ground_truth) if reply else exact_score(None, sample.ground_truth)
+    value = extract_number(reply, position="last" if sample.category.endswith("_mv") else "first")
+    return mra_score(value, float(sample.ground_truth), zero="absolute")
+
+
+make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

@@ -1,0 +1,68 @@
+"""Video-MME: 2,700 MCQs (A–D) over 900 videos of short, medium and long duration (subtitles unused).
+
+Official scoring: delete answer prefixes; a reply over 10 words with no A–D is empty; else the first
+A–D anywhere, compared case-insensitively. The published system uses its generic extractor. Videos
+are sampled at most 1 frame per second. Micro, with task-type categories.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from bench.suites._core import (
+    Context,
+    Rules,
+    data_files,
+    letter_score,
+    option_text,
+    read_parquet,
+    suite_factory,
+)
+from bench.suites._extract import clean, first_capital, sc_generic
+from bench.suites._media import VideoSampling
+from bench.suites._specs import get
+from claw.suite import Sample, Score
+
+SPEC = get("videomme")
+SAMPLING = VideoSampling(frames=32, max_fps=1.0)
+
+
+class Row(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of `videomme/test-*.parquet`."""
+
+    video_id: str
+    videoID: str
+    question_id: str
+    question: str
+    options: list[str]
+    answer: str
+    task_type: str = ""
+    duration: str = ""
+    domain: str = ""
+    sub_category: str = ""
+
+
+def rows(data: Path) -> list[Row]:
+    """All rows."""
+    return read_parquet(data_files(data, SPEC.files[0]), Row)
+
+
+def build(row: Row, index: int, ctx: Context) -> Sample:
+    """One sample over `data/<videoID>.mp4`."""
+    video = ctx.media.video(ctx.find(f"{row.videoID}.mp4", "data", "videos"), row.videoID)
+    return ctx.sample(
+        row.question_id, row.question, "letter", row.answer.strip(), [video],
+        category=row.task_type or "default", options=[option_text(o) for o in row.options],
+        metadata={"duration": row.duration, "domain": row.domain, "sub_category": row.sub_category},
+    )  # fmt: skip
+
+
+def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
+    """Official first-capital rule, or the published system's generic extractor."""
+    reply = clean(answer)
+    return letter_score(sc_generic(reply, "ABCD") if rules == "sc" else first_capital(reply, "ABCD"), sample)
+
+
+make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score, sampling=SAMPLING)

@@ -1,0 +1,101 @@
+"""Video-MME-v2: 800 videos × 4 MCQs (A–H), scored per video group with a non-linear credit that
+depends on how many of the 4 are right (relevance groups) or on how far the chain of right answers
+reaches (logic groups, by `group_structure`).
+
+Per sample, an answer scores 0/1; `group_score` turns one video's four 0/1 scores (in question order)
+into its credit, and `bench.report` averages credits over videos (grouping by `video_id`, never by
+consecutive rows). The category is "<group_type> <group_structure>" so the report can do that from
+`results.jsonl` alone. Extraction: delete answer prefixes, `\\boxed{X}`, "" if over 10 words with no
+A–H, else the first A–H. Videos are sampled at most 1 frame per second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from bench.scoring import boxed
+from bench.suites._core import Context, Rules, letter_score, read_parquet, split_inline_options, suite_factory
+from bench.suites._extract import boxed_letter, clean, first_capital
+from bench.suites._media import VideoSampling
+from bench.suites._specs import get
+from claw.suite import Sample, Score
+
+SPEC = get("videommev2")
+SAMPLING = VideoSampling(frames=32, max_fps=1.0)
+LETTERS = "ABCDEFGH"
+_RELEVANCE = (0.0, 6.25, 25.0, 56.25, 100.0)
+_CHAIN_MAPS = {
+    "[1,2,3,4]": _RELEVANCE,
+    "[1,[2,3],4]": (0.0, 8.33, 33.33, 58.33, 100.0),
+    "[[1,2],3,4]": (0.0, 10.0, 20.0, 50.0, 100.0),
+}
+
+
+class Row(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of `test.parquet`."""
+
+    video_id: str
+    question_id: str
+    question: str
+    options: str
+    answer: str
+    group_type: str
+    group_structure: str
+    level: int | None = None
+    second_head: str | None = None
+    third_head: str | None = None
+
+
+def rows(data: Path) -> list[Row]:
+    """All rows."""
+    return read_parquet([data / "test.parquet"], Row)
+
+
+def build(row: Row, index: int, ctx: Context) -> Sample:
+    """One sample over `videos/<video_id>.mp4` (or `data/`)."""
+    video = ctx.media.video(ctx.find(f"{row.video_id}.mp4", "videos", "data"), row.video_id)
+    _, options = split_inline_options(row.options)
+    return ctx.sample(
+        row.question_id, row.question, "letter", row.answer.strip(), [video],
+        category=f"{row.group_type} {row.group_structure.replace(' ', '')}", options=options,
+        metadata={"video_id": row.video_id, "level": row.level, "second_head": row.second_head,
+                  "third_head": row.third_head},
+    )  # fmt: skip
+
+
+def _chain_length(correct: Sequence[bool], structure: str) -> int:
+    k = 0
+    while k < len(correct) and correct[k]:
+        k += 1
+    if structure == "[1,[2,3],4]" and k == 1 and len(correct) > 2 and correct[2]:
+        return 2
+    if structure == "[[1,2],3,4]" and k == 0 and len(correct) > 1 and correct[1]:
+        return 1
+    return k
+
+
+def group_score(category: str, scores: Sequence[float]) -> float:
+    """One video's credit in 0..1 from its four 0/1 scores in question order."""
+    group_type, _, structure = category.partition(" ")
+    correct = [s >= 0.5 for s in scores]
+    if group_type == "logic" and structure in _CHAIN_MAPS:
+        return _CHAIN_MAPS[structure][min(_chain_length(correct, structure), 4)] / 100
+    return _RELEVANCE[min(sum(correct), 4)] / 100
+
+
+def extract(reply: str) -> str | None:
+    """The official chain with `\\boxed{X}` first."""
+    if boxed(reply) is not None:
+        return boxed_letter(reply, LETTERS)
+    return first_capital(reply, LETTERS)
+
+
+def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
+    """0/1 per question; the group credit is applied at aggregation."""
+    return letter_score(extract(clean(answer)), sample)
+
+
+make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score, sampling=SAMPLING)
