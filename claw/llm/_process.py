@@ -21,7 +21,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from claw.errors import ServiceError
 
-__all__ = ["Supervised", "supervised"]
+__all__ = ["Supervised", "sole_exception", "supervised"]
 
 _TAIL_LINES = 40
 
@@ -72,17 +72,19 @@ async def _pump(
     log: anyio.AsyncFile[bytes] | None,
 ) -> None:
     buffer = b""
-    async for chunk in stream:
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
-        for raw in complete:
-            line = raw.decode("utf-8", "replace").rstrip("\r")
-            child.tail.append(line)
-            _offer(out, line)
-        if log is not None and complete:
-            await log.write(b"\n".join(complete) + b"\n")
-    if out is not None:
-        out.close()
+    try:
+        async for chunk in stream:
+            buffer += chunk
+            *complete, buffer = buffer.split(b"\n")
+            for raw in complete:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                child.tail.append(line)
+                _offer(out, line)
+            if log is not None and complete:
+                await log.write(b"\n".join(complete) + b"\n")
+    finally:
+        if out is not None:
+            out.close()
 
 
 def _signal_group(process: anyio.abc.Process, sig: signal.Signals) -> None:
@@ -129,9 +131,35 @@ async def supervised(
         raise ServiceError(f"cannot start {name} ({command[0]}): {exc}") from None
     send, receive = anyio.create_memory_object_stream[str](256)
     child = Supervised(name, process, receive)
+    try:
+        async with _running(child, send, grace_s, log_path):
+            yield child
+    except BaseExceptionGroup as group:
+        leaf = sole_exception(group)
+        raise leaf from leaf.__cause__
+
+
+def sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside `group` (however deeply nested), or `group` itself when there are several."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        else:
+            leaves.append(current)
+    return leaves[0] if len(leaves) == 1 else group
+
+
+@asynccontextmanager
+async def _running(
+    child: Supervised, send: MemoryObjectSendStream[str], grace_s: float, log_path: Path | None
+) -> AsyncIterator[None]:
+    process = child.process
     async with AsyncExitStack() as stack:
         stack.push_async_callback(process.aclose)
-        stack.callback(receive.close)
+        stack.callback(child.lines.close)
         log = (
             None
             if log_path is None
@@ -142,6 +170,6 @@ async def supervised(
         group.start_soon(_pump, process.stdout, child, send, log)
         group.start_soon(_pump, process.stderr, child, None, log)
         try:
-            yield child
+            yield
         finally:
             await _stop(process, grace_s)

@@ -17,6 +17,7 @@ import anyio
 from claw.errors import ClawError
 from servers.mockllm.faults import Faults
 from servers.mockllm.latency import LatencyModel
+from servers.mockllm.policy import Policy, load_policy
 from servers.mockllm.server import MockOptions, serve_mockllm
 
 _FAULT_FLAGS: tuple[str, ...] = ("error_rate", "rate_limit_rate", "retry_after_s", "hang_rate", "hang_s")
@@ -49,10 +50,10 @@ def options_from_args(args: argparse.Namespace) -> MockOptions:
     )
 
 
-async def _main(options: MockOptions, host: str, port: int) -> None:
+async def _serve(options: MockOptions, policy: Policy, host: str, port: int) -> None:
     async with anyio.create_task_group() as group:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-            bound = await group.start(partial(serve_mockllm, options, host=host, port=port))
+            bound = await group.start(partial(serve_mockllm, options, host=host, port=port, policy=policy))
             sys.stdout.write(f"READY http://{host}:{bound}/v1\n")
             sys.stdout.flush()
             async for _ in signals:
@@ -60,17 +61,28 @@ async def _main(options: MockOptions, host: str, port: int) -> None:
                 break
 
 
+async def _main(options: MockOptions, policy: Policy, host: str, port: int) -> str | None:
+    """Serve until a signal; return why serving failed, or None."""
+    failure: str | None = None
+    try:
+        await _serve(options, policy, host, port)
+    except* OSError as group:
+        failure = f"cannot serve on {host}:{port}: {group.exceptions[0]}"
+    return failure
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the server; the exit status is 0 after a signal, 2 for bad options, 1 if it cannot serve."""
     args = _parser().parse_args(argv)
     try:
         options = options_from_args(args)
-        anyio.run(_main, options, args.host, args.port)
+        policy = load_policy(options.policy)
     except ClawError as exc:
         sys.stderr.write(f"mockllm: {exc.message}\n")
         return 2
-    except OSError as exc:
-        sys.stderr.write(f"mockllm: cannot serve on {args.host}:{args.port}: {exc}\n")
+    failure = anyio.run(_main, options, policy, args.host, args.port)
+    if failure is not None:
+        sys.stderr.write(f"mockllm: {failure}\n")
         return 1
     return 0
 

@@ -70,6 +70,10 @@ class ServerStats(msgspec.Struct, kw_only=True):
     queue_wait_s: float = 0.0
     max_batch: int = 0
     """The batch-slot limit (0: unlimited)."""
+    inflight: int = 0
+    """Chat requests being handled now."""
+    peak_inflight: int = 0
+    """Most chat requests handled at once."""
 
 
 def _error(status: int, message: str, kind: str) -> web.Response:
@@ -116,6 +120,14 @@ class MockServer:
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         """`POST /v1/chat/completions`."""
+        self.stats.inflight += 1
+        self.stats.peak_inflight = max(self.stats.peak_inflight, self.stats.inflight)
+        try:
+            return await self._chat(request)
+        finally:
+            self.stats.inflight -= 1
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.stats.requests += 1
         try:
@@ -264,7 +276,7 @@ async def serve_mockllm(
     runner = web.AppRunner(server.app(), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port, shutdown_timeout=0.5)
+        site = web.TCPSite(runner, host, port)
         await site.start()
         task_status.started(runner.addresses[0][1])
         await anyio.sleep_forever()
