@@ -56,7 +56,8 @@ class WireFunction(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
 
     name: str
     description: str | None = None
-    parameters: msgspec.Raw | None = None
+    parameters: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    """The JSON schema, kept raw."""
 
 
 class WireTool(msgspec.Struct, frozen=True, kw_only=True):
