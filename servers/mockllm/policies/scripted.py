@@ -1,0 +1,482 @@
+"""`ScriptedPolicy`: a model stand-in that solves synthetic spatial questions the way a capable agent
+does, through the kernel and its tools, reading only the transcript.
+
+It recognises the request kind by its system prompt (planner, code agent, or no-tool chain of thought)
+and the question by its wording. A code episode runs three stages, each one cell: `perceive` (segment
+the named objects in every frame, reconstruct, gather world points, show a mask overlay, print what was
+found), `compute` (measure with the geometry and print `RESULT: <value>`), and `answer`
+(`ReturnAnswer(<value read back from the observation>)`). Its cells carry a `# stage:` comment, which is
+how it knows, from its own earlier turn, where it is. In a deterministic subset of episodes the first
+`compute` cell uses an undefined name and raises; at `mistake_rate` it makes a quieter mistake that its
+own printed check exposes (wrong axis sign, a metres/centimetres slip, a prompt that finds nothing). It
+reads the error or the `CHECK FAILED` line and writes the corrected cell, so self-correction shows in the
+event log. Everything is deterministic given (messages, seed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from string import Template
+
+import msgspec
+
+from claw.llm.markers import (
+    AGENT_SYSTEM_HEADER,
+    ANSWER_FORMAT_HEADING,
+    ANSWER_SECTION,
+    ERROR_SECTION,
+    FINAL_ANSWER_PREFIX,
+    FINAL_ANSWER_TAG,
+    OBSERVATION_HEADING,
+    OPTIONS_HEADING,
+    OUTPUT_SECTION,
+    PLANNER_SYSTEM_HEADER,
+    QUESTION_HEADING,
+)
+from claw.llm.types import Message
+from servers.mockllm.policy import PolicyReply
+
+__all__ = ["Parsed", "ScriptedPolicy", "parse_question"]
+
+_MAX_TURNS = 10
+_RESULT = re.compile(r"^RESULT:\s*(\S+)", re.MULTILINE)
+_STAGE = re.compile(r"^# stage: (\w+)", re.MULTILINE)
+_EXC_LINE = re.compile(r"^\w+(Error|Exception):")
+_OPTION = re.compile(r"^([A-Z])\.\s+(.*)$", re.MULTILINE)
+
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("abs_distance_closest", r"between the (?P<a>.+?) and the (?P<b>.+?), measured between their closest"),
+    ("abs_distance_centroid", r"between the centres of the (?P<a>.+?) and the (?P<b>.+?)\?"),
+    ("object_size", r"longest side of the (?P<a>.+?), in centimetres"),
+    ("object_count", r"How many (?P<a>.+?) are there"),
+    ("relative_distance", r"closest to the (?P<a>.+?), measured between object centres"),
+    ("relative_direction_object", r"stand at the (?P<a>.+?) facing the (?P<b>.+?), is the (?P<c>.+?) to my"),
+    ("relative_direction_camera", r"camera that took image (?P<k>\d+) .*where is the (?P<a>.+?)\?"),
+    ("depth_order", r"nearest to the camera"),
+    ("height_comparison", r"top of the (?P<a>.+?) higher above the floor than the top of the (?P<b>.+?)\?"),
+    ("larger_object", r"larger \(by its longest side\): the (?P<a>.+?) or the (?P<b>.+?)\?"),
+    ("room_size", r"floor area of this room"),
+    ("camera_motion", r"direction did the camera mainly move"),
+    ("appearance_order", r"order do these objects first appear"),
+)
+
+
+class Parsed(msgspec.Struct, frozen=True, kw_only=True):
+    """What the policy understood of the question."""
+
+    task: str
+    """Task type, or `unknown`."""
+    names: tuple[str, ...]
+    """Objects the question names, in order of mention."""
+    options: tuple[str, ...]
+    answer_format: str
+    image: int = 1
+    """The 1-based image a camera-relative question refers to."""
+
+
+def _section(text: str, heading: str) -> str:
+    if heading not in text:
+        return ""
+    return text.split(heading, 1)[1].split("\n## ", 1)[0].strip()
+
+
+def _singular(word: str) -> str:
+    if word.endswith("xes"):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else word
+
+
+def parse_question(text: str) -> Parsed:
+    """Read the task type, named objects, options and answer format from a first user message."""
+    question = _section(text, QUESTION_HEADING)
+    options = tuple(m.group(2).strip() for m in _OPTION.finditer(_section(text, OPTIONS_HEADING)))
+    answer_format = (_section(text, ANSWER_FORMAT_HEADING).split("\n", 1) or ["text"])[0].strip()
+    for task, pattern in _PATTERNS:
+        match = re.search(pattern, question, re.DOTALL)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        names = tuple(groups[k] for k in ("a", "b", "c") if groups.get(k))
+        if task == "object_count":
+            names = (_singular(names[0]),)
+        image = int(groups["k"]) if groups.get("k") else 1
+        return Parsed(task=task, names=names, options=options, answer_format=answer_format, image=image)
+    return Parsed(task="unknown", names=(), options=options, answer_format=answer_format)
+
+
+# ------------------------------------------------------------------------------------------------ cells
+
+_HELPERS = '''\
+def clean_points(seg, frames_used):
+    """World points of every instance in `seg`, eroding mask edges and dropping far outliers."""
+    chunks = []
+    for fi in frames_used:
+        if seg.count(fi) == 0:
+            continue
+        mask = seg.union(fi)
+        inner = Mask.erode(mask, 1)
+        chunks.append(Geometry.masked_points(recon, fi, inner if inner.sum() >= 40 else mask))
+    if not chunks:
+        return np.zeros((0, 3), dtype=np.float32)
+    pts = np.concatenate(chunks)
+    dist = np.linalg.norm(pts - np.median(pts, axis=0), axis=1)
+    return pts[dist <= 1.5 * np.percentile(dist, 90) + 0.05]
+
+
+def upright_box(pts):
+    """Gravity-aligned box of a point cloud: (centre, sides) with sides = (a, height, b), a >= b."""
+    xz = pts[:, [0, 2]][:: max(1, len(pts) // 4000)]
+    best = None
+    for deg in np.arange(0.0, 90.0, 0.5):
+        a = math.radians(deg)
+        rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+        q = xz @ rot
+        lo, hi = q.min(axis=0), q.max(axis=0)
+        if best is None or np.prod(hi - lo) < best[0]:
+            best = (np.prod(hi - lo), hi - lo, ((lo + hi) / 2) @ rot.T)
+    y0, y1 = float(pts[:, 1].min()), float(pts[:, 1].max())
+    sides = np.array([max(best[1]), y1 - y0, min(best[1])])
+    return np.array([best[2][0], (y0 + y1) / 2, best[2][1]]), sides
+'''
+
+_PERCEIVE = Template('''\
+# stage: perceive
+frames = InputImages
+recon = Reconstruct(frames)
+names = $names
+segs = {name: SAM3(frames, text=prompt) for name, prompt in zip(names, $prompts)}
+$helpers
+pts = {name: clean_points(segs[name], recon.frame_indices) for name in names}
+for name in names:
+    seen = [fi for fi in segs[name].frame_indices if segs[name].count(fi) > 0]
+    print(f"{name}: {len(pts[name])} points from {len(seen)} of {len(frames)} frames")
+best = max(frames, key=lambda f: sum(segs[n].count(f.index) > 0 for n in names))
+show(Draw.overlay_masks(best, [segs[n].union(best.index) for n in names], labels=names), caption="masks")
+missing = [n for n in names if len(pts[n]) == 0]
+if missing:
+    print(f"CHECK FAILED: nothing found for {missing}; segment them with their full names")
+''')
+
+_COMPUTE: dict[str, str] = {
+    "abs_distance_closest": '''\
+d = Geometry.closest_distance(pts[names[0]], pts[names[1]])
+print(f"closest-point gap between {names[0]} and {names[1]}: {d:.3f} m")
+print(f"RESULT: {d:.3f}")
+''',
+    "abs_distance_centroid": '''\
+c0, _ = upright_box(pts[names[0]])
+c1, _ = upright_box(pts[names[1]])
+d = float(np.linalg.norm(c0 - c1))
+print(f"box centres {np.round(c0, 2)} and {np.round(c1, 2)}: {d:.3f} m apart")
+print(f"RESULT: {d:.3f}")
+''',
+    "object_size": '''\
+_, sides = upright_box(pts[names[0]])
+size_cm = float(sides.max()) * $scale
+print(f"{names[0]} sides (m): {np.round(sides, 3)}; longest = {size_cm:.1f} cm")
+if size_cm < 5:
+    print("CHECK FAILED: a furniture-sized object cannot be under 5 cm; the value looks like metres")
+else:
+    print(f"RESULT: {size_cm:.1f}")
+''',
+    "object_count": '''\
+ids = set()
+for fi in segs[names[0]].frame_indices:
+    ids.update(int(i) for i in segs[names[0]].object_ids[fi])
+print(f"distinct {names[0]} track ids over {len(frames)} frames: {sorted(ids)}")
+if not ids:
+    print("CHECK FAILED: no instance found; retry the segmentation")
+else:
+    print(f"RESULT: {len(ids)}")
+''',
+    "relative_distance": '''\
+ref, _ = upright_box(pts[names[0]])
+dists = {n: float(np.linalg.norm(upright_box(pts[n])[0] - ref)) for n in names[1:]}
+for n, d in dists.items():
+    print(f"{n}: {d:.2f} m from the {names[0]}")
+nearest = min(dists, key=dists.get)
+print(f"RESULT: {letters[nearest]}")
+''',
+    "relative_direction_object": '''\
+at, facing, target = (upright_box(pts[n])[0] for n in names)
+f, t = facing - at, target - at
+side = f[0] * t[2] - f[2] * t[0]
+print(f"facing {np.round(f, 2)}, target offset {np.round(t, 2)}, side = {side:.3f} (> 0 is right)")
+print(f"RESULT: {letters['right' if side > 0 else 'left']}")
+''',
+    "relative_direction_camera": '''\
+fi = InputImages[$image - 1].index
+c2w = recon.extrinsics[fi]
+centre, _ = upright_box(pts[names[0]])
+local = np.linalg.inv(c2w) @ np.append(centre, 1.0)
+word = ("front" if local[2] > 0 else "back") + "-" + ("right" if local[0] > 0 else "left")
+print(f"{names[0]} in camera {fi} coordinates: {np.round(local[:3], 2)} -> {word}")
+print(f"RESULT: {letters[word]}")
+''',
+    "depth_order": '''\
+fi = InputImages[0].index
+depth = {n: float(np.median(recon.depth[fi][segs[n].union(fi)])) for n in names}
+for n, d in depth.items():
+    print(f"{n}: median depth {d:.2f} m")
+print(f"RESULT: {letters[min(depth, key=depth.get)]}")
+''',
+    "height_comparison": '''\
+tops = {n: $sign float(np.percentile(pts[n][:, 1], 99.5)) for n in names}
+print("tops above the floor (m):", {n: round(v, 3) for n, v in tops.items()})
+if min(tops.values()) < 0:
+    print("CHECK FAILED: a top below the floor; world +Y is up, not down")
+else:
+    print(f"RESULT: {'yes' if tops[names[0]] > tops[names[1]] else 'no'}")
+''',
+    "larger_object": '''\
+longest = {n: float(upright_box(pts[n])[1].max()) for n in names}
+print("longest sides (m):", {n: round(v, 3) for n, v in longest.items()})
+print(f"RESULT: {letters[max(longest, key=longest.get)]}")
+''',
+    "room_size": '''\
+_, sides = upright_box(pts[names[0]])
+area = float(sides[0] * sides[2])
+print(f"room footprint {sides[0]:.2f} m x {sides[2]:.2f} m = {area:.2f} m^2")
+print(f"RESULT: {area:.2f}")
+''',
+    "camera_motion": '''\
+f0, f1 = InputImages[0].index, InputImages[1].index
+c0, c1 = recon.extrinsics[f0], recon.extrinsics[f1]
+move = c0[:3, :3].T @ (c1[:3, 3] - c0[:3, 3])
+print(f"camera moved {np.round(move, 3)} in camera-1 axes (x right, y down, z forward)")
+if abs(move[0]) > abs(move[2]):
+    word = "right" if move[0] > 0 else "left"
+else:
+    word = "forward" if move[2] > 0 else "backward"
+print(f"RESULT: {letters[word]}")
+''',
+    "appearance_order": '''\
+first = {}
+for n in names:
+    shown = [fi for fi in segs[n].frame_indices if segs[n].count(fi) and segs[n].union(fi).sum() >= 150]
+    first[n] = min(shown) if shown else 10**9
+order = sorted(names, key=lambda n: first[n])
+print("first frame per object:", first)
+print(f"RESULT: {letters[', '.join(order)]}")
+''',
+}
+
+_NO_GEOMETRY = '''\
+# stage: perceive
+frames = InputImages
+recon = Reconstruct(frames)
+print("reconstructed frames", recon.frame_indices)
+for fi in recon.frame_indices:
+    print(fi, "camera at", np.round(recon.extrinsics[fi][:3, 3], 3))
+'''
+
+
+class _Episode(msgspec.Struct, frozen=True, kw_only=True):
+    """The transcript as the policy reads it: the question, its own past cells and what they gave."""
+
+    parsed: Parsed
+    cells: tuple[str, ...]
+    observations: tuple[str, ...]
+    rng_key: str
+
+
+def _letters(parsed: Parsed) -> dict[str, str]:
+    return {text: chr(65 + i) for i, text in enumerate(parsed.options)}
+
+
+def _object_names(parsed: Parsed) -> list[str]:
+    match parsed.task:
+        case "relative_distance":
+            return [parsed.names[0], *parsed.options]
+        case "depth_order" | "larger_object" if parsed.options:
+            return list(parsed.options)
+        case "appearance_order":
+            return [n.strip() for n in parsed.options[0].split(",")] if parsed.options else []
+        case "room_size":
+            return ["wall"]
+    return list(parsed.names)
+
+
+def perceive_cell(parsed: Parsed, *, vague_prompts: bool = False) -> str:
+    """The first cell: reconstruct, segment the named objects, gather their points, show and print."""
+    if parsed.task == "camera_motion":
+        return _NO_GEOMETRY
+    names = _object_names(parsed)
+    prompts = [n.split()[0] if vague_prompts and " " in n else n for n in names]
+    helpers = _HELPERS.replace("\n\n\n", "\n\n")
+    return _PERCEIVE.substitute(names=repr(names), prompts=repr(prompts), helpers=helpers)
+
+
+def compute_cell(parsed: Parsed, *, slip: bool = False, wrong_name: bool = False) -> str:
+    """The measuring cell of the task; `slip` makes its quiet mistake, `wrong_name` makes it raise."""
+    body = Template(_COMPUTE[parsed.task]).substitute(
+        scale="1" if slip else "100", sign="-" if slip else "", image=str(parsed.image)
+    )
+    head = f"# stage: compute\nletters = {_letters(parsed)!r}\n"
+    if wrong_name:
+        head += "pts = point_clouds  # reuse the clouds from the last cell\n"
+    return head + body
+
+
+def answer_cell(parsed: Parsed, value: str) -> str:
+    """`ReturnAnswer` with the value the compute cell printed."""
+    literal = value if parsed.answer_format == "number" else repr(value)
+    return f"# stage: answer\nReturnAnswer({literal})\n"
+
+
+def _reply(purpose: str, reasoning: str, goal: str, code: str) -> str:
+    return (f"**Purpose:** {purpose}\n**Reasoning:** {reasoning}\n**Next Goal:** {goal}\n"
+            f"**Code:**\n```python\n{code.rstrip()}\n```\n")
+
+
+# ------------------------------------------------------------------------------------------- decisions
+
+
+def _rng(key: str, salt: str) -> random.Random:
+    return random.Random(hashlib.blake2b(f"{key}|{salt}".encode(), digest_size=8).hexdigest())
+
+
+def _code_of(reply: str) -> str:
+    match = re.search(r"```python\n(.*?)```", reply, re.DOTALL)
+    return match.group(1) if match else ""
+
+
+def _output_of(observation: str) -> str:
+    if OUTPUT_SECTION not in observation:
+        return ""
+    return observation.split(OUTPUT_SECTION, 1)[1]
+
+
+def _last_result(observations: tuple[str, ...]) -> str | None:
+    for obs in reversed(observations):
+        found = _RESULT.findall(_output_of(obs).split(ERROR_SECTION, 1)[0])
+        if found:
+            return str(found[-1])
+    return None
+
+
+def _fallback(parsed: Parsed, rng: random.Random) -> str:
+    if parsed.answer_format == "letter" or parsed.options:
+        return rng.choice([chr(65 + i) for i in range(max(len(parsed.options), 1))])
+    if parsed.answer_format == "yes_no":
+        return rng.choice(["yes", "no"])
+    if parsed.answer_format == "number":
+        return "1.0"
+    return "unknown"
+
+
+def _guess(episode: _Episode) -> str:
+    return _fallback(episode.parsed, _rng(episode.rng_key, "guess"))
+
+
+def _planned_mistake(episode: _Episode, mistake_rate: float) -> str | None:
+    if _rng(episode.rng_key, "mistake").random() >= mistake_rate:
+        return None
+    choices = {"object_size": "slip", "height_comparison": "slip"}
+    if episode.parsed.task in choices:
+        return choices[episode.parsed.task]
+    return "vague" if episode.parsed.task not in ("camera_motion", "room_size") else None
+
+
+class ScriptedPolicy:
+    """A deterministic, tool-using agent for the synthetic suite (see the module docstring).
+
+    Args:
+        error_rate: share of episodes whose first compute cell raises a NameError.
+        mistake_rate: share of episodes with a quiet mistake that the cell's own check exposes.
+    """
+
+    name = "scripted"
+
+    def __init__(self, error_rate: float = 0.25, mistake_rate: float = 0.1) -> None:
+        self.error_rate = error_rate
+        self.mistake_rate = mistake_rate
+
+    def __repr__(self) -> str:
+        return f"ScriptedPolicy(error_rate={self.error_rate}, mistake_rate={self.mistake_rate})"
+
+    def respond(self, messages: list[Message], *, seed: int, tools: list[str] | None = None) -> PolicyReply:
+        """The next reply: a plan, a code turn, or a final answer, depending on the request."""
+        system = messages[0].text() if messages and messages[0].role == "system" else ""
+        episode = _read_episode(messages, seed)
+        if system.startswith(PLANNER_SYSTEM_HEADER):
+            return PolicyReply(content=_plan(episode.parsed))
+        last_user = next((m.text() for m in reversed(messages) if m.role == "user"), "")
+        if not system.startswith(AGENT_SYSTEM_HEADER) or FINAL_ANSWER_TAG in last_user:
+            return PolicyReply(content=_final_answer(episode))
+        return PolicyReply(content=self._code_turn(episode))
+
+    def _code_turn(self, episode: _Episode) -> str:
+        parsed = episode.parsed
+        if parsed.task == "unknown" or len(episode.cells) >= _MAX_TURNS:
+            answer = _last_result(episode.observations) or _fallback(parsed, _rng(episode.rng_key, "guess"))
+            return _reply("Answer with what I have.", "I cannot measure this question with my tools.",
+                          "Submit.", answer_cell(parsed, answer))
+        if not episode.cells:
+            vague = _planned_mistake(episode, self.mistake_rate) == "vague"
+            about = ", ".join(_object_names(parsed)) or "the cameras"
+            return _reply("Find the objects and reconstruct the scene.",
+                          f"The question is about {about}; I need their 3-D points from every frame.",
+                          "Point counts per object and a mask overlay.",
+                          perceive_cell(parsed, vague_prompts=vague))
+        return self._next_cell(episode)
+
+    def _next_cell(self, episode: _Episode) -> str:
+        parsed, last_obs = episode.parsed, episode.observations[-1] if episode.observations else ""
+        stage_match = _STAGE.search(episode.cells[-1])
+        stage = stage_match.group(1) if stage_match else "perceive"
+        failed = ERROR_SECTION in last_obs or "CHECK FAILED" in _output_of(last_obs)
+        result = _last_result(episode.observations[-1:])
+        if stage == "answer" or ANSWER_SECTION in last_obs or (result is not None and not failed):
+            value = result or _last_result(episode.observations) or _guess(episode)
+            return _reply("Submit the measured answer.", f"The previous cell printed RESULT: {value}.",
+                          "The answer is accepted.", answer_cell(parsed, value))
+        if stage == "perceive" and failed:
+            return _reply("Redo the segmentation with the objects' full names.",
+                          f"The last cell failed its check or raised:\n{_problem(last_obs)}",
+                          "Non-empty masks for every object.", perceive_cell(parsed))
+        if stage == "compute" and failed:
+            return _reply("Fix the measurement.", f"The last cell went wrong:\n{_problem(last_obs)}\n"
+                          "I will correct that line and measure again.", "A plausible RESULT line.",
+                          compute_cell(parsed))
+        return self._first_compute(episode)
+
+    def _first_compute(self, episode: _Episode) -> str:
+        wrong_name = _rng(episode.rng_key, "raise").random() < self.error_rate
+        slip = _planned_mistake(episode, self.mistake_rate) == "slip"
+        return _reply("Measure what the question asks.",
+                      "The objects were found; now compute the quantity from their points.",
+                      "A RESULT line with the value to submit.",
+                      compute_cell(episode.parsed, slip=slip, wrong_name=wrong_name))
+
+
+def _problem(observation: str) -> str:
+    lines = [ln for ln in observation.splitlines() if "CHECK FAILED" in ln or _EXC_LINE.match(ln)]
+    return "\n".join(lines[:2]) or "(no message)"
+
+
+def _read_episode(messages: list[Message], seed: int) -> _Episode:
+    first_user = next((m.text() for m in messages if m.role == "user"), "")
+    cells = tuple(_code_of(m.text()) for m in messages if m.role == "assistant")
+    users = (m.text() for m in messages if m.role == "user")
+    observations = tuple(text for text in users if text.startswith(OBSERVATION_HEADING))
+    return _Episode(parsed=parse_question(first_user), cells=cells, observations=observations,
+                    rng_key=f"{seed}|{first_user}")
+
+
+def _plan(parsed: Parsed) -> str:
+    objects = ", ".join(_object_names(parsed)) or "nothing (camera poses only)"
+    return (f"1. Segment by name in every frame: {objects}; check every mask is non-empty.\n"
+            "2. Reconstruct all frames and gather each object's world points (erode mask edges).\n"
+            f"3. Measure for a {parsed.task.replace('_', ' ')} question with tools.Geometry and print it.\n"
+            "4. Sanity-check units (metres; +Y up), then ReturnAnswer in the requested format.")
+
+
+def _final_answer(episode: _Episode) -> str:
+    result = _last_result(episode.observations)
+    if result is not None:
+        return f"My last measurement printed RESULT: {result}.\n{FINAL_ANSWER_PREFIX} {result}"
+    guess = _fallback(episode.parsed, _rng(episode.rng_key, "guess"))
+    return f"I have no measurement, so this is a guess.\n{FINAL_ANSWER_PREFIX} {guess}"

@@ -1,0 +1,112 @@
+"""An in-process stand-in for one code episode: the real prompts, the real AST policy and the real kernel
+tool API (`claw.tools`), with the perception client's `post` routed straight to a `SyntheticBackend` and
+cells run with `exec` in one namespace. It checks that the scripted policy's cells work end to end without
+starting kernels or servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+import claw.tools._client as client
+import claw.tools._runtime as runtime
+from bench.suites.synthetic import SyntheticSuite
+from claw.config import PerceptionConfig
+from claw.llm import prompts
+from claw.llm.parsing import StepResponse, parse_step
+from claw.llm.types import Message
+from claw.sandbox._policy import check_cell
+from claw.sandbox.types import CellError, CellResult, KernelSetup
+from claw.suite import Sample
+from servers.mockllm.policies.scripted import ScriptedPolicy
+from servers.perception._backends.synthetic import SyntheticBackend
+from servers.perception.protocol import ReconstructRequest, SegmentRequest
+
+
+class Outcome(msgspec.Struct, kw_only=True):
+    """How one episode went."""
+
+    answer: str | None
+    score: float
+    steps: int
+    errors: int
+    transcript: list[str]
+
+
+@contextlib.contextmanager
+def routed_perception(backend: SyntheticBackend) -> Iterator[None]:
+    """Send the tool client's requests to `backend` in-process."""
+    original = client.post
+
+    def post(path: str, request: msgspec.Struct, response_type: type[Any]) -> Any:
+        if isinstance(request, ReconstructRequest):
+            return backend._reconstruct_one(request)
+        assert isinstance(request, SegmentRequest)
+        return backend._segment_one(request)
+
+    client.post = post  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        client.post = original  # type: ignore[assignment]
+
+
+def _namespace(sample: Sample) -> dict[str, Any]:
+    setup = KernelSetup(episode_id=sample.id, videos=sample.videos, answer_format=sample.answer_format,
+                        options=sample.options, metadata=sample.metadata)
+    runtime._State.answer_format = setup.answer_format
+    runtime._State.options = setup.options
+    runtime._State.answer = None
+    runtime._State.images = []
+    return dict(runtime._namespace(setup))
+
+
+def _run_cell(code: str, ns: dict[str, Any]) -> CellResult:
+    violation = check_cell(code)
+    if violation is not None:
+        raise AssertionError(f"the policy wrote a cell the AST policy rejects: {violation}\n{code}")
+    out = io.StringIO()
+    runtime._State.images = []
+    error = None
+    with contextlib.redirect_stdout(out):
+        try:
+            exec(compile(code, "<cell>", "exec"), ns)
+        except Exception as exc:
+            error = CellError(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc())
+    return CellResult(status="error" if error else "ok", stdout=out.getvalue(), error=error,
+                      answer=runtime._State.answer)
+
+
+def run_episode(suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *, seed: int = 0,
+                max_steps: int = 12) -> Outcome:
+    """Run one code episode of `policy` on `sample`; the answer is scored by the suite."""
+    ns = _namespace(sample)
+    messages = [Message(role="system", content=prompts.agent_system_prompt(max_steps)),
+                prompts.first_user_message(sample, [])]
+    errors, transcript = 0, []
+    for step in range(1, max_steps + 1):
+        reply = policy.respond(messages, seed=seed).content
+        parsed = parse_step(reply)
+        assert isinstance(parsed, StepResponse), reply
+        transcript.append(parsed.code)
+        result = _run_cell(parsed.code, ns)
+        errors += result.error is not None
+        answer = runtime._State.answer
+        if answer is not None and answer.valid:
+            return Outcome(answer=answer.text, score=suite.score(sample, answer.text).value, steps=step,
+                           errors=errors, transcript=transcript)
+        messages += [prompts.assistant_message(reply),
+                     prompts.observation_message(step, result, max_steps - step, [])]
+        transcript.append(messages[-1].text())
+    return Outcome(answer=None, score=0.0, steps=max_steps, errors=errors, transcript=transcript)
+
+
+def backend(noise: str = "none") -> SyntheticBackend:
+    """A synthetic backend with the given noise model."""
+    return SyntheticBackend(PerceptionConfig(noise=noise))
