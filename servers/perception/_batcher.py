@@ -1,8 +1,8 @@
 """The dynamic batcher: gathers concurrent requests for one model operation into batches.
 
-A `DynamicBatcher` owns a queue and one dispatch loop (`run`). A batch starts as soon as the previous one
-finished and either `max_batch` requests are queued, or the first one has waited `max_delay_ms`, or as
-many requests are queued as the previous batch held (so a lone client pays no delay, while a crowd fills
+A `DynamicBatcher` owns a queue and one dispatch loop (`run`). A batch starts once the previous one
+finished and either `max_batch` requests are queued, or `max_delay_ms` passed since the model became free
+(or since the first request arrived, if later), or as many requests are queued as the previous batch held (so a lone client pays no delay, while a crowd fills
 whole batches). Batches run one at a time, as on one GPU. A batch that fails fails only its own
 requests, with `PerceptionBatchFailed`; requests whose caller went away (cancelled) are dropped before
 dispatch. `close()` stops intake; `run` returns once every queued request was answered.
@@ -204,13 +204,16 @@ class DynamicBatcher(Generic[Req, Resp]):
                 await self._dispatch(batch)
 
     async def _next_batch(self) -> list[_Pending[Req, Resp]]:
+        free_at = self._clock()
         try:
             first = await self._receive.receive()
         except anyio.EndOfStream:
             return []
         batch = [first]
         target = min(self._max_batch, self._last_size)
-        deadline = first.enqueued + self._max_delay_s
+        # Measured from when the model became free, not from enqueue: a request that queued behind a
+        # running batch still gets the chance to be joined by the callers that batch just answered.
+        deadline = max(first.enqueued, free_at) + self._max_delay_s
         self._take_ready(batch)
         while len(batch) < target and await self._wait_for_one(batch, deadline):
             self._take_ready(batch)
