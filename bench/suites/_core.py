@@ -9,6 +9,7 @@ builds `Sample`s; the generic parts (data directory, media store, subsampling, r
 
 from __future__ import annotations
 
+import builtins
 import csv
 import json
 import random
@@ -90,7 +91,7 @@ class Context:
 class HFImage(msgspec.Struct, frozen=True, kw_only=True):
     """A Hugging Face `Image` feature as stored in parquet: embedded bytes, or a path, or both."""
 
-    bytes: bytes | None = None
+    bytes: builtins.bytes | None = None
     path: str | None = None
 
     def frame(self, ctx: Context, index: int) -> Frame:

@@ -42,9 +42,11 @@ def uniform_indices(total: int, count: int) -> list[int]:
     """`count` evenly spaced indices in 0..total-1: round(i·(total−1)/(count−1)), deduplicated."""
     if total <= 0 or count <= 0:
         return []
-    if count == 1 or total == 1:
+    if count >= total:
+        return list(range(total))
+    if count == 1:
         return [0]
-    return sorted({round(i * (total - 1) / (count - 1)) for i in range(min(count, total))})
+    return sorted({round(i * (total - 1) / (count - 1)) for i in range(count)})
 
 
 def _sniff_suffix(data: bytes) -> str:

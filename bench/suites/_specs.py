@@ -63,6 +63,12 @@ def _s(name: str, title: str, group: str, agg: Aggregation, files: tuple[str, ..
 
 
 _HF = "https://huggingface.co/datasets/"
+BLINK_SUBTASKS = (
+    "Art_Style", "Counting", "Forensic_Detection", "Functional_Correspondence", "IQ_Test", "Jigsaw",
+    "Multi-view_Reasoning", "Object_Localization", "Relative_Depth", "Relative_Reflectance",
+    "Semantic_Correspondence", "Spatial_Relation", "Visual_Correspondence", "Visual_Similarity",
+)  # fmt: skip
+"""BLINK's 14 subtasks (one Hugging Face config each)."""
 SPECS: tuple[BenchSpec, ...] = (
     _s("erqa", "ERQA", "Single-image", "micro", ("data/test-*.parquet",),
        f"{_HF}FlagEval/ERQA (origin: github.com/embodiedreasoning/ERQA)", 61.3, 58.3),
@@ -94,7 +100,7 @@ SPECS: tuple[BenchSpec, ...] = (
     _s("dsibench", "DSI", "Video & 4D", "micro",
        ("metadatas/std.csv", "metadatas/hflip.csv", "metadatas/reverse.csv", "metadatas/reverse_hflip.csv"),
        f"{_HF}Viglong/DSI-Bench (github.com/SpatialVision/dsibench)", 62.9, 45.3),
-    _s("blink", "BLINK", "General spatial", "macro", ("*/val-*.parquet",),
+    _s("blink", "BLINK", "General spatial", "macro", tuple(f"{t}/val-*.parquet" for t in BLINK_SUBTASKS),
        f"{_HF}BLINK-Benchmark/BLINK (github.com/zeyofu/BLINK_Benchmark)", 73.4, 75.7),
     _s("spatialtree", "SpatialTree", "General spatial", "micro", ("annotations_plain.parquet",),
        f"{_HF}LongfeiLi/SpatialTree-Bench", 60.7, 59.9),

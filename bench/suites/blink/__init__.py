@@ -54,7 +54,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
 
 def rows(data: Path) -> list[Row]:
     """Val rows of every subtask, subtask by subtask (only val has answers)."""
-    return read_parquet(data_files(data, SPEC.files[0]), Row)
+    return read_parquet([f for pattern in SPEC.files for f in data_files(data, pattern)], Row)
 
 
 def build(row: Row, index: int, ctx: Context) -> Sample:
