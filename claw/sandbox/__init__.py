@@ -1,1 +1,11 @@
-"""claw/sandbox"""
+"""The kernel sandbox: `KernelPool` (warm, confined kernels forked from a pre-imported template, one per
+episode), `check_cell` (the AST policy that gives early, readable feedback) and the kernel records in
+`claw.sandbox.types`. OS confinement, not the AST check, is the security boundary.
+"""
+
+from __future__ import annotations
+
+from claw.sandbox._policy import Violation, check_cell
+from claw.sandbox._pool import KernelPool, PoolStatistics
+
+__all__ = ["KernelPool", "PoolStatistics", "Violation", "check_cell"]

@@ -1,0 +1,110 @@
+"""Host-side facts the pool needs to confine kernels: which paths a kernel must still see (the interpreter
+and installed packages), whether an unprivileged uid could read them, and per-kernel pids cgroups that cap
+a kernel's process count (RLIMIT_NPROC does not apply to root, and kernels keep root's uid whenever the
+interpreter lives somewhere only root can read).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+import sys
+from pathlib import Path
+
+import claw
+
+__all__ = ["PidsCgroups", "hidden_dirs", "needed_paths", "world_readable"]
+
+_V1_ROOT = Path("/sys/fs/cgroup/pids")
+_V2_ROOT = Path("/sys/fs/cgroup")
+
+
+def needed_paths() -> tuple[str, ...]:
+    """Directories a kernel must be able to read: interpreter prefixes, claw's source root, sys.path."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(claw.__file__).parent.parent)}
+    paths.update(entry for entry in sys.path if entry and os.path.isdir(entry))
+    return tuple(sorted({os.path.realpath(path) for path in paths}))
+
+
+def world_readable(path: str) -> bool:
+    """Whether any user can reach `path`: every ancestor searchable and the directory readable by others."""
+    current = Path(path)
+    for directory in [current, *current.parents]:
+        mode = directory.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            return False
+    return bool(current.stat().st_mode & stat.S_IROTH)
+
+
+def hidden_dirs(workdir: Path) -> tuple[str, ...]:
+    """The runner's home (needed paths under it are bound back), unless the pool's files live there."""
+    home = Path.home().resolve()
+    if home == Path("/") or workdir.resolve().is_relative_to(home):
+        return ()
+    return (str(home),)
+
+
+class PidsCgroups:
+    """A pids cgroup per kernel under one pool cgroup, when this host lets us create them."""
+
+    def __init__(self) -> None:
+        self.root = _create_pool_cgroup()
+
+    @property
+    def available(self) -> bool:
+        """Whether per-kernel process caps are enforced through cgroups."""
+        return self.root is not None
+
+    def create(self, kernel_id: str, max_processes: int) -> str | None:
+        """A cgroup for one kernel capped at `max_processes` tasks (threads count), or None."""
+        if self.root is None:
+            return None
+        path = self.root / kernel_id
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(max_processes))
+        except OSError:
+            return None
+        return str(path)
+
+    def remove(self, kernel_id: str) -> None:
+        """Remove a kernel's cgroup (it must be empty: its processes are dead)."""
+        if self.root is not None:
+            with contextlib.suppress(OSError):
+                (self.root / kernel_id).rmdir()
+
+    def close(self) -> None:
+        """Remove the pool cgroup and whatever empty kernel cgroups remain."""
+        if self.root is None:
+            return
+        for child in self.root.iterdir():
+            if child.is_dir():
+                with contextlib.suppress(OSError):
+                    child.rmdir()
+        with contextlib.suppress(OSError):
+            self.root.rmdir()
+
+
+def _create_pool_cgroup() -> Path | None:
+    name = f"claw-{os.getpid()}-{secrets.token_hex(3)}"
+    if (_V1_ROOT / "pids.max").exists() or (_V1_ROOT / "cgroup.procs").exists():
+        return _mkdir(_V1_ROOT / name)
+    controllers = _V2_ROOT / "cgroup.subtree_control"
+    if controllers.exists() and "pids" in controllers.read_text().split():
+        path = _mkdir(_V2_ROOT / name)
+        if path is not None:
+            with contextlib.suppress(OSError):
+                (path / "cgroup.subtree_control").write_text("+pids")
+                return path
+            path.rmdir()
+    return None
+
+
+def _mkdir(path: Path) -> Path | None:
+    try:
+        path.mkdir()
+    except OSError:
+        return None
+    return path

@@ -1,0 +1,238 @@
+"""The kernel template process: imports numpy, scipy, matplotlib, ipykernel and the tool API once, then
+forks one ready-to-bind kernel per request from the host, so a new kernel costs a fork, not an import.
+
+Run as `python -m claw.sandbox._template`. It is deliberately single-threaded and has no event loop,
+no ZeroMQ context and no open sockets when it forks: the kernel creates all of those after the fork.
+Requests arrive on stdin and events leave on stdout, as length-prefixed msgpack frames (`_wire`).
+Each kernel is two processes: a small keeper (which confines itself, then waits) and the ipykernel it
+forks, which is PID 1 of its own PID namespace when confined. The template reaps keepers and reports
+their exit, dies with the host (parent-death signal), and kills every kernel when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import select
+import signal
+import sys
+from types import FrameType
+
+import msgspec
+
+from claw.sandbox import _confine
+from claw.sandbox._wire import (
+    HEADER_SIZE,
+    Exited,
+    FromTemplate,
+    Hello,
+    KernelSpec,
+    Spawned,
+    SpawnFailed,
+    SpawnRequest,
+    frame,
+    read_frame_length,
+)
+
+__all__ = ["main"]
+
+_PR_SET_PDEATHSIG = 1
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(SpawnRequest)
+_KERNEL_ARGS = ("--HistoryManager.enabled=False", "--IPKernelApp.quiet=True", "--Application.log_level=40")
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _preimport() -> None:
+    # Everything a kernel needs is imported here once, so forked kernels share these pages.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import ipykernel.debugger
+
+    ipykernel.debugger._is_debugpy_available = False  # the debugger costs 50 MB and is never used
+    import ipykernel.ipkernel
+    import ipykernel.kernelapp
+    import ipykernel.zmqshell
+    import IPython.core.completer
+    import matplotlib.pyplot
+    import numpy
+    import PIL.Image
+    import scipy.ndimage
+    import scipy.spatial
+
+    import claw.tools._runtime
+
+    del IPython, ipykernel, matplotlib, numpy, PIL, scipy
+    claw.tools._runtime.preload()
+    gc.collect()
+    gc.freeze()
+
+
+class _Template:
+    """The request loop and the table of live keepers."""
+
+    def __init__(self) -> None:
+        self.keepers: dict[int, str] = {}
+        self.buffer = b""
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        self.wake = wake_read
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, self._ignore)
+
+    @staticmethod
+    def _ignore(signum: int, frame: FrameType | None) -> None:
+        """The handler only exists so that SIGCHLD wakes `select` through the wakeup fd."""
+
+    def send(self, message: FromTemplate) -> None:
+        os.write(1, frame(_encoder.encode(message)))
+
+    def run(self) -> None:
+        while True:
+            ready, _, _ = select.select([0, self.wake], [], [])
+            if self.wake in ready:
+                os.read(self.wake, 4096)
+                self.reap()
+            if 0 in ready and not self.read_requests():
+                return
+
+    def read_requests(self) -> bool:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            return False
+        self.buffer += chunk
+        while len(self.buffer) >= HEADER_SIZE:
+            length = read_frame_length(self.buffer[:HEADER_SIZE])
+            if len(self.buffer) < HEADER_SIZE + length:
+                break
+            body = self.buffer[HEADER_SIZE : HEADER_SIZE + length]
+            self.buffer = self.buffer[HEADER_SIZE + length :]
+            self.send(self.spawn(_decoder.decode(body).spec))
+        return True
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if self.keepers.pop(pid, None) is not None:
+                self.send(Exited(pid=pid, status=status))
+
+    def spawn(self, spec: KernelSpec) -> FromTemplate:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _keeper(spec, write_end, self.wake)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as reader:
+            answer = reader.read().decode(errors="replace")
+        if answer.startswith("ok "):
+            self.keepers[pid] = spec.kernel_id
+            return Spawned(kernel_id=spec.kernel_id, pid=pid, kernel_pid=int(answer[3:]))
+        return SpawnFailed(kernel_id=spec.kernel_id, message=answer.removeprefix("err ") or "keeper died")
+
+    def kill_all(self) -> None:
+        for pid in list(self.keepers):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def _redirect_stdio(spec: KernelSpec) -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    log = os.open(
+        os.path.join(spec.exchange_dir, "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+    )
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+
+
+def _keeper(spec: KernelSpec, report: int, wake: int) -> None:
+    """The forked keeper: confine, fork the kernel, tell the template its pid, wait for it."""
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.close(wake)
+        os.setsid()
+        _redirect_stdio(spec)
+        _confine.join_cgroup(spec.cgroup)
+        if spec.confined:
+            _confine.enter_namespaces(spec)
+        _confine.apply_limits(spec.limits)
+        _die_with_parent()
+        kernel_pid = os.fork()
+    except BaseException as exc:  # noqa: BLE001 - a forked child reports every failure and exits
+        os.write(report, f"err {type(exc).__name__}: {exc}".encode())
+        os._exit(70)
+    if kernel_pid == 0:
+        os.close(report)
+        _kernel_main(spec)
+    os.write(report, f"ok {kernel_pid}".encode())
+    os.close(report)
+    _, status = os.waitpid(kernel_pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _kernel_environment(spec: KernelSpec) -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": spec.scratch_dir,
+        "TMPDIR": spec.scratch_dir,
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(spec.scratch_dir, ".mpl"),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "CLAW_KERNEL_DIR": spec.inner_dir,
+    }
+
+
+def _kernel_main(spec: KernelSpec) -> None:
+    """The kernel process: finish confinement, clear the environment, run ipykernel until killed."""
+    try:
+        _die_with_parent()
+        if spec.confined:
+            _confine.finish_in_pid_namespace()
+        os.chdir(spec.scratch_dir)
+        os.environ.clear()
+        os.environ.update(_kernel_environment(spec))
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(["-f", os.path.join(spec.inner_dir, "kernel.json"), *_KERNEL_ARGS])  # type: ignore[no-untyped-call]
+        app.start()  # type: ignore[no-untyped-call]
+    except BaseException as exc:  # noqa: BLE001 - the kernel's last words go to its log, then it exits
+        os.write(2, f"kernel failed: {type(exc).__name__}: {exc}\n".encode())
+        os._exit(71)
+    os._exit(0)
+
+
+def main() -> None:
+    """Entry point of the template process."""
+    _die_with_parent()
+    reason = _confine.probe()
+    _preimport()
+    template = _Template()
+    template.send(Hello(pid=os.getpid(), namespaces=not reason, reason=reason))
+    try:
+        template.run()
+    finally:
+        template.kill_all()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The sandbox's private wire formats: the frames the host and the kernel template process exchange over
+the template's stdin/stdout, and the per-cell report a kernel publishes after every cell.
+
+Every record is a msgspec Struct; frames are length-prefixed msgpack. Nothing here is pickled and no
+source code is generated from data: the template and the kernel only ever decode these types.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import msgspec
+
+from claw.sandbox.types import ShownImage, SubmittedAnswer, VariableSummary
+
+__all__ = [
+    "REPORT_MIME",
+    "CellReport",
+    "Exited",
+    "FromTemplate",
+    "Hello",
+    "KernelSpec",
+    "Limits",
+    "SpawnFailed",
+    "SpawnRequest",
+    "Spawned",
+    "frame",
+    "read_frame_length",
+]
+
+REPORT_MIME = "application/vnd.claw.report+json"
+"""Mime type of the display_data message that carries a `CellReport` after every cell."""
+
+_HEADER = struct.Struct(">I")
+HEADER_SIZE = _HEADER.size
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    """Resource limits applied to one kernel process tree."""
+
+    memory_mb: int
+    cpu_seconds: int
+    max_processes: int
+    max_file_mb: int
+    max_open_files: int
+
+
+class KernelSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """How the template must start one kernel."""
+
+    kernel_id: str
+    exchange_dir: str
+    """Host path of the kernel's private directory (connection file, sockets, setup)."""
+    inner_dir: str
+    """The same directory as the kernel sees it."""
+    scratch_dir: str
+    """The kernel's writable working directory, as the kernel sees it."""
+    confined: bool
+    uid: int | None = None
+    """Unprivileged uid (and gid) to run as; None keeps the template's uid."""
+    limits: Limits
+    hide_dirs: tuple[str, ...] = ()
+    """Directories covered by an empty read-only tmpfs inside the kernel (e.g. the runner's home)."""
+    expose: tuple[str, ...] = ()
+    """Directories under `hide_dirs` bound back read-only (the interpreter, the installed packages)."""
+    cgroup: str | None = None
+    """Host path of a pids cgroup the kernel joins (caps its process count even when it runs as root)."""
+
+
+class SpawnRequest(msgspec.Struct, frozen=True, kw_only=True, tag="spawn"):
+    """Host → template: fork one kernel."""
+
+    spec: KernelSpec
+
+
+class Hello(msgspec.Struct, frozen=True, kw_only=True, tag="hello"):
+    """Template → host, once: ready to fork; whether namespaces work here."""
+
+    pid: int
+    namespaces: bool
+    reason: str = ""
+
+
+class Spawned(msgspec.Struct, frozen=True, kw_only=True, tag="spawned"):
+    """Template → host: the kernel process exists (it binds its sockets shortly after)."""
+
+    kernel_id: str
+    pid: int
+    """Direct child of the template (waited for by it)."""
+    kernel_pid: int
+    """The ipykernel process itself (the one to interrupt)."""
+
+
+class SpawnFailed(msgspec.Struct, frozen=True, kw_only=True, tag="spawn_failed"):
+    """Template → host: the kernel could not be started."""
+
+    kernel_id: str
+    message: str
+
+
+class Exited(msgspec.Struct, frozen=True, kw_only=True, tag="exited"):
+    """Template → host: a kernel's process tree is gone."""
+
+    pid: int
+    status: int
+
+
+FromTemplate = Hello | Spawned | SpawnFailed | Exited
+
+
+class CellReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What the in-kernel hook publishes after each cell, besides the streamed output."""
+
+    variables: tuple[VariableSummary, ...] = ()
+    variables_omitted: int = 0
+    images: tuple[ShownImage, ...] = ()
+    images_dropped: int = 0
+    answer: SubmittedAnswer | None = None
+    error_lineno: int | None = None
+
+
+def frame(payload: bytes) -> bytes:
+    """Prefix `payload` with its 4-byte big-endian length."""
+    return _HEADER.pack(len(payload)) + payload
+
+
+def read_frame_length(header: bytes) -> int:
+    """Decode a frame header produced by `frame`."""
+    length: int = _HEADER.unpack(header)[0]
+    return length
