@@ -106,19 +106,24 @@ def _overloaded(outstanding: int, least: int) -> bool:
 
 
 def choose_endpoint(
-    outstanding: Sequence[int], limits: Sequence[int], up: Sequence[bool], preferred: int | None
+    outstanding: Sequence[int],
+    limits: Sequence[int],
+    up: Sequence[bool],
+    preferred: int | None,
+    served: Sequence[int] | None = None,
 ) -> int | None:
     """Pick the endpoint for the next attempt, or None when every endpoint is at its limit.
 
     Up endpoints with a free slot are candidates (all endpoints with a free slot when none is up). The
     preferred (sticky) endpoint wins unless it is not a candidate or is much busier than the least busy
-    candidate; otherwise the least-outstanding candidate wins, lowest index on ties.
+    candidate; otherwise the least-outstanding candidate wins, ties going to the one that has `served`
+    fewer requests so far, then to the lowest index.
     """
     free = [i for i in range(len(outstanding)) if outstanding[i] < limits[i]]
     candidates = [i for i in free if up[i]] or free
     if not candidates:
         return None
-    best = min(candidates, key=lambda i: (outstanding[i], i))
+    best = min(candidates, key=lambda i: (outstanding[i], served[i] if served else 0, i))
     if preferred in candidates and not _overloaded(outstanding[preferred], outstanding[best]):
         return preferred
     return best
@@ -279,6 +284,7 @@ class EndpointPool:
             [s.limit for s in self._slots],
             [s.is_up(now) for s in self._slots],
             preferred,
+            [s.requests for s in self._slots],
         )
         if index is None:  # cannot happen while the semaphore counts slots; guard the invariant
             raise RuntimeError("endpoint pool has a free permit but no free slot")

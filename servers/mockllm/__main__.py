@@ -50,22 +50,25 @@ def options_from_args(args: argparse.Namespace) -> MockOptions:
     )
 
 
-async def _serve(options: MockOptions, policy: Policy, host: str, port: int) -> None:
+async def _serve(options: MockOptions, policy: Policy, host: str, port: int, announce: bool) -> None:
     async with anyio.create_task_group() as group:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
             bound = await group.start(partial(serve_mockllm, options, host=host, port=port, policy=policy))
-            sys.stdout.write(f"READY http://{host}:{bound}/v1\n")
-            sys.stdout.flush()
+            if announce:
+                sys.stdout.write(f"READY http://{host}:{bound}/v1\n")
+                sys.stdout.flush()
             async for _ in signals:
                 group.cancel_scope.cancel()
                 break
 
 
-async def _main(options: MockOptions, policy: Policy, host: str, port: int) -> str | None:
-    """Serve until a signal; return why serving failed, or None."""
+async def run_server(
+    options: MockOptions, policy: Policy, host: str, port: int, announce: bool = True
+) -> str | None:
+    """Serve until SIGTERM or SIGINT (print the READY line if `announce`); return why it failed, or None."""
     failure: str | None = None
     try:
-        await _serve(options, policy, host, port)
+        await _serve(options, policy, host, port, announce)
     except* OSError as group:
         failure = f"cannot serve on {host}:{port}: {group.exceptions[0]}"
     return failure
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except ClawError as exc:
         sys.stderr.write(f"mockllm: {exc.message}\n")
         return 2
-    failure = anyio.run(_main, options, policy, args.host, args.port)
+    failure = anyio.run(run_server, options, policy, args.host, args.port)
     if failure is not None:
         sys.stderr.write(f"mockllm: {failure}\n")
         return 1

@@ -26,3 +26,8 @@ def test_choose_endpoint(
     outstanding: list[int], limits: list[int], up: list[bool], preferred: int | None, expected: int | None
 ) -> None:
     assert choose_endpoint(outstanding, limits, up, preferred) == expected
+
+
+def test_ties_go_to_the_endpoint_that_served_less() -> None:
+    assert choose_endpoint([1, 1, 1], [4, 4, 4], [True] * 3, None, served=[9, 3, 5]) == 1
+    assert choose_endpoint([0, 1], [4, 4], [True, True], None, served=[9, 0]) == 0
