@@ -1,0 +1,95 @@
+"""`bench.report`: per-benchmark aggregation rules, the results file reader and the rendered table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bench.report import aggregate, benchmark_score, load_results, render_results
+from bench.suites._specs import get
+from bench.suites.videommev2 import group_score
+from claw.events import EpisodeResult, encode_line
+
+
+def result(suite: str, sample_id: str, category: str, score: float, metric: str = "exact") -> EpisodeResult:
+    return EpisodeResult(run_id="r", episode_id=f"{suite}:{sample_id}", sample_id=sample_id, suite=suite,
+                         category=category, answer="A", ground_truth="A", score=score, metric=metric,
+                         reason="answered", steps=1, duration_s=0.1)  # fmt: skip
+
+
+def test_micro_and_unscored() -> None:
+    rs = [result("spatialtree", "1", "Geometry", 1.0), result("spatialtree", "2", "Geometry", 0.0),
+          result("spatialtree", "3", "Agent", 0.0, metric="unscored")]  # fmt: skip
+    assert benchmark_score(get("spatialtree"), rs) == pytest.approx(50.0)
+
+
+def test_macro_merges_vsi_directions_before_averaging_tasks() -> None:
+    rs = [result("vsibench_unbiased", "1", "object_rel_direction_easy", 1.0),
+          result("vsibench_unbiased", "2", "object_rel_direction_easy", 1.0),
+          result("vsibench_unbiased", "3", "object_rel_direction_hard", 0.0),
+          result("vsibench_unbiased", "4", "object_counting", 0.5)]  # fmt: skip
+    # direction = mean(1.0, 0.0) = 0.5 (difficulties by plain mean), counting 0.5 -> 50
+    assert benchmark_score(get("vsibench_unbiased"), rs) == pytest.approx(50.0)
+    assert benchmark_score(get("spbench"), list(rs)) == pytest.approx(100 * (1.0 + 0.0 + 0.5) / 3)
+
+
+def test_mindcube_rules_differ_on_translation() -> None:
+    rs = [result("mindcube", "a", "around", 1.0), result("mindcube", "t", "translation", 0.0)]
+    assert benchmark_score(get("mindcube"), rs) == pytest.approx(50.0)
+    assert benchmark_score(get("mindcube"), rs, rules="sc") == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(
+    ("category", "scores", "credit"),
+    [
+        ("relevance [1,2,3,4]", [1, 1, 1, 0], 0.5625),
+        ("relevance [1,2,3,4]", [0, 0, 0, 0], 0.0),
+        ("logic [1,2,3,4]", [1, 1, 0, 1], 0.25),
+        ("logic [1,[2,3],4]", [1, 0, 1, 0], 0.3333),
+        ("logic [1,[2,3],4]", [1, 1, 1, 1], 1.0),
+        ("logic [[1,2],3,4]", [0, 1, 0, 0], 0.10),
+        ("logic [[1,2],3,4]", [1, 1, 1, 0], 0.50),
+    ],
+)
+def test_videommev2_group_credit(category: str, scores: list[float], credit: float) -> None:
+    assert group_score(category, scores) == pytest.approx(credit)
+
+
+def test_videommev2_groups_by_video_in_question_order() -> None:
+    # Rows arrive shuffled; grouping is by video id and ordered by the question suffix.
+    rel, logic = "relevance [1,2,3,4]", "logic [1,2,3,4]"
+    order = [("002-2", logic, 1.0), ("001-1", rel, 1.0), ("002-1", logic, 0.0), ("001-2", rel, 1.0),
+             ("002-3", logic, 1.0), ("002-4", logic, 1.0), ("001-3", rel, 0.0), ("001-4", rel, 0.0)]  # fmt: skip
+    rs = [result("videommev2", sample_id, category, score) for sample_id, category, score in order]
+    assert benchmark_score(get("videommev2"), rs) == pytest.approx(100 * (0.25 + 0.0) / 2)
+
+
+def test_aggregate_average_is_over_benchmarks_not_groups() -> None:
+    rs = [result("erqa", "1", "x", 1.0), result("mmsi", "1", "x", 0.0), result("mmsi", "2", "x", 0.0),
+          result("blink", "1", "Counting", 1.0), result("synthetic", "s", "d", 0.5, metric="mra")]  # fmt: skip
+    table = aggregate(rs)
+    assert table.average == pytest.approx(100 * 2 / 3)
+    assert not table.complete
+    assert table.groups["Single-image"] == pytest.approx(100.0)
+    assert math.isnan(table.groups["General video"])
+    assert table.benchmarks[-1].name == "synthetic"
+
+
+def test_load_results_keeps_the_last_line_per_episode(tmp_path: Path) -> None:
+    lines = [result("erqa", "1", "x", 0.0), result("erqa", "1", "x", 1.0), result("erqa", "2", "x", 0.0)]
+    (tmp_path / "results.jsonl").write_bytes(b"".join(encode_line(r) for r in lines))
+    loaded = load_results(tmp_path)
+    assert sorted((r.sample_id, r.score) for r in loaded) == [("1", 1.0), ("2", 0.0)]
+
+
+def test_render_has_paper_layout_and_details() -> None:
+    text = render_results([result("blink", "1", "Counting", 1.0), result("blink", "2", "Jigsaw", 0.0)])
+    header = text.splitlines()[0]
+    assert header.index("ERQA") < header.index("**Single-image**") < header.index("MindCube")
+    assert header.rstrip(" |").endswith("**Avg**")
+    assert "| SpatialClaw (paper, Gemma 4-31B) |" in text
+    assert "| 59.9 |" in text
+    assert "| **BLINK** | overall | 2 | 50.0 |" in text
+    assert "[partial]" in text
