@@ -45,6 +45,7 @@ __all__ = [
     "score_yes_no",
     "strip_think",
     "tagged_answer",
+    "unwrap",
 ]
 
 MRA_THRESHOLDS: tuple[float, ...] = tuple(

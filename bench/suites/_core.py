@@ -230,13 +230,13 @@ def split_inline_options(question: str, marker: str = "") -> tuple[str, list[str
     Options must run A, B, C, … in order; when they do not, the question comes back whole with no options.
     """
     start = question.find(marker) if marker else -1
-    head, tail = (question[:start], question[start + len(marker):]) if start >= 0 else ("", question)
+    head, tail = (question[:start], question[start + len(marker) :]) if start >= 0 else ("", question)
     hits = list(re.finditer(r"(?:(?<=\s)|^)\(?([A-K])[.:)]\s", tail))
     chosen = _abc_run(hits)
     if len(chosen) < 2:
         return question, []
     cut = [m.start() for m in chosen] + [len(tail)]
-    options = [tail[cut[i]:cut[i + 1]] for i in range(len(chosen))]
+    options = [tail[cut[i] : cut[i + 1]] for i in range(len(chosen))]
     text = (head + tail[: chosen[0].start()]).strip()
     return text, [option_text(o).rstrip(",;").strip() for o in options]
 
@@ -248,7 +248,7 @@ def _abc_run(hits: Sequence[re.Match[str]]) -> list[re.Match[str]]:
         if m.group(1) != "A":
             continue
         run = [m]
-        for later in hits[i + 1:]:
+        for later in hits[i + 1 :]:
             if later.group(1) == chr(ord(run[-1].group(1)) + 1):
                 run.append(later)
         best = run if len(run) >= 2 else best

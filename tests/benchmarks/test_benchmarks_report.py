@@ -14,22 +14,38 @@ from claw.events import EpisodeResult, encode_line
 
 
 def result(suite: str, sample_id: str, category: str, score: float, metric: str = "exact") -> EpisodeResult:
-    return EpisodeResult(run_id="r", episode_id=f"{suite}:{sample_id}", sample_id=sample_id, suite=suite,
-                         category=category, answer="A", ground_truth="A", score=score, metric=metric,
-                         reason="answered", steps=1, duration_s=0.1)
+    return EpisodeResult(
+        run_id="r",
+        episode_id=f"{suite}:{sample_id}",
+        sample_id=sample_id,
+        suite=suite,
+        category=category,
+        answer="A",
+        ground_truth="A",
+        score=score,
+        metric=metric,
+        reason="answered",
+        steps=1,
+        duration_s=0.1,
+    )
 
 
 def test_micro_and_unscored() -> None:
-    rs = [result("spatialtree", "1", "Geometry", 1.0), result("spatialtree", "2", "Geometry", 0.0),
-          result("spatialtree", "3", "Agent", 0.0, metric="unscored")]
+    rs = [
+        result("spatialtree", "1", "Geometry", 1.0),
+        result("spatialtree", "2", "Geometry", 0.0),
+        result("spatialtree", "3", "Agent", 0.0, metric="unscored"),
+    ]
     assert benchmark_score(get("spatialtree"), rs) == pytest.approx(50.0)
 
 
 def test_macro_merges_vsi_directions_before_averaging_tasks() -> None:
-    rs = [result("vsibench_unbiased", "1", "object_rel_direction_easy", 1.0),
-          result("vsibench_unbiased", "2", "object_rel_direction_easy", 1.0),
-          result("vsibench_unbiased", "3", "object_rel_direction_hard", 0.0),
-          result("vsibench_unbiased", "4", "object_counting", 0.5)]
+    rs = [
+        result("vsibench_unbiased", "1", "object_rel_direction_easy", 1.0),
+        result("vsibench_unbiased", "2", "object_rel_direction_easy", 1.0),
+        result("vsibench_unbiased", "3", "object_rel_direction_hard", 0.0),
+        result("vsibench_unbiased", "4", "object_counting", 0.5),
+    ]
     # direction = mean(1.0, 0.0) = 0.5 (difficulties by plain mean), counting 0.5 -> 50
     assert benchmark_score(get("vsibench_unbiased"), rs) == pytest.approx(50.0)
     assert benchmark_score(get("spbench"), list(rs)) == pytest.approx(100 * (1.0 + 0.0 + 0.5) / 3)
@@ -60,15 +76,28 @@ def test_videommev2_group_credit(category: str, scores: list[float], credit: flo
 def test_videommev2_groups_by_video_in_question_order() -> None:
     # Rows arrive shuffled; grouping is by video id and ordered by the question suffix.
     rel, logic = "relevance [1,2,3,4]", "logic [1,2,3,4]"
-    order = [("002-2", logic, 1.0), ("001-1", rel, 1.0), ("002-1", logic, 0.0), ("001-2", rel, 1.0),
-             ("002-3", logic, 1.0), ("002-4", logic, 1.0), ("001-3", rel, 0.0), ("001-4", rel, 0.0)]
+    order = [
+        ("002-2", logic, 1.0),
+        ("001-1", rel, 1.0),
+        ("002-1", logic, 0.0),
+        ("001-2", rel, 1.0),
+        ("002-3", logic, 1.0),
+        ("002-4", logic, 1.0),
+        ("001-3", rel, 0.0),
+        ("001-4", rel, 0.0),
+    ]
     rs = [result("videommev2", sample_id, category, score) for sample_id, category, score in order]
     assert benchmark_score(get("videommev2"), rs) == pytest.approx(100 * (0.25 + 0.0) / 2)
 
 
 def test_aggregate_average_is_over_benchmarks_not_groups() -> None:
-    rs = [result("erqa", "1", "x", 1.0), result("mmsi", "1", "x", 0.0), result("mmsi", "2", "x", 0.0),
-          result("blink", "1", "Counting", 1.0), result("synthetic", "s", "d", 0.5, metric="mra")]
+    rs = [
+        result("erqa", "1", "x", 1.0),
+        result("mmsi", "1", "x", 0.0),
+        result("mmsi", "2", "x", 0.0),
+        result("blink", "1", "Counting", 1.0),
+        result("synthetic", "s", "d", 0.5, metric="mra"),
+    ]
     table = aggregate(rs)
     assert table.average == pytest.approx(100 * 2 / 3)
     assert not table.complete

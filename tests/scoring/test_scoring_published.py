@@ -47,9 +47,15 @@ def page_sample(page: dict[str, Any]) -> Sample:
     options = tuple(re.findall(r"^([A-K])\. (.*)$", page["question_as_shown"], re.MULTILINE))
     meta: dict[str, MetaValue] = {"answer_type": _omni3d_type(truth), "metricfunc": "accuracy"}
     return Sample(
-        id=page["sample_id"], suite=bench, question="(page sample)", answer_format=_format(bench, truth),
-        ground_truth=truth, videos=(), category=CATEGORY.get(bench, "object_abs_distance"),
-        options=tuple(text for _, text in options), metadata=meta,
+        id=page["sample_id"],
+        suite=bench,
+        question="(page sample)",
+        answer_format=_format(bench, truth),
+        ground_truth=truth,
+        videos=(),
+        category=CATEGORY.get(bench, "object_abs_distance"),
+        options=tuple(text for _, text in options),
+        metadata=meta,
     )
 
 

@@ -79,7 +79,7 @@ def match_reply(reply: str, options: Sequence[str] = ()) -> str:
     conclusions = list(_CONCLUSION.finditer(reply))
     paragraphs = [p for p in re.split(r"\n\s*\n", reply) if p.strip()]
     for part in (
-        reply[conclusions[-1].end():] if conclusions else "",
+        reply[conclusions[-1].end() :] if conclusions else "",
         paragraphs[-1] if len(paragraphs) > 1 else "",
         reply,
     ):
