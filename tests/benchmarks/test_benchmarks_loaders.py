@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.suites._specs import SPECS
-from bench.suites.data_check import check_data
+from bench.suites.check import check_data
 from claw.errors import SuiteError
 from claw.suite import Sample, SuiteOptions, get_suite, suite_names
 
