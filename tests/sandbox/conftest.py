@@ -1,0 +1,57 @@
+"""Shared fixtures for the sandbox tests: episode setups with real frame files, and a small pool."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytest_asyncio
+from PIL import Image
+
+from claw.config import SandboxConfig
+from claw.sandbox import KernelPool
+from claw.sandbox.types import KernelSetup
+from claw.suite import Frame, Video
+
+TEST_CONFIG = SandboxConfig(memory_mb=1536, cpu_seconds=120, max_processes=48, max_file_mb=8)
+
+
+@pytest.fixture(scope="module")
+def frames_dir() -> Iterator[Path]:
+    """Two small PNG frames in a world-readable directory (kernels may run as another uid)."""
+    with tempfile.TemporaryDirectory(prefix="claw-frames-") as name:
+        directory = Path(name)
+        directory.chmod(0o755)
+        rng = np.random.default_rng(0)
+        for i in range(2):
+            pixels = rng.integers(0, 255, size=(24, 32, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(directory / f"f{i}.png")
+            os.chmod(directory / f"f{i}.png", 0o644)
+        yield directory
+
+
+def make_setup(frames_dir: Path, *, answer_format: str = "letter", **extra: object) -> KernelSetup:
+    """A two-frame video episode with options A-C."""
+    frames = tuple(
+        Frame(path=str(frames_dir / f"f{i}.png"), index=10 * i, timestamp_s=float(i)) for i in range(2)
+    )
+    video = Video(name="clip", frames=frames, fps=10.0, total_frames=20, duration_s=2.0)
+    return KernelSetup(
+        episode_id="ep-test",
+        videos=(video,),
+        answer_format=answer_format,  # type: ignore[arg-type]
+        options=("red", "green", "blue"),
+        metadata={"scene": "scene-7"},
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pool() -> AsyncIterator[KernelPool]:
+    """A confined pool of two kernels shared by one test module."""
+    async with KernelPool(TEST_CONFIG, size=2, max_stdout_chars=400, max_images_per_step=2) as opened:
+        yield opened
