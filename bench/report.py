@@ -25,6 +25,7 @@ __all__ = [
     "BenchFigure",
     "Table",
     "aggregate",
+    "benchmark_of",
     "benchmark_score",
     "load_results",
     "render",
@@ -82,7 +83,7 @@ def load_results(path: Path) -> list[EpisodeResult]:
     for line in file.read_bytes().splitlines():
         if line.strip():
             result = decode_result(line)
-            latest[(result.suite, result.sample_id)] = result
+            latest[(result.suite, result.episode_id)] = result
     return list(latest.values())
 
 
@@ -154,11 +155,20 @@ def _nanmean(values: Iterable[float]) -> float:
     return micro_mean(v for v in values if not math.isnan(v))
 
 
+def benchmark_of(result: EpisodeResult) -> str:
+    """The benchmark a result belongs to: its suite (a "-sc" variant counts as its benchmark), or, for a
+    `paper20` run, the benchmark that opens its episode id ("mmsi/412/s0")."""
+    for name in (result.suite, result.suite.removesuffix("-sc"), result.episode_id.split("/", 1)[0]):
+        if spec(name) is not None:
+            return name
+    return result.suite
+
+
 def aggregate(results: Iterable[EpisodeResult], *, rules: str = "official") -> Table:
     """Every figure of a run: the 20 benchmarks in table order, group means and the average."""
     by_suite: dict[str, list[EpisodeResult]] = {}
     for r in results:
-        by_suite.setdefault(r.suite, []).append(r)
+        by_suite.setdefault(benchmark_of(r), []).append(r)
     figures = [_figure(s, by_suite.get(s.name, []), rules) for s in SPECS]
     figures += [_other(name, rs) for name, rs in sorted(by_suite.items()) if spec(name) is None]
     groups = {g: _nanmean(f.score for f in figures if f.group == g) for g in GROUPS}

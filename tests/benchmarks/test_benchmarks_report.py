@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from bench.report import aggregate, benchmark_score, load_results, render_results
+from bench.report import aggregate, benchmark_of, benchmark_score, load_results, render_results
 from bench.suites._specs import get
 from bench.suites.videommev2 import group_score
 from claw.events import EpisodeResult, encode_line
@@ -122,3 +123,14 @@ def test_render_has_paper_layout_and_details() -> None:
     assert "| 59.9 |" in text
     assert "| **BLINK** | overall | 2 | 50.0 |" in text
     assert "[partial]" in text
+
+
+def test_paper20_results_are_split_by_benchmark() -> None:
+    rs = [
+        msgspec.structs.replace(result("paper20", "412", "x", 1.0), episode_id="mmsi/412/s0"),
+        msgspec.structs.replace(result("blink-sc", "1", "Counting", 0.0), episode_id="e"),
+    ]
+    assert [benchmark_of(r) for r in rs] == ["mmsi", "blink"]
+    figures = {f.name: f.n for f in aggregate(rs).benchmarks}
+    assert (figures["mmsi"], figures["blink"]) == (1, 1)
+    assert "paper20" not in figures

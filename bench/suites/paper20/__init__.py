@@ -65,8 +65,9 @@ class Paper20:
         present = [s.name for s in SPECS if (self.root / s.name).is_dir()]
         if not present:
             raise SuiteError(f"no benchmark folder under {self.root}; run `claw data check --suite paper20`")
-        for missing in (s.name for s in SPECS if s.name not in present):
-            _log.warning("benchmark skipped: no data folder", benchmark=missing, folder=str(self.root))
+        skipped = [s.name for s in SPECS if s.name not in present]
+        if skipped:
+            _log.warning("benchmarks skipped: no data folder", root=str(self.root), skipped=",".join(skipped))
         for name in present:
             yield from self._member(name).samples()
 
