@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import builtins
 import csv
-import json
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -344,7 +343,3 @@ def suite_factory(
 
     return official, sc
 
-
-def dump_metadata(value: object) -> str:
-    """A JSON string for structured dataset metadata that does not fit `MetaValue`."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
