@@ -23,12 +23,13 @@ import structlog
 
 from claw.config import EndpointConfig
 from claw.errors import ConfigError, LLMError, LLMRateLimited, LLMTimeout
+from claw.llm._balance import Balancer, Slot, choose_endpoint
 from claw.llm._http import HttpClient
 from claw.llm._retry import RetryPolicy, is_retryable, retry
 from claw.llm.types import ChatRequest, ChatResponse, Usage
 from claw.llm.wire import OutgoingRequest, WireResponse
 
-__all__ = ["EndpointPool", "EndpointStats", "PoolStats", "choose_endpoint"]
+__all__ = ["EndpointPool", "EndpointStats", "PoolStats", "choose_endpoint", "to_chat_response"]
 
 _log = structlog.get_logger("claw.llm")
 _ENCODER = msgspec.json.Encoder()
@@ -68,65 +69,12 @@ class PoolStats(msgspec.Struct, frozen=True, kw_only=True):
     sessions: int
 
 
-class _Slot:
-    """Mutable per-endpoint state; touched only from the event loop."""
-
-    __slots__ = (
-        "cached",
-        "completion",
-        "config",
-        "down_until",
-        "failures",
-        "limit",
-        "outstanding",
-        "prompt",
-        "requests",
-    )
-
-    def __init__(self, config: EndpointConfig, limit: int) -> None:
-        self.config = config
-        self.limit = limit
-        self.outstanding = 0
-        self.down_until = 0.0
-        self.requests = self.failures = self.prompt = self.completion = self.cached = 0
-
-    def is_up(self, now: float) -> bool:
-        return now >= self.down_until
-
-    def stats(self, now: float) -> EndpointStats:
-        return EndpointStats(
-            url=self.config.url, model=self.config.model, up=self.is_up(now), outstanding=self.outstanding,
-            limit=self.limit, requests=self.requests, failures=self.failures, prompt_tokens=self.prompt,
-            completion_tokens=self.completion, cached_tokens=self.cached,
-        )  # fmt: skip
-
-
-def _overloaded(outstanding: int, least: int) -> bool:
-    return outstanding > max(2 * least, least + 2)
-
-
-def choose_endpoint(
-    outstanding: Sequence[int],
-    limits: Sequence[int],
-    up: Sequence[bool],
-    preferred: int | None,
-    served: Sequence[int] | None = None,
-) -> int | None:
-    """Pick the endpoint for the next attempt, or None when every endpoint is at its limit.
-
-    Up endpoints with a free slot are candidates (all endpoints with a free slot when none is up). The
-    preferred (sticky) endpoint wins unless it is not a candidate or is much busier than the least busy
-    candidate; otherwise the least-outstanding candidate wins, ties going to the one that has `served`
-    fewer requests so far, then to the lowest index.
-    """
-    free = [i for i in range(len(outstanding)) if outstanding[i] < limits[i]]
-    candidates = [i for i in free if up[i]] or free
-    if not candidates:
-        return None
-    best = min(candidates, key=lambda i: (outstanding[i], served[i] if served else 0, i))
-    if preferred in candidates and not _overloaded(outstanding[preferred], outstanding[best]):
-        return preferred
-    return best
+def _stats(slot: Slot, now: float) -> EndpointStats:
+    return EndpointStats(
+        url=slot.config.url, model=slot.config.model, up=slot.is_up(now), outstanding=slot.outstanding,
+        limit=slot.limit, requests=slot.requests, failures=slot.failures, prompt_tokens=slot.prompt,
+        completion_tokens=slot.completion, cached_tokens=slot.cached,
+    )  # fmt: skip
 
 
 def to_chat_response(wire: WireResponse, endpoint: str) -> ChatResponse:
@@ -182,7 +130,7 @@ class EndpointPool:
                 f"role {role!r} has no endpoints; configure models.{role}", field=f"models.{role}"
             )
         self.role = role
-        self._slots = [_Slot(e, e.max_concurrency or per_endpoint_limit) for e in endpoints]
+        self._slots = [Slot(e, e.max_concurrency or per_endpoint_limit) for e in endpoints]
         if min(slot.limit for slot in self._slots) < 1:
             raise ConfigError("llm concurrency limits must be at least 1", field="limits.llm_per_endpoint")
         self._client = client
@@ -190,7 +138,7 @@ class EndpointPool:
         self._cooldown_s = cooldown_s
         self._health_interval_s = health_interval_s
         self._clock = clock
-        self._capacity = anyio.Semaphore(sum(slot.limit for slot in self._slots))
+        self._balancer = Balancer(self._slots, clock)
         self._sessions: OrderedDict[str, int] = OrderedDict()
         self._rng = random.Random(0)
         self._counts = {"calls": 0, "failed_calls": 0, "retries": 0, "sticky_hits": 0}
@@ -228,9 +176,9 @@ class EndpointPool:
         now = self._clock()
         return PoolStats(
             role=self.role,
-            endpoints=tuple(slot.stats(now) for slot in self._slots),
+            endpoints=tuple(_stats(slot, now) for slot in self._slots),
             outstanding=sum(slot.outstanding for slot in self._slots),
-            waiting=self._capacity.statistics().tasks_waiting,
+            waiting=self._balancer.waiting(),
             sessions=len(self._sessions),
             **self._counts,
         )
@@ -273,28 +221,19 @@ class EndpointPool:
                 if not slot.is_up(now) and await self._client.probe(slot.config, timeout_s=3.0):
                     self._mark(slot, up=True)
 
-    def _mark(self, slot: _Slot, *, up: bool) -> None:
+    def _mark(self, slot: Slot, *, up: bool) -> None:
         slot.down_until = 0.0 if up else self._clock() + self._cooldown_s
 
-    def _checkout(self, session_id: str | None) -> _Slot:
-        now = self._clock()
+    async def _checkout(self, session_id: str | None, timeout_s: float) -> int:
         preferred = self._sessions.get(session_id) if session_id is not None else None
-        index = choose_endpoint(
-            [s.outstanding for s in self._slots],
-            [s.limit for s in self._slots],
-            [s.is_up(now) for s in self._slots],
-            preferred,
-            [s.requests for s in self._slots],
-        )
-        if index is None:  # cannot happen while the semaphore counts slots; guard the invariant
-            raise RuntimeError("endpoint pool has a free permit but no free slot")
+        index = await self._balancer.acquire(preferred, timeout_s)
+        if index is None:
+            raise LLMTimeout(f"no {self.role} endpoint had a free slot within the call deadline")
         self._counts["sticky_hits"] += index == preferred
         if session_id is not None:
             self._remember(session_id, index)
-        slot = self._slots[index]
-        slot.outstanding += 1
-        slot.requests += 1
-        return slot
+        self._slots[index].requests += 1
+        return index
 
     def _remember(self, session_id: str, index: int) -> None:
         self._sessions[session_id] = index
@@ -304,19 +243,16 @@ class EndpointPool:
 
     async def _attempt(self, request: ChatRequest, time_left: float) -> ChatResponse:
         started = self._clock()
-        with anyio.move_on_after(time_left) as waited:
-            await self._capacity.acquire()
-        if waited.cancelled_caught:
-            raise LLMTimeout(f"no {self.role} endpoint had a free slot within the call deadline")
+        index = await self._checkout(request.session_id, time_left)
         try:
             left = time_left - (self._clock() - started)
             if left <= 0:
                 raise LLMTimeout(f"no {self.role} endpoint had a free slot within the call deadline")
-            return await self._send(self._checkout(request.session_id), request, left)
+            return await self._send(self._slots[index], request, left)
         finally:
-            self._capacity.release()
+            self._balancer.release(index)
 
-    async def _send(self, slot: _Slot, request: ChatRequest, timeout_s: float) -> ChatResponse:
+    async def _send(self, slot: Slot, request: ChatRequest, timeout_s: float) -> ChatResponse:
         body = _ENCODER.encode(
             OutgoingRequest(
                 model=slot.config.model, messages=request.messages, max_tokens=request.max_tokens,
@@ -328,17 +264,15 @@ class EndpointPool:
         except LLMError as error:
             self._note_failure(slot, error)
             raise
-        finally:
-            slot.outstanding -= 1
         return self._note_success(slot, to_chat_response(wire, slot.config.url))
 
-    def _note_failure(self, slot: _Slot, error: LLMError) -> None:
+    def _note_failure(self, slot: Slot, error: LLMError) -> None:
         slot.failures += 1
         if is_retryable(error) and not isinstance(error, LLMRateLimited):
             self._mark(slot, up=False)
         _log.warning("llm attempt failed", role=self.role, endpoint=slot.config.url, error=error.message)
 
-    def _note_success(self, slot: _Slot, response: ChatResponse) -> ChatResponse:
+    def _note_success(self, slot: Slot, response: ChatResponse) -> ChatResponse:
         self._mark(slot, up=True)
         slot.prompt += response.usage.prompt_tokens
         slot.completion += response.usage.completion_tokens

@@ -1,0 +1,164 @@
+"""Which endpoint an attempt uses, and who waits for which endpoint: the pool's scheduling core.
+
+`choose_endpoint` is a pure function of the endpoints' counts. `Balancer` adds the waiting: an attempt
+that finds no acceptable free slot queues, either on its session's endpoint (to keep that endpoint's
+prefix cache) or on the shared queue. A released slot is handed straight to a waiter, never left for a
+newcomer to grab: first the endpoint's own queue, then the shared queue, then — so an idle endpoint does
+not sit beside a long queue — the head of another endpoint's queue when that endpoint is overloaded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import anyio
+
+from claw.config import EndpointConfig
+
+__all__ = ["Balancer", "Slot", "choose_endpoint", "overloaded"]
+
+
+class Slot:
+    """Mutable per-endpoint state and counters; touched only from the event loop."""
+
+    __slots__ = (
+        "cached",
+        "completion",
+        "config",
+        "down_until",
+        "failures",
+        "limit",
+        "outstanding",
+        "prompt",
+        "requests",
+    )
+
+    def __init__(self, config: EndpointConfig, limit: int) -> None:
+        self.config = config
+        self.limit = limit
+        self.outstanding = 0
+        self.down_until = 0.0
+        self.requests = self.failures = self.prompt = self.completion = self.cached = 0
+
+    def is_up(self, now: float) -> bool:
+        """Whether the endpoint is out of its failure cool-down."""
+        return now >= self.down_until
+
+
+def overloaded(load: int, least: int) -> bool:
+    """Whether an endpoint with `load` is busy enough, next to one with `least`, to give up stickiness."""
+    return load > max(2 * least, least + 2)
+
+
+def choose_endpoint(
+    outstanding: Sequence[int],
+    limits: Sequence[int],
+    up: Sequence[bool],
+    preferred: int | None,
+    served: Sequence[int] | None = None,
+) -> int | None:
+    """Pick the endpoint for the next attempt, or None to wait.
+
+    Up endpoints with a free slot are candidates (all endpoints with a free slot when none is up). A
+    preferred (sticky) endpoint that is up and not overloaded next to the least busy endpoint is used
+    when it has a free slot and waited for when it has none. Otherwise the least-outstanding candidate
+    wins, ties going to the one that has `served` fewer requests, then to the lowest index.
+    """
+    n = len(outstanding)
+    free = [i for i in range(n) if outstanding[i] < limits[i]]
+    candidates = [i for i in free if up[i]] or free
+    if preferred is not None and up[preferred] and not overloaded(outstanding[preferred], min(outstanding)):
+        return preferred if preferred in free else None
+    if not candidates:
+        return None
+    return min(candidates, key=lambda i: (outstanding[i], served[i] if served else 0, i))
+
+
+class _Waiter:
+    __slots__ = ("event", "index")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.index: int | None = None
+
+
+class Balancer:
+    """Hands out endpoint slots: `acquire` (maybe waiting) and `release` (handing over to a waiter)."""
+
+    def __init__(self, slots: Sequence[Slot], clock: Callable[[], float]) -> None:
+        self.slots = list(slots)
+        self._clock = clock
+        self._queues: list[deque[_Waiter]] = [deque() for _ in self.slots]
+        self._shared: deque[_Waiter] = deque()
+
+    def __repr__(self) -> str:
+        return f"<Balancer endpoints={len(self.slots)} waiting={self.waiting()}>"
+
+    def waiting(self) -> int:
+        """Attempts waiting for a slot."""
+        return len(self._shared) + sum(len(q) for q in self._queues)
+
+    def choose(self, preferred: int | None) -> int | None:
+        """`choose_endpoint` over the current counts."""
+        now = self._clock()
+        return choose_endpoint(
+            [slot.outstanding for slot in self.slots],
+            [slot.limit for slot in self.slots],
+            [slot.is_up(now) for slot in self.slots],
+            preferred,
+            [slot.requests for slot in self.slots],
+        )
+
+    async def acquire(self, preferred: int | None, timeout_s: float) -> int | None:
+        """Take a slot (the preferred endpoint's when sensible); None if none came within `timeout_s`."""
+        index = self.choose(preferred)
+        if index is not None:
+            self.slots[index].outstanding += 1
+            return index
+        waiter = _Waiter()
+        queue = self._queue_for(preferred)
+        queue.append(waiter)
+        try:
+            with anyio.move_on_after(timeout_s):
+                await waiter.event.wait()
+        except BaseException:
+            self._abandon(queue, waiter)
+            raise
+        if waiter.index is None:
+            queue.remove(waiter)
+        return waiter.index
+
+    def _queue_for(self, preferred: int | None) -> deque[_Waiter]:
+        if preferred is None or not self.slots[preferred].is_up(self._clock()):
+            return self._shared
+        least = min(slot.outstanding for slot in self.slots)
+        return (
+            self._shared if overloaded(self.slots[preferred].outstanding, least) else self._queues[preferred]
+        )
+
+    def _abandon(self, queue: deque[_Waiter], waiter: _Waiter) -> None:
+        """A waiter is being cancelled: give back the slot it was just handed, or leave the queue."""
+        if waiter.index is None:
+            queue.remove(waiter)
+        else:
+            self.release(waiter.index)
+
+    def release(self, index: int) -> None:
+        """Give back a slot of endpoint `index`: to a waiter if one should have it, else free it."""
+        waiter = self._next_waiter(index)
+        if waiter is None:
+            self.slots[index].outstanding -= 1
+            return
+        waiter.index = index
+        waiter.event.set()
+
+    def _next_waiter(self, index: int) -> _Waiter | None:
+        for queue in (self._queues[index], self._shared):
+            if queue:
+                return queue.popleft()
+        longest = max(range(len(self._queues)), key=lambda i: len(self._queues[i]))
+        backlog = self.slots[longest].outstanding + len(self._queues[longest])
+        if self._queues[longest] and overloaded(backlog, self.slots[index].outstanding - 1):
+            return self._queues[longest].popleft()
+        return None
