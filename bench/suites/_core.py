@@ -62,9 +62,9 @@ class Context:
         return f"Context(suite={self.spec.name!r}, data={str(self.data)!r})"
 
     def find(self, relative: str, *folders: str) -> Path:
-        """`data/relative` if it exists, else the first existing `data/<folder>/relative`, else the first
-        candidate (so the error names the plain path)."""
-        candidates = [self.data / relative, *(self.data / f / relative for f in folders)]
+        """The first existing of `data/<folder>/relative` (folders in order: the documented one first)
+        and `data/relative`; when none exists, the documented location, so errors name it."""
+        candidates = [*(self.data / f / relative for f in folders), self.data / relative]
         return next((c for c in candidates if c.exists()), candidates[0])
 
     def sample(

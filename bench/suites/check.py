@@ -52,7 +52,7 @@ def _check_media(bench: BenchSpec, data_dir: Path) -> list[str]:
     module = importlib.import_module(f"bench.suites.{bench.name}")
     suite = module.make_suite(SuiteOptions(data_dir=str(data_dir)))
     try:
-        missing: list[Path] = suite.missing_media()
+        missing: list[Path] = list(dict.fromkeys(suite.missing_media()))
     except SuiteError as exc:
         return [f"{bench.title}: {exc.message}"]
     lines = [f"{bench.title}: missing media {path}" for path in missing[:SHOWN]]

@@ -73,13 +73,19 @@ def test_check_data_complete_then_missing(name: str, tmp_path: Path, sample_vide
     assert any("missing" in line or "no " in line for line in lines)
 
 
-@pytest.mark.parametrize("name", ["omni3d", "vstibench", "mindcube"])
+@pytest.mark.parametrize("name", ["omni3d", "vstibench", "mindcube", "cvbench"])
 def test_check_data_names_missing_media(name: str, tmp_path: Path, sample_video: Path) -> None:
     fixture = materialize(name, tmp_path / "data", sample_video)
     missing = tmp_path / "data" / fixture["media"][0]
     missing.unlink()
     lines = check_data(name, tmp_path / "data")
-    assert any(str(missing) in line for line in lines)
+    assert [line for line in lines if str(missing) in line] == [
+        f"{line_prefix(name)}: missing media {missing}"
+    ]
+
+
+def line_prefix(name: str) -> str:
+    return next(s.title for s in SPECS if s.name == name)
 
 
 def test_check_data_missing_folder_names_the_source(tmp_path: Path) -> None:
