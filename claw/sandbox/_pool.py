@@ -187,6 +187,7 @@ class KernelPool:
     async def _fill(self) -> None:
         async with anyio.create_task_group() as tg:
             for _ in range(self.size):
+                self._starting += 1
                 tg.start_soon(self._add_kernel)
         if self._broken is not None:
             raise SandboxError(f"the kernel pool could not start: {self._broken}")
@@ -200,8 +201,9 @@ class KernelPool:
             try:
                 kernel = self._receive.receive_nowait()
             except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
-                return
+                break
             await kernel.aclose()
+        self._receive.close()
 
     # ----------------------------------------------------------------------------------- kernels
 
@@ -263,7 +265,7 @@ class KernelPool:
         return kernel
 
     async def _add_kernel(self) -> None:
-        self._starting += 1
+        # `_starting` was counted by whoever scheduled this task, so statistics never miss a kernel.
         try:
             kernel = await self._start_with_retries()
         finally:
@@ -301,6 +303,7 @@ class KernelPool:
     def _replenish(self) -> None:
         self._replaced += 1
         if self._tasks is not None and self._broken is None:
+            self._starting += 1
             self._tasks.start_soon(self._add_kernel)
 
     # ---------------------------------------------------------------------------------- checkout
@@ -340,6 +343,8 @@ class KernelPool:
 
     @contextlib.asynccontextmanager
     async def _episode_relays(self, kernel: PooledKernel, setup: KernelSetup) -> AsyncIterator[KernelSetup]:
+        images = min(setup.max_images_per_step, self.max_images_per_step)
+        setup = msgspec.structs.replace(setup, max_images_per_step=images)
         if not self.confined:
             yield setup
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -50,8 +52,33 @@ def make_setup(frames_dir: Path, *, answer_format: str = "letter", **extra: obje
     )
 
 
+@contextlib.asynccontextmanager
+async def pool_in_task(pool: KernelPool) -> AsyncIterator[KernelPool]:
+    """Open `pool` inside its own task: a fixture's setup and teardown run in different tasks, and the
+    pool's task group must be entered and left by the same one."""
+    ready, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with pool:
+            ready.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()
+    try:
+        yield pool
+    finally:
+        stop.set()
+        await task
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def pool() -> AsyncIterator[KernelPool]:
     """A confined pool of two kernels shared by one test module."""
-    async with KernelPool(TEST_CONFIG, size=2, max_stdout_chars=400, max_images_per_step=2) as opened:
+    opened = KernelPool(TEST_CONFIG, size=2, max_stdout_chars=400, max_images_per_step=2)
+    async with pool_in_task(opened):
         yield opened

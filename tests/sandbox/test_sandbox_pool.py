@@ -1,0 +1,171 @@
+"""KernelPool end to end on real forked, confined kernels: cell results, the kernel API, limits,
+timeouts, deaths, replacement, and that nothing leaks from one episode to the next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claw.config import SandboxConfig
+from claw.errors import ConfigError, KernelDied, SandboxError
+from claw.sandbox import KernelPool
+from tests.sandbox.conftest import TEST_CONFIG, make_setup
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def test_cell_output_variables_and_trailing_expression(pool: KernelPool, frames_dir: Path) -> None:
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        result = await kernel.execute("x = np.arange(6).reshape(2, 3)\nprint('hi')\nint(x.sum())", timeout=30)
+    assert result.status == "ok"
+    assert result.stdout.splitlines() == ["hi", "15"]
+    (summary,) = result.variables
+    assert (summary.name, summary.type, summary.shape, summary.dtype) == ("x", "ndarray", (2, 3), "int64")
+    assert (summary.min, summary.max) == (0.0, 5.0)
+
+
+async def test_error_names_the_cell_line(pool: KernelPool, frames_dir: Path) -> None:
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        result = await kernel.execute("y = 1\n\nz = undefined_name + y", timeout=30)
+        again = await kernel.execute("print(y)", timeout=30)
+    assert result.status == "error" and result.error is not None
+    assert (result.error.ename, result.error.lineno) == ("NameError", 3)
+    assert "\x1b[" not in result.error.traceback and "undefined_name" in result.error.traceback
+    assert [v.name for v in result.variables] == ["y"]
+    assert again.stdout == "1\n"
+
+
+async def test_kernel_api_is_bound(pool: KernelPool, frames_dir: Path) -> None:
+    code = (
+        "print(len(InputImages), type(InputImages[:1]).__name__, InputImages[1].index, InputImages[1].size)\n"
+        "print(InputImages[0].array.shape, InputImages[0].array.dtype, InputImages[1].timestamp_s)\n"
+        "print(Metadata.is_video, Metadata.fps, Metadata.num_images, Metadata.extra['scene'])\n"
+        "print(Metadata.answer_format, Metadata.options, Metadata.videos[0].name)\n"
+        "print(tools.Geometry is Geometry, np.pi > 3, math.sqrt(4), plt.get_backend())\n"
+    )
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        result = await kernel.execute(code, timeout=30)
+    assert result.status == "ok", result.error
+    assert result.stdout.splitlines() == [
+        "2 FrameList 10 (32, 24)",
+        "(24, 32, 3) uint8 1.0",
+        "True 10.0 2 scene-7",
+        "letter ('red', 'green', 'blue') clip",
+        "True True 2.0 Agg",
+    ]
+
+
+async def test_show_caps_images_and_answer_is_validated(pool: KernelPool, frames_dir: Path) -> None:
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        shown = await kernel.execute(
+            "show(InputImages[0], 'first')\nshow(np.ones((8, 8)))\nshow(InputImages[1])", timeout=30
+        )
+        wrong = await kernel.execute("ReturnAnswer('D')", timeout=30)
+        right = await kernel.execute("ReturnAnswer('b')", timeout=30)
+    assert [image.caption for image in shown.images] == ["first", ""]
+    assert all(image.png.startswith(b"\x89PNG") for image in shown.images)
+    assert shown.images_dropped == 1
+    assert wrong.answer is not None and not wrong.answer.valid and "A, B, C" in wrong.answer.message
+    assert right.answer is not None and (right.answer.valid, right.answer.text) == (True, "B")
+
+
+async def test_long_output_keeps_head_and_tail(pool: KernelPool, frames_dir: Path) -> None:
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        result = await kernel.execute("print('START' + 'x' * 20000 + 'END')", timeout=30)
+    assert result.stdout.startswith("START") and result.stdout.rstrip().endswith("END")
+    assert result.stdout_cut_chars > 19000
+    assert len(result.stdout) < 600 and "characters cut" in result.stdout
+
+
+async def test_timeout_interrupts_and_keeps_namespace(pool: KernelPool, frames_dir: Path) -> None:
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        await kernel.execute("kept = 41", timeout=30)
+        result = await kernel.execute("while True:\n    pass", timeout=1)
+        after = await kernel.execute("print(kept + 1)", timeout=30)
+    assert result.status == "timeout" and result.error is not None
+    assert "interrupted" in result.error.evalue
+    assert after.stdout == "42\n"
+
+
+async def test_ignored_interrupt_kills_the_kernel(pool: KernelPool, frames_dir: Path) -> None:
+    stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        result = await kernel.execute(stubborn, timeout=1)
+        with pytest.raises(KernelDied):
+            await kernel.execute("1", timeout=5)
+    assert result.status == "died" and result.error is not None
+    assert "killed" in result.error.evalue
+
+
+async def test_kernel_death_is_reported_and_replaced(pool: KernelPool, frames_dir: Path) -> None:
+    died_before = pool.statistics().died
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        result = await kernel.execute("import os\nos._exit(3)", timeout=30)
+        with pytest.raises(KernelDied):
+            await kernel.execute("1", timeout=5)
+    assert result.status == "died" and result.error is not None and result.error.ename == "KernelDied"
+    assert pool.statistics().died == died_before + 1
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        assert (await kernel.execute("print('fine')", timeout=30)).stdout == "fine\n"
+
+
+LEAK_SETUP = """
+import os, threading, numpy
+secret_var = 'episode-one'
+numpy.mean = lambda *a, **k: 'patched'
+os.environ['LEAKED'] = '1'
+with open('leak.txt', 'w') as f:
+    f.write('x')
+keep_fd = os.open('leak.txt', os.O_RDONLY)
+threading.Thread(target=lambda: threading.Event().wait(60), daemon=True).start()
+print(os.getpid(), threading.active_count())
+"""
+LEAK_CHECK = """
+import os, threading, numpy
+print('secret_var' in dir(), numpy.mean([1, 3]), os.environ.get('LEAKED'), os.path.exists('leak.txt'))
+print(sorted(os.listdir('/proc/self/fd')) == baseline_fds, threading.active_count() == baseline_threads)
+"""
+
+
+async def test_nothing_leaks_between_episodes(pool: KernelPool, frames_dir: Path) -> None:
+    baseline = "import os, threading\nbaseline_fds = sorted(os.listdir('/proc/self/fd'))\n"
+    baseline += "baseline_threads = threading.active_count()"
+    async with pool.checkout(make_setup(frames_dir)) as first:
+        await first.execute(baseline, timeout=30)
+        setup = await first.execute(LEAK_SETUP, timeout=30)
+        first_id = first.kernel_id
+    async with pool.checkout(make_setup(frames_dir)) as second:
+        await second.execute(baseline, timeout=30)
+        check = await second.execute(LEAK_CHECK, timeout=30)
+    assert setup.status == "ok", setup.error
+    assert second.kernel_id != first_id
+    assert check.stdout.splitlines() == ["False 2.0 None False", "True True"]
+
+
+async def test_statistics_and_repr(pool: KernelPool, frames_dir: Path) -> None:
+    async with pool.checkout(make_setup(frames_dir)):
+        stats = pool.statistics()
+        assert stats.busy == 1 and stats.confined
+        assert "busy=1" in repr(pool) and "confined" in repr(pool)
+    after = pool.statistics()
+    assert after.busy == 0 and after.replaced >= stats.replaced + 1
+    assert after.idle + after.starting == after.size
+
+
+async def test_confinement_none_needs_the_unsafe_flag() -> None:
+    with pytest.raises(ConfigError, match="unsafe_no_confinement"):
+        async with KernelPool(SandboxConfig(confinement="none"), size=1):
+            pass
+
+
+async def test_unconfined_pool_runs_cells(frames_dir: Path) -> None:
+    config = SandboxConfig(confinement="none", unsafe_no_confinement=True, memory_mb=TEST_CONFIG.memory_mb)
+    async with KernelPool(config, size=1) as unsafe:
+        assert not unsafe.statistics().confined and "UNCONFINED" in repr(unsafe)
+        async with unsafe.checkout(make_setup(frames_dir)) as kernel:
+            result = await kernel.execute("print(InputImages[0].array.shape)", timeout=30)
+    assert result.stdout == "(24, 32, 3)\n"
+    with pytest.raises(SandboxError):
+        async with unsafe.checkout(make_setup(frames_dir)):
+            pass
