@@ -51,8 +51,14 @@ def _build_parser() -> argparse.ArgumentParser:
     tail.add_argument("-f", "--follow", action="store_true")
     tail.add_argument("--episode", help="only this episode id (substring match)")
     tail.add_argument("--event", action="append", help="only these event types (repeatable)")
-    report = sub.add_parser("report", help="print a run's score table")
+    report = sub.add_parser("report", help="print a run's score tables")
     report.add_argument("run_dir", type=Path)
+    report.add_argument(
+        "--rules",
+        choices=["official", "sc"],
+        default="official",
+        help="benchmark scoring: the official rules, or the published system's (sc)",
+    )
     sub.add_parser("suites", help="list registered suites, one per line")
     data = sub.add_parser("data", help="benchmark data helpers")
     data_sub = data.add_subparsers(dest="data_command", required=True)
@@ -140,9 +146,15 @@ async def _cmd_tail(args: argparse.Namespace) -> int:
 
 
 async def _cmd_report(args: argparse.Namespace) -> int:
+    from bench.report import render_results
+    from claw.runtime.sinks import read_results
     from claw.runtime.tables import report_run
 
     print(await anyio.to_thread.run_sync(report_run, args.run_dir))
+    results = await anyio.to_thread.run_sync(read_results, args.run_dir / "results.jsonl")
+    if any(r.suite != "synthetic" for r in results):
+        print()
+        print(render_results(results, rules=args.rules))
     return 0
 
 

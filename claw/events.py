@@ -198,6 +198,8 @@ class EpisodeFinished(_EventBase, frozen=True, kw_only=True):
     duration_s: float
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    suite: str = ""
+    """The sample's own suite (inside a composite suite such as paper20, the benchmark it came from)."""
 
 
 class EpisodeFailed(_EventBase, frozen=True, kw_only=True):

@@ -307,6 +307,7 @@ async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcom
     await ep.emit(
         EpisodeFinished,
         sample_id=ep.sample.id,
+        suite=ep.sample.suite,
         category=ep.sample.category,
         answer=finish.answer,
         ground_truth=ep.sample.ground_truth,

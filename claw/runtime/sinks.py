@@ -92,7 +92,7 @@ def _result_of(event: EpisodeFinished, suite: str) -> EpisodeResult:
         run_id=event.run_id,
         episode_id=event.episode_id or "",
         sample_id=event.sample_id,
-        suite=suite,
+        suite=event.suite or suite,
         category=event.category,
         answer=event.answer,
         ground_truth=event.ground_truth,
