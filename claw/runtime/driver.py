@@ -62,11 +62,27 @@ __all__ = ["CellChecker", "EpisodeOutcome", "EpisodeServices", "Verdict", "image
 
 
 class Verdict(Protocol):
-    """What a cell checker reports about a rejected cell."""
+    """What a cell checker reports about a rejected cell (e.g. `claw.sandbox.Violation`)."""
 
-    rule: str
-    lineno: int
-    message: str
+    @property
+    def rule(self) -> str:
+        """Stable rule id."""
+        ...
+
+    @property
+    def lineno(self) -> int:
+        """Line of the cell that broke the rule."""
+        ...
+
+    @property
+    def message(self) -> str:
+        """What was wrong."""
+        ...
+
+    @property
+    def hint(self) -> str:
+        """What to do instead."""
+        ...
 
 
 CellChecker = Callable[[str], Verdict | None]
@@ -260,8 +276,9 @@ async def _check(ep: _Episode, code: str) -> Happened:
     if verdict is None:
         await ep.emit(CellChecked, ok=True)
         return CellJudged()
-    await ep.emit(CellChecked, ok=False, rule=verdict.rule, lineno=verdict.lineno, message=verdict.message)
-    return CellJudged(rule=verdict.rule, lineno=verdict.lineno, message=verdict.message)
+    message = f"{verdict.message} {verdict.hint}".strip()
+    await ep.emit(CellChecked, ok=False, rule=verdict.rule, lineno=verdict.lineno, message=message)
+    return CellJudged(rule=verdict.rule, lineno=verdict.lineno, message=message)
 
 
 async def _run_cell(ep: _Episode, code: str) -> Happened:

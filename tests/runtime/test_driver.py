@@ -49,10 +49,11 @@ class ScriptedKernel:
         return self.results.pop(0)
 
 
-class Violation(msgspec.Struct):
+class Violation(msgspec.Struct, frozen=True):
     rule: str
     lineno: int
     message: str
+    hint: str = ""
 
 
 def check(code: str) -> Violation | None:
