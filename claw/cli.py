@@ -7,6 +7,7 @@ line on stderr that says what was wrong and what to do, and a non-zero exit code
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -229,6 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClawError as exc:
         print(f"claw: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader went away (e.g. `claw tail … | head`): not an error; silence the final flush.
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print("claw: interrupted; re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -45,7 +45,7 @@ def claw(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("run") / "r"
-    done = claw("eval", "--n", "3", "--run-dir", str(path), "--seed", "1", "--unsafe-no-confinement")
+    done = claw("eval", "--n", "3", "--run-dir", str(path), "--seed", "1")
     assert done.returncode == 0, done.stderr
     assert "accuracy" in done.stdout and str(path) in done.stdout
     return path
@@ -91,7 +91,7 @@ def test_answers_were_scored_against_ground_truth(run_dir: Path) -> None:
 
 def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
     before = (run_dir / "results.jsonl").read_bytes()
-    done = claw("eval", "--n", "3", "--run-dir", str(run_dir), "--seed", "1", "--unsafe-no-confinement")
+    done = claw("eval", "--n", "3", "--run-dir", str(run_dir), "--seed", "1")
     assert done.returncode == 0, done.stderr
     assert (run_dir / "results.jsonl").read_bytes() == before
     starts = [
