@@ -2,10 +2,11 @@
 
 A `DynamicBatcher` owns a queue and one dispatch loop (`run`). A batch starts once the previous one
 finished and either `max_batch` requests are queued, or `max_delay_ms` passed since the model became free
-(or since the first request arrived, if later), or as many requests are queued as the previous batch held (so a lone client pays no delay, while a crowd fills
-whole batches). Batches run one at a time, as on one GPU. A batch that fails fails only its own
-requests, with `PerceptionBatchFailed`; requests whose caller went away (cancelled) are dropped before
-dispatch. `close()` stops intake; `run` returns once every queued request was answered.
+(or since the first request arrived, if later), or as many requests are queued as the previous batch
+held (so a lone client pays no delay, while a crowd fills whole batches). Batches run one at a time,
+as on one GPU. A batch that fails fails only its own requests, with `PerceptionBatchFailed`; requests
+whose caller went away (cancelled) are dropped before dispatch. `close()` stops intake; `run` returns
+once every queued request was answered.
 
 `SerialDispatcher` is the one-at-a-time lock the reference uses, kept for comparison benchmarks.
 """

@@ -1,0 +1,166 @@
+"""The real model backends on CPU with tiny, randomly initialised weights saved to a temporary folder
+(shapes and plumbing, not accuracy). Skipped when the GPU extra (torch, transformers) is not installed;
+the weights-setting errors and track linking are checked either way."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from claw.config import PerceptionConfig
+from claw.errors import ConfigError, PerceptionError
+from servers.perception._backends._common import link_tracks, weights_path
+from servers.perception._loader import load_backend
+from servers.perception.protocol import NDArray, ReconstructRequest, SegmentRequest
+
+HAS_TORCH = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="the gpu extra (torch, transformers) is not installed")
+
+
+def test_weights_path_names_the_missing_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"set perception\.weights\.sam3") as info:
+        weights_path(PerceptionConfig(), "sam3", hint="x")
+    assert info.value.field == "perception.weights.sam3"
+    with pytest.raises(ConfigError, match="is not a folder"):
+        weights_path(PerceptionConfig(weights={"da3": str(tmp_path / "nope")}), "da3", hint="x")
+    assert weights_path(PerceptionConfig(weights={"da3": str(tmp_path)}), "da3", hint="x") == tmp_path
+
+
+def _masks(*boxes: tuple[int, int, int, int]) -> np.ndarray:
+    out = np.zeros((len(boxes), 10, 10), bool)
+    for k, (y0, y1, x0, x1) in enumerate(boxes):
+        out[k, y0:y1, x0:x1] = True
+    return out
+
+
+def test_link_tracks_follows_overlapping_instances() -> None:
+    frames = [
+        _masks((0, 3, 0, 3), (5, 9, 5, 9)),
+        _masks((5, 9, 6, 10), (0, 3, 1, 4)),  # both moved one pixel, listed in the other order
+        _masks((0, 2, 8, 10)),  # a new object
+    ]
+    assert link_tracks(frames) == [[1, 2], [2, 1], [3]]
+    assert link_tracks([np.zeros((0, 10, 10), bool)]) == [[]]
+
+
+@pytest.mark.skipif(HAS_TORCH, reason="checks the message shown when the gpu extra is missing")
+def test_a_model_backend_without_torch_names_the_gpu_extra() -> None:
+    with pytest.raises(ConfigError, match=r"pip install 'claw\[gpu\]'"):
+        load_backend(PerceptionConfig(backend="sam3"))
+
+
+@needs_torch
+def test_sam3_without_weights_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match=r"perception\.weights\.sam3"):
+        load_backend(PerceptionConfig(backend="sam3"))
+
+
+@needs_torch
+def test_sam3_with_a_folder_that_holds_no_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot load SAM 3"):
+        load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(tmp_path)}))
+
+
+def _tiny_sam3(folder: Path) -> None:
+    import torch
+    from transformers import CLIPTokenizer
+    from transformers.models.sam3.configuration_sam3 import Sam3Config
+    from transformers.models.sam3.modeling_sam3 import Sam3Model
+
+    h = 32
+    small = {"hidden_size": h, "intermediate_size": 64, "num_attention_heads": 2}
+    config = Sam3Config(
+        vision_config={
+            "backbone_config": {
+                "model_type": "sam3_vit_model",
+                **small,
+                "num_hidden_layers": 2,
+                "image_size": 56,
+                "patch_size": 14,
+                "window_size": 2,
+                "global_attn_indexes": [1],
+                "pretrain_image_size": 28,
+            },
+            "fpn_hidden_size": h,
+            "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]],
+        },
+        text_config={
+            "model_type": "clip_text_model",
+            **small,
+            "num_hidden_layers": 1,
+            "vocab_size": 60,
+            "projection_dim": h,
+            "max_position_embeddings": 32,
+            "bos_token_id": 0,
+            "eos_token_id": 1,
+            "pad_token_id": 1,
+        },
+        geometry_encoder_config={**small, "num_layers": 1},
+        detr_encoder_config={**small, "num_layers": 1},
+        detr_decoder_config={**small, "num_layers": 1, "num_queries": 6},
+        mask_decoder_config={"hidden_size": h, "num_attention_heads": 2},
+    )
+    torch.manual_seed(0)
+    Sam3Model(config).save_pretrained(folder)
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for ch in "abcdefghijklmnopqrstuvwxyz":
+        vocab[ch] = len(vocab)
+        vocab[ch + "</w>"] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt")).save_pretrained(folder)
+
+
+@pytest.fixture(scope="module")
+def sam3_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not HAS_TORCH:
+        pytest.skip("the gpu extra (torch, transformers) is not installed")
+    folder = tmp_path_factory.mktemp("sam3")
+    _tiny_sam3(folder)
+    return folder
+
+
+def _image(h: int, w: int, seed: int) -> NDArray:
+    return NDArray.from_numpy(np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8))
+
+
+@needs_torch
+async def test_sam3_segments_a_batch_of_requests(sam3_weights: Path) -> None:
+    backend = load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)}))
+    video = SegmentRequest(
+        images=[_image(30, 40, i) for i in range(3)], frame_indices=[0, 5, 10], text="chair", threshold=0.0
+    )
+    single = SegmentRequest(images=[_image(20, 24, 9)], frame_indices=[3], text="cup", threshold=1.0)
+    out = await backend.segment([video, single])
+    assert len(out) == 2
+    assert [m.shape for m in out[0].masks] == [(6, 30, 40)] * 3  # threshold 0 keeps every query
+    assert [s.shape for s in out[0].scores] == [(6,)] * 3
+    assert [b.shape for b in out[0].boxes] == [(6, 4)] * 3
+    assert [len(ids) for ids in out[0].object_ids] == [6, 6, 6]
+    assert out[1].masks[0].shape == (0, 20, 24)  # nothing scores above 1.0: no instances, not an error
+    assert out[1].object_ids == [[]]
+    scores = out[0].scores[0].to_numpy()
+    assert (np.diff(scores) <= 0).all() and ((scores >= 0) & (scores <= 1)).all()
+
+
+@needs_torch
+async def test_sam3_does_not_reconstruct(sam3_weights: Path) -> None:
+    backend = load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)}))
+    with pytest.raises(PerceptionError, match="only segments"):
+        await backend.reconstruct([ReconstructRequest(images=[_image(4, 4, 0)], frame_indices=[0])])
+
+
+@needs_torch
+@pytest.mark.skipif(importlib.util.find_spec("torchvision") is None, reason="box prompts need torchvision")
+async def test_sam3_box_and_point_prompts(sam3_weights: Path) -> None:
+    backend = load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)}))
+    boxes = SegmentRequest(
+        images=[_image(30, 40, 1)], frame_indices=[0], boxes=[[2, 3, 20, 25]], threshold=0.0
+    )
+    points = SegmentRequest(images=[_image(30, 40, 1)], frame_indices=[0], points=[[10, 10]], threshold=0.0)
+    out = await backend.segment([boxes, points])
+    assert [r.masks[0].shape[1:] for r in out] == [(30, 40), (30, 40)]
