@@ -42,7 +42,6 @@ _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 _MOUNT_ATTR_RDONLY = 1
 _MOUNT_ATTR_NOSUID = 2
-_MOUNT_ATTR_NODEV = 4
 
 _HIDDEN_FILES = ("/etc/shadow", "/etc/gshadow")
 
@@ -76,7 +75,7 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def _read_only_everywhere() -> None:
-    attr = _MountAttr(_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID | _MOUNT_ATTR_NODEV, 0, 0, 0)
+    attr = _MountAttr(_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID, 0, 0, 0)  # /dev/null must stay usable
     syscall = _libc.syscall
     result = syscall(
         ctypes.c_long(_SYS_MOUNT_SETATTR),
