@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 import msgspec
 
-from claw import __version__
+from claw._version import __version__
 from claw.config import EvalConfig
 from claw.errors import ClawError, ConfigError
 from claw.events import EpisodeFailed, Event, RunFinished, RunStarted, make_event
