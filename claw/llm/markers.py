@@ -18,6 +18,7 @@ __all__ = [
     "PLAN_HEADING",
     "QUESTION_HEADING",
     "SECTION_NAMES",
+    "SINGLE_PASS_TAG",
     "VARIABLES_SECTION",
 ]
 
@@ -36,6 +37,8 @@ FINAL_ANSWER_TAG = "[FINAL ANSWER REQUIRED]"
 """In the last user message when the agent must answer now."""
 SECTION_NAMES = ("Purpose", "Reasoning", "Next Goal", "Code")
 """The four bold-headed sections of every agent response, in order; code is one fenced python block."""
+SINGLE_PASS_TAG = "[SINGLE PASS]"
+"""In the agent's system prompt when the whole program must be written at once, without feedback."""
 OUTPUT_SECTION = "[Output]"
 """In an observation: the cell's stdout follows verbatim (head and tail kept when long)."""
 ERROR_SECTION = "[Error]"

@@ -26,6 +26,7 @@ from claw.llm.markers import (
     PLAN_HEADING,
     PLANNER_SYSTEM_HEADER,
     QUESTION_HEADING,
+    SINGLE_PASS_TAG,
     VARIABLES_SECTION,
 )
 from claw.llm.types import ContentPart, ImagePart, ImageURL, Message, TextPart
@@ -147,12 +148,18 @@ def _describe(name: str, obj: object) -> list[str]:
     return lines
 
 
-def agent_system_prompt(max_steps: int) -> str:
-    """The code-interface system prompt (identical for every episode with the same step budget)."""
-    return (
-        f"{AGENT_SYSTEM_HEADER}\n\n{_AGENT_BODY}\nYou have at most {max_steps} cells.\n\n"
-        f"## Tools\n{tool_reference()}\n"
-    )
+_SINGLE_PASS_NOTE = (
+    f"{SINGLE_PASS_TAG} This time you write ONE cell only and will not see its output: write the whole "
+    "program at once, check inside it what you can (e.g. fall back when a mask is empty), and make it "
+    "end by calling ReturnAnswer."
+)
+
+
+def agent_system_prompt(max_steps: int, *, single_pass: bool = False) -> str:
+    """The code-interface system prompt (identical for every episode with the same step budget); with
+    `single_pass`, the one-program variant of the same prompt."""
+    budget = _SINGLE_PASS_NOTE if single_pass else f"You have at most {max_steps} cells."
+    return f"{AGENT_SYSTEM_HEADER}\n\n{_AGENT_BODY}\n{budget}\n\n## Tools\n{tool_reference()}\n"
 
 
 def _question_block(sample: Sample) -> str:

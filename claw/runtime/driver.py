@@ -187,7 +187,8 @@ async def _begin(sample: Sample, agent: AgentConfig) -> Begin:
         cot_system, cot_first = prompts.cot_messages(sample, urls)
         return Begin(system=cot_system.text(), first_user=cot_first)
     planner = tuple(prompts.planner_messages(sample)) if agent.plan and agent.interface == "code" else ()
-    system = prompts.agent_system_prompt(agent.max_steps if agent.interface == "code" else 1)
+    single_pass = agent.interface == "single-pass"
+    system = prompts.agent_system_prompt(agent.max_steps, single_pass=single_pass)
     return Begin(system=system, first_user=prompts.first_user_message(sample, urls), planner=planner)
 
 
