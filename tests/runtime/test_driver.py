@@ -161,3 +161,22 @@ async def test_first_message_carries_key_frames_as_images(tmp_path: Path) -> Non
     assert not isinstance(content, str)
     images = [p for p in content if isinstance(p, ImagePart)]
     assert len(images) == 1 and images[0].image_url.url.startswith("data:image/png;base64,")
+
+
+async def test_every_agent_request_extends_the_previous_one(tmp_path: Path) -> None:
+    script = iter([reply("print(y)"), "no code here", reply("import os"), reply("print(2)"), reply("print(3)")])
+    transport_requests: list[ChatRequest] = []
+
+    def handler(request: ChatRequest) -> str:
+        transport_requests.append(request)
+        if "[FINAL ANSWER REQUIRED]" in request.messages[-1].text():
+            return "Final answer: B"
+        return next(script)
+
+    error = CellError(ename="NameError", evalue="y", traceback="", lineno=1)
+    results = [CellResult(status="error", error=error), CellResult(status="ok"), CellResult(status="ok")]
+    await run(tmp_path, handler, results, max_steps=5, plan=False)
+    agent = [r.messages for r in transport_requests if r.role == "agent"]
+    assert len(agent) == 6
+    for before, after in zip(agent, agent[1:], strict=False):
+        assert after[: len(before)] == before and len(after) > len(before)
