@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import msgspec
@@ -164,7 +165,9 @@ async def test_first_message_carries_key_frames_as_images(tmp_path: Path) -> Non
 
 
 async def test_every_agent_request_extends_the_previous_one(tmp_path: Path) -> None:
-    script = iter([reply("print(y)"), "no code here", reply("import os"), reply("print(2)"), reply("print(3)")])
+    script = iter(
+        [reply("print(y)"), "no code here", reply("import os"), reply("print(2)"), reply("print(3)")]
+    )
     transport_requests: list[ChatRequest] = []
 
     def handler(request: ChatRequest) -> str:
@@ -178,5 +181,5 @@ async def test_every_agent_request_extends_the_previous_one(tmp_path: Path) -> N
     await run(tmp_path, handler, results, max_steps=5, plan=False)
     agent = [r.messages for r in transport_requests if r.role == "agent"]
     assert len(agent) == 6
-    for before, after in zip(agent, agent[1:], strict=False):
+    for before, after in itertools.pairwise(agent):
         assert after[: len(before)] == before and len(after) > len(before)
