@@ -7,9 +7,11 @@ user error (unknown backend, missing weights, socket in use) is one line on stde
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import anyio
 
@@ -66,9 +68,18 @@ def _backend(args: argparse.Namespace, config: PerceptionConfig) -> PerceptionBa
     return CostModelBackend(config, fixed_ms=fixed, per_item_ms=per_item)
 
 
+def _private_stdout() -> TextIO:
+    """Keep stdout for the readiness line only: anything else written to fd 1 (model loaders log there)
+    goes to stderr from now on."""
+    sys.stdout.flush()
+    ready = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    return ready
+
+
 async def _serve(args: argparse.Namespace) -> None:
     config = _config(args)
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+    with _private_stdout() as ready, anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with serve_perception(
             config,
             socket_path=args.socket,
@@ -76,8 +87,8 @@ async def _serve(args: argparse.Namespace) -> None:
             backend=_backend(args, config),
             batching=not args.no_batching,
         ) as server:
-            sys.stdout.write(server.readiness_line() + "\n")
-            sys.stdout.flush()
+            ready.write(server.readiness_line() + "\n")
+            ready.flush()
             async for _ in signals:
                 break
 

@@ -13,7 +13,7 @@ import pytest
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from servers.perception._backends._common import link_tracks, weights_path
+from servers.perception._backends._common import claw_world, link_tracks, weights_path
 from servers.perception._loader import load_backend
 from servers.perception.protocol import NDArray, ReconstructRequest, SegmentRequest
 
@@ -164,3 +164,79 @@ async def test_sam3_box_and_point_prompts(sam3_weights: Path) -> None:
     points = SegmentRequest(images=[_image(30, 40, 1)], frame_indices=[0], points=[[10, 10]], threshold=0.0)
     out = await backend.segment([boxes, points])
     assert [r.masks[0].shape[1:] for r in out] == [(30, 40), (30, 40)]
+
+
+def test_claw_world_turns_model_geometry_into_claw_conventions() -> None:
+    h, w = 7, 9
+    k = np.array([[5.0, 0, 4.5], [0, 5.0, 3.5], [0, 0, 1]])
+    w2c = np.stack([np.eye(4)[:3], np.eye(4)[:3]])
+    w2c[1, 0, 3] = -1.0  # camera 1 sits 1 m to the right of camera 0 (world-to-camera translation)
+    depth = np.full((2, h, w), 4.0, np.float32)
+    conf = np.ones((2, h, w), np.float32)
+    out = claw_world(depth, conf, np.stack([k, k]), w2c, (14, 18))
+    c2w, points = out.extrinsics.to_numpy(), out.points.to_numpy()
+    assert points.shape == (2, 14, 18, 3) and out.depth.to_numpy().shape == (2, 14, 18)
+    np.testing.assert_allclose(out.intrinsics.to_numpy()[0], [[10, 0, 9], [0, 10, 7], [0, 0, 1]])
+    np.testing.assert_allclose(c2w[0, :3, :3], np.diag([1.0, -1.0, -1.0]))  # camera 0 looks along -Z
+    ground = c2w[0, 1, 3]
+    np.testing.assert_allclose(c2w[1, :3, 3], [1.0, ground, 0.0], atol=1e-9)
+    np.testing.assert_allclose(points[..., 2], -4.0, atol=1e-6)  # the wall is 4 m ahead of both cameras
+    assert np.percentile(points[..., 1], 5) == pytest.approx(0.0, abs=1e-6)  # ground at Y = 0
+    assert ground > 0  # the cameras stand above the lowest wall points
+
+
+def _tiny_da3(folder: Path) -> None:
+    import torch
+    from safetensors.torch import save_model
+
+    from servers.perception._backends.da3 import MODEL_REGISTRY, create_object, load_config
+
+    torch.manual_seed(0)
+    net = create_object(load_config(MODEL_REGISTRY["da3-small"]))
+    holder = torch.nn.Module()  # published checkpoints are saved from a wrapper that holds the net as `model`
+    holder.model = net
+    save_model(holder, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({"model_name": "da3-small"}))
+
+
+HAS_DA3 = HAS_TORCH and importlib.util.find_spec("depth_anything_3") is not None
+
+
+@pytest.fixture(scope="module")
+def da3_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not HAS_DA3:
+        pytest.skip("torch or depth-anything-3 is not installed")
+    folder = tmp_path_factory.mktemp("da3")
+    _tiny_da3(folder)
+    return folder
+
+
+@pytest.mark.skipif(not HAS_DA3, reason="torch or depth-anything-3 is not installed")
+async def test_da3_reconstructs_a_batch_in_claw_conventions(da3_weights: Path) -> None:
+    config = PerceptionConfig(backend="da3", weights={"da3": str(da3_weights)})
+    from servers.perception._backends.da3 import Da3Backend
+
+    backend = Da3Backend(config, process_res=42)
+    two = ReconstructRequest(images=[_image(30, 40, 1), _image(30, 40, 2)], frame_indices=[0, 8])
+    other = ReconstructRequest(images=[_image(24, 24, 3)], frame_indices=[4])
+    out = await backend.reconstruct([two, other, two])
+    assert [r.depth.to_numpy().shape for r in out] == [(2, 30, 40), (1, 24, 24), (2, 30, 40)]
+    assert out[0].points.to_numpy().shape == (2, 30, 40, 3)
+    np.testing.assert_allclose(out[0].extrinsics.to_numpy()[0, :3, :3], np.diag([1.0, -1.0, -1.0]), atol=1e-5)
+    conf = out[1].confidence.to_numpy()
+    assert ((conf >= 0) & (conf <= 1)).all()
+    np.testing.assert_allclose(out[0].points.to_numpy(), out[2].points.to_numpy(), rtol=1e-4, atol=1e-4)
+    with pytest.raises(PerceptionError, match="only reconstructs"):
+        await backend.segment([])
+
+
+@pytest.mark.skipif(not HAS_DA3, reason="torch or depth-anything-3 is not installed")
+def test_da3_weights_errors_name_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"perception\.weights\.da3"):
+        load_backend(PerceptionConfig(backend="da3"))
+    (tmp_path / "config.json").write_text(json.dumps({"model_name": "da3-nope"}))
+    with pytest.raises(ConfigError, match="must name one of"):
+        load_backend(PerceptionConfig(backend="da3", weights={"da3": str(tmp_path)}))
+    (tmp_path / "config.json").write_text(json.dumps({"model_name": "da3-small"}))
+    with pytest.raises(ConfigError, match="cannot load Depth Anything 3"):
+        load_backend(PerceptionConfig(backend="da3", weights={"da3": str(tmp_path)}))

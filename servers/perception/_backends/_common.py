@@ -17,8 +17,9 @@ import numpy.typing as npt
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError
+from servers.perception.protocol import NDArray, ReconstructResponse
 
-__all__ = ["ModelRunner", "link_tracks", "weights_path"]
+__all__ = ["ModelRunner", "claw_world", "link_tracks", "weights_path"]
 
 _T = TypeVar("_T")
 
@@ -99,3 +100,78 @@ def _iou(a: npt.NDArray[np.bool_], b: npt.NDArray[np.bool_]) -> float:
         return 0.0
     union = int(np.count_nonzero(a | b))
     return int(np.count_nonzero(a & b)) / union if union else 0.0
+
+
+def _resize_nearest(maps: npt.NDArray[np.float32], h: int, w: int) -> npt.NDArray[np.float32]:
+    """(N, h0, w0) -> (N, h, w) by nearest neighbour (pixel centres)."""
+    rows = np.minimum((np.arange(h) + 0.5) * maps.shape[1] / h, maps.shape[1] - 1).astype(np.intp)
+    cols = np.minimum((np.arange(w) + 0.5) * maps.shape[2] / w, maps.shape[2] - 1).astype(np.intp)
+    return np.ascontiguousarray(maps[:, rows][:, :, cols])
+
+
+def _poses_4x4(w2c: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """(N, 3|4, 4) world-to-camera -> (N, 4, 4) camera-to-world."""
+    full = np.tile(np.eye(4), (w2c.shape[0], 1, 1))
+    full[:, :3, :] = w2c[:, :3, :]
+    return np.asarray(np.linalg.inv(full), dtype=np.float64)
+
+
+_FLIP_YZ = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+def claw_world(
+    depth: npt.NDArray[np.float32],
+    confidence: npt.NDArray[np.float32],
+    intrinsics: npt.NDArray[np.float64],
+    w2c: npt.NDArray[np.float64],
+    size: tuple[int, int],
+) -> ReconstructResponse:
+    """Model-resolution multi-view geometry -> claw's conventions at the input resolution.
+
+    The world frame is camera 0's, turned to +Y up / -Z forward (camera 0 assumed level), shifted so
+    the ground (5th percentile of confident heights) is at Y = 0.
+
+    Args:
+        depth: (N, h, w) planar depth at the model's resolution.
+        confidence: (N, h, w) in 0..1.
+        intrinsics: (N, 3, 3) K at the model's resolution.
+        w2c: (N, 3|4, 4) world-to-camera poses in the model's world frame (OpenCV axes).
+        size: (H, W) of the input frames.
+
+    Returns:
+        The wire response: depth, world points, confidence, K and camera-to-world poses at (H, W).
+    """
+    h, w = size
+    scale = np.array([w / depth.shape[2], h / depth.shape[1], 1.0])
+    k_input = intrinsics * scale[None, :, None]
+    c2w = _poses_4x4(w2c)
+    c2w = _FLIP_YZ @ np.linalg.inv(c2w[0]) @ c2w
+    depth_in, conf_in = _resize_nearest(depth, h, w), _resize_nearest(confidence, h, w)
+    points = _back_project(depth_in, k_input, c2w)
+    ground = _ground_height(points, conf_in)
+    c2w[:, 1, 3] -= ground
+    points[..., 1] -= ground
+    return ReconstructResponse(
+        depth=NDArray.from_numpy(depth_in.astype(np.float32)),
+        points=NDArray.from_numpy(points.astype(np.float32)),
+        confidence=NDArray.from_numpy(conf_in.astype(np.float32)),
+        intrinsics=NDArray.from_numpy(k_input.astype(np.float64)),
+        extrinsics=NDArray.from_numpy(c2w),
+    )
+
+
+def _back_project(
+    depth: npt.NDArray[np.float32], k: npt.NDArray[np.float64], c2w: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    n, h, w = depth.shape
+    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+    out = np.empty((n, h, w, 3))
+    for i in range(n):
+        rays = np.stack([(u - k[i, 0, 2]) / k[i, 0, 0], (v - k[i, 1, 2]) / k[i, 1, 1], np.ones_like(u)], -1)
+        out[i] = (rays * depth[i][..., None]) @ c2w[i, :3, :3].T + c2w[i, :3, 3]
+    return out
+
+
+def _ground_height(points: npt.NDArray[np.float64], confidence: npt.NDArray[np.float32]) -> float:
+    heights = points[..., 1][confidence >= np.median(confidence)]
+    return float(np.percentile(heights, 5)) if heights.size else 0.0
