@@ -3,8 +3,8 @@
 `choose_endpoint` is a pure function of the endpoints' counts. `Balancer` adds the waiting: an attempt
 that finds no acceptable free slot queues, either on its session's endpoint (to keep that endpoint's
 prefix cache) or on the shared queue. A released slot is handed straight to a waiter, never left for a
-newcomer to grab: first the endpoint's own queue, then the shared queue, then — so an idle endpoint does
-not sit beside a long queue — the head of another endpoint's queue when that endpoint is overloaded.
+newcomer to grab: first the endpoint's own queue, then the shared queue, then — so no slot idles while
+anyone waits — the head of the longest other queue (that episode then loses its cached prefix).
 """
 
 from __future__ import annotations
@@ -61,17 +61,18 @@ def choose_endpoint(
     """Pick the endpoint for the next attempt, or None to wait.
 
     Up endpoints with a free slot are candidates (all endpoints with a free slot when none is up). A
-    preferred (sticky) endpoint that is up and not overloaded next to the least busy endpoint is used
-    when it has a free slot and waited for when it has none. Otherwise the least-outstanding candidate
-    wins, ties going to the one that has `served` fewer requests, then to the lowest index.
+    preferred (sticky) endpoint that is a candidate and not overloaded next to the least busy endpoint
+    wins. Otherwise the least-outstanding candidate wins (work-conserving: a free slot elsewhere beats
+    waiting for a full sticky endpoint), ties going to the one that has `served` fewer requests, then to
+    the lowest index.
     """
     n = len(outstanding)
     free = [i for i in range(n) if outstanding[i] < limits[i]]
     candidates = [i for i in free if up[i]] or free
-    if preferred is not None and up[preferred] and not overloaded(outstanding[preferred], min(outstanding)):
-        return preferred if preferred in free else None
     if not candidates:
         return None
+    if preferred in candidates and not overloaded(outstanding[preferred], min(outstanding)):
+        return preferred
     return min(candidates, key=lambda i: (outstanding[i], served[i] if served else 0, i))
 
 
@@ -157,8 +158,5 @@ class Balancer:
         for queue in (self._queues[index], self._shared):
             if queue:
                 return queue.popleft()
-        longest = max(range(len(self._queues)), key=lambda i: len(self._queues[i]))
-        backlog = self.slots[longest].outstanding + len(self._queues[longest])
-        if self._queues[longest] and overloaded(backlog, self.slots[index].outstanding - 1):
-            return self._queues[longest].popleft()
-        return None
+        longest = max(self._queues, key=len)
+        return longest.popleft() if longest else None

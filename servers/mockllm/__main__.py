@@ -8,6 +8,7 @@ served model names, fault rates and the latency model.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import sys
 from functools import partial
@@ -36,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=None)
     parser.add_argument("--max-batch", type=int, default=0, help="concurrent sequences (0: unlimited)")
     return parser
+
+
+def loop_options() -> dict[str, bool]:
+    """anyio backend options: uvloop when it is installed (as `claw` itself runs)."""
+    return {"use_uvloop": True} if importlib.util.find_spec("uvloop") is not None else {}
 
 
 def options_from_args(args: argparse.Namespace) -> MockOptions:
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     except ClawError as exc:
         sys.stderr.write(f"mockllm: {exc.message}\n")
         return 2
-    failure = anyio.run(run_server, options, policy, args.host, args.port)
+    failure = anyio.run(run_server, options, policy, args.host, args.port, backend_options=loop_options())
     if failure is not None:
         sys.stderr.write(f"mockllm: {failure}\n")
         return 1

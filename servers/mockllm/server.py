@@ -74,6 +74,8 @@ class ServerStats(msgspec.Struct, kw_only=True):
     """Chat requests being handled now."""
     peak_inflight: int = 0
     """Most chat requests handled at once."""
+    cpu_s: float = 0.0
+    """CPU time of the server process so far (at the time of the `/stats` request)."""
 
 
 def _error(status: int, message: str, kind: str) -> web.Response:
@@ -111,6 +113,7 @@ class MockServer:
 
     async def stats_handler(self, request: web.Request) -> web.Response:
         """`GET /stats`: the counters as JSON."""
+        self.stats.cpu_s = time.process_time()
         return web.Response(body=_ENCODER.encode(self.stats), content_type="application/json")
 
     async def models(self, request: web.Request) -> web.Response:

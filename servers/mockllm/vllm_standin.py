@@ -16,7 +16,7 @@ import sys
 
 import anyio
 
-from servers.mockllm.__main__ import run_server
+from servers.mockllm.__main__ import loop_options, run_server
 from servers.mockllm.policy import load_policy
 from servers.mockllm.server import MockOptions
 
@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     _record(argv)
     names = tuple(args.served_model_name or [args.model])
     options = MockOptions(policy="echo", models=names)
-    failure = anyio.run(run_server, options, load_policy("echo"), args.host, args.port, False)
+    policy = load_policy("echo")
+    failure = anyio.run(
+        run_server, options, policy, args.host, args.port, False, backend_options=loop_options()
+    )
     if failure is not None:
         sys.stderr.write(f"vllm stand-in: {failure}\n")
         return 1

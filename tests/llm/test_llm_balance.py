@@ -26,22 +26,24 @@ async def test_free_slots_are_taken_at_once() -> None:
     assert [s.outstanding for s in balancer.slots] == [1, 1]
 
 
-async def test_sticky_waiter_gets_its_own_endpoint_back() -> None:
+async def test_a_release_serves_its_own_queue_then_the_shared_queue() -> None:
     balancer = _balancer(1, 1)
     await balancer.acquire(None, 1.0)
     await balancer.acquire(None, 1.0)
-    got: list[int | None] = []
+    got: dict[str, int | None] = {}
 
-    async def sticky() -> None:
-        got.append(await balancer.acquire(1, 5.0))
+    async def wait(name: str, preferred: int | None) -> None:
+        got[name] = await balancer.acquire(preferred, 5.0)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(sticky)
+        group.start_soon(wait, "sticky", 1)
         await _wait_until_queued(balancer, 1)
-        balancer.release(0)  # endpoint 0 frees first, but the waiter wants 1
-        assert got == [] and balancer.slots[0].outstanding == 0
+        group.start_soon(wait, "shared", None)
+        await _wait_until_queued(balancer, 2)
+        balancer.release(0)  # endpoint 0 frees first: the shared waiter takes it, the sticky one waits for 1
         balancer.release(1)
-    assert got == [1] and balancer.slots[1].outstanding == 1
+    assert got == {"shared": 0, "sticky": 1}
+    assert [s.outstanding for s in balancer.slots] == [1, 1]
 
 
 async def test_shared_waiters_take_any_released_slot_in_order() -> None:
@@ -63,10 +65,10 @@ async def test_shared_waiters_take_any_released_slot_in_order() -> None:
     assert got == [("a", 1), ("b", 0)]
 
 
-async def test_idle_endpoint_steals_from_an_overloaded_queue() -> None:
+async def test_an_endpoint_with_nobody_waiting_steals_from_another_queue() -> None:
     balancer = _balancer(2, 2)
-    for _ in range(2):
-        await balancer.acquire(0, 1.0)
+    for preferred in (0, 0, 1, 1):
+        assert await balancer.acquire(preferred, 1.0) == preferred
     got: list[int | None] = []
 
     async def sticky() -> None:
@@ -76,13 +78,12 @@ async def test_idle_endpoint_steals_from_an_overloaded_queue() -> None:
         for _ in range(3):
             group.start_soon(sticky)
         await _wait_until_queued(balancer, 3)
-        index = await balancer.acquire(None, 1.0)  # a newcomer takes endpoint 1...
-        assert index == 1
-        balancer.release(1)  # ...and its release goes to a waiter of the overloaded endpoint 0
+        balancer.release(1)  # nobody waits for endpoint 1: a waiter of endpoint 0 gets it
         assert balancer.waiting() == 2
-        for _ in range(2):
-            balancer.release(0)
+        balancer.release(0)
+        balancer.release(0)
     assert sorted(got, key=str) == [0, 0, 1]
+    assert [s.outstanding for s in balancer.slots] == [2, 2]
 
 
 async def test_timeout_leaves_the_queue() -> None:

@@ -16,8 +16,8 @@ from claw.llm import choose_endpoint
         ([5, 0], [9, 9], [True, True], 0, 1),  # sticky but overloaded: 5 > max(0, 2)
         ([4, 1], [9, 9], [True, True], 0, 1),  # 4 > max(2*1, 1+2): overloaded
         ([3, 1], [9, 9], [True, True], 0, 0),  # 3 <= 3: stays sticky
-        ([2, 2], [2, 3], [True, True], 0, None),  # sticky endpoint full, not overloaded: wait for it
-        ([4, 0], [4, 4], [True, True], 0, 1),  # sticky endpoint full and overloaded: move
+        ([2, 2], [2, 3], [True, True], 0, 1),  # sticky endpoint full, a slot free elsewhere: take it
+        ([2, 3], [2, 3], [True, True], 0, None),  # everything full: wait
         ([0, 3], [4, 4], [False, True], 0, 1),  # sticky endpoint down
         ([0, 3], [4, 4], [False, False], None, 0),  # all down: still choose among free ones
         ([2, 3], [2, 3], [True, True], None, None),  # every endpoint full
