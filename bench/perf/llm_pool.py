@@ -164,9 +164,7 @@ async def _measure(episodes: int, args: argparse.Namespace) -> Run:
                     group.start_soon(_episode, llm, i, args, model, out)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             pool = llm.statistics()["agent"]
-            print("endpoint requests", [e.requests for e in pool.endpoints])
         servers = await _stats(urls)
-    print("server cpu ms/req", [round(1000 * s.cpu_s / max(1, s.completed), 3) for s in servers])
     return _run(episodes, out, wall, cpu, servers, pool.sticky_hits, pool.failed_calls)
 
 

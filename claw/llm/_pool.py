@@ -248,7 +248,10 @@ class EndpointPool:
             left = time_left - (self._clock() - started)
             if left <= 0:
                 raise LLMTimeout(f"no {self.role} endpoint had a free slot within the call deadline")
-            return await self._send(self._slots[index], request, left)
+            sent = self._clock()
+            response = await self._send(self._slots[index], request, left)
+            self._balancer.observe(self._clock() - sent)
+            return response
         finally:
             self._balancer.release(index)
 

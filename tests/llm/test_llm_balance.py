@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import anyio
+import pytest
 
 from claw.config import EndpointConfig
 from claw.llm._balance import Balancer, Slot
 
 
-def _balancer(*limits: int) -> Balancer:
+def _balancer(*limits: int, clock: list[float] | None = None) -> Balancer:
+    now = clock if clock is not None else [0.0]
     slots = [Slot(EndpointConfig(url=f"http://e{i}/v1", model="m"), limit) for i, limit in enumerate(limits)]
-    return Balancer(slots, clock=lambda: 0.0)
+    return Balancer(slots, clock=lambda: now[0])
 
 
 async def _wait_until_queued(balancer: Balancer, n: int) -> None:
@@ -26,24 +28,40 @@ async def test_free_slots_are_taken_at_once() -> None:
     assert [s.outstanding for s in balancer.slots] == [1, 1]
 
 
-async def test_a_release_serves_its_own_queue_then_the_shared_queue() -> None:
-    balancer = _balancer(1, 1)
+@pytest.mark.parametrize(("tolerance", "first"), [(1.0, "sticky0"), (0.1, "sticky1")])
+async def test_own_waiter_wins_within_the_tolerance_else_the_oldest(tolerance: float, first: str) -> None:
+    clock = [0.0]
+    balancer = _balancer(1, 1, clock=clock)
+    balancer.tolerance_s = tolerance
     await balancer.acquire(None, 1.0)
     await balancer.acquire(None, 1.0)
     got: dict[str, int | None] = {}
 
-    async def wait(name: str, preferred: int | None) -> None:
+    async def wait(name: str, preferred: int) -> None:
         got[name] = await balancer.acquire(preferred, 5.0)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(wait, "sticky", 1)
+        group.start_soon(wait, "sticky1", 1)  # waits since t=0
         await _wait_until_queued(balancer, 1)
-        group.start_soon(wait, "shared", None)
+        clock[0] = 0.5
+        group.start_soon(wait, "sticky0", 0)  # waits since t=0.5
         await _wait_until_queued(balancer, 2)
-        balancer.release(0)  # endpoint 0 frees first: the shared waiter takes it, the sticky one waits for 1
-        balancer.release(1)
-    assert got == {"shared": 0, "sticky": 1}
+        balancer.release(0)
+        with anyio.fail_after(5):
+            while not got:
+                await anyio.sleep(0)
+        assert list(got) == [first]
+        balancer.release(1 if first == "sticky0" else 0)
+    assert got["sticky0"] == 0 and got[first] == 0
     assert [s.outstanding for s in balancer.slots] == [1, 1]
+
+
+def test_tolerance_follows_attempt_durations() -> None:
+    balancer = _balancer(1)
+    balancer.observe(2.0)
+    assert balancer.tolerance_s == 1.0
+    balancer.observe(4.0)
+    assert 1.0 < balancer.tolerance_s < 2.0
 
 
 async def test_shared_waiters_take_any_released_slot_in_order() -> None:
