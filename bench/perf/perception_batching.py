@@ -25,6 +25,7 @@ import msgspec
 import numpy as np
 
 from claw.config import PerceptionConfig
+from servers.perception._loader import load_backend
 from servers.perception.protocol import NDArray, PerceptionBackend, ReconstructRequest, SegmentRequest, encode
 from servers.perception.server import serve_perception
 
@@ -87,14 +88,15 @@ async def _drive(
     return wall, latencies, sum(errors)
 
 
-async def _measure(args: argparse.Namespace, mode: str, clients: int) -> Run:
-    config = _config(args)
+async def _measure(
+    args: argparse.Namespace, config: PerceptionConfig, backend: PerceptionBackend, mode: str, clients: int
+) -> Run:
     per_client = max(2, args.requests // clients)
     path = "/v1/segment" if args.op == "segment" else "/v1/reconstruct"
     with tempfile.TemporaryDirectory() as folder:
         sock = str(Path(folder) / "p.sock")
         async with serve_perception(
-            config, socket_path=sock, backend=_backend(args, config), batching=mode == "batch"
+            config, socket_path=sock, backend=backend, batching=mode == "batch"
         ) as server:
             wall, lat, errors = await _drive(sock, path, _body(args.op, args.image_size), clients, per_client)
             dispatch = server.reconstruct if args.op == "reconstruct" else server.segment
@@ -118,16 +120,67 @@ def _run(mode: str, clients: int, wall: float, lat: list[float], errors: int, me
     )
 
 
+def _random_weights(backend: str, folder: Path, da3_model: str) -> str:
+    """Write a randomly initialised full-size checkpoint for `backend` (timing only: answers are noise)."""
+    import torch
+
+    target = folder / backend
+    target.mkdir(parents=True, exist_ok=True)
+    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
+        if backend == "sam3":
+            _random_sam3(target)
+        else:
+            _random_da3(target, da3_model)
+    return str(target)
+
+
+def write_clip_vocab(folder: Path) -> None:
+    """A character-level CLIP tokenizer (vocab.json + merges.txt) for randomly initialised SAM 3 weights."""
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for ch in "abcdefghijklmnopqrstuvwxyz":
+        vocab[ch] = len(vocab)
+        vocab[ch + "</w>"] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt")).save_pretrained(folder)
+
+
+def _random_sam3(target: Path) -> None:
+    from transformers.models.sam3.configuration_sam3 import Sam3Config
+    from transformers.models.sam3.modeling_sam3 import Sam3Model
+
+    Sam3Model(Sam3Config()).save_pretrained(target)
+    write_clip_vocab(target)
+
+
+def _random_da3(target: Path, model_name: str) -> None:
+    import torch
+    from depth_anything_3.cfg import create_object, load_config  # type: ignore[import-untyped]
+    from depth_anything_3.registry import MODEL_REGISTRY  # type: ignore[import-untyped]
+    from safetensors.torch import save_model
+
+    import servers.perception._backends.da3  # noqa: F401 - imports depth_anything_3 with its warnings muted
+
+    holder = torch.nn.Module()
+    holder.model = create_object(load_config(MODEL_REGISTRY[model_name]))
+    save_model(holder, str(target / "model.safetensors"))
+    (target / "config.json").write_text(json.dumps({"model_name": model_name}))
+
+
 def _config(args: argparse.Namespace) -> PerceptionConfig:
     weights = dict(item.split("=", 1) for item in args.weights)
+    if args.random_weights and args.backend in ("sam3", "da3") and args.backend not in weights:
+        weights[args.backend] = _random_weights(args.backend, Path(args.random_weights), args.da3_model)
     return PerceptionConfig(
         backend=args.backend, max_batch=args.max_batch, max_delay_ms=args.max_delay_ms, weights=weights
     )
 
 
-def _backend(args: argparse.Namespace, config: PerceptionConfig) -> PerceptionBackend | None:
+def _backend(args: argparse.Namespace, config: PerceptionConfig) -> PerceptionBackend:
     if args.backend != "costmodel":
-        return None
+        return load_backend(config)
     from servers.perception._backends.costmodel import CostModelBackend
 
     return CostModelBackend(config, fixed_ms=args.fixed_ms, per_item_ms=args.per_item_ms)
@@ -165,7 +218,11 @@ def _print(runs: list[Run], summary: dict[str, object]) -> None:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, object]:
-    runs = [await _measure(args, mode, n) for n in args.clients for mode in ("lock", "batch")]
+    config = _config(args)
+    backend = _backend(args, config)
+    runs = [
+        await _measure(args, config, backend, mode, n) for n in args.clients for mode in ("lock", "batch")
+    ]
     summary = _summary(args, runs)
     _print(runs, summary)
     return summary
@@ -184,6 +241,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
     p.add_argument("--image-size", type=int, default=32)
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH")
+    p.add_argument(
+        "--random-weights", default=None, metavar="DIR", help="write random full-size weights here"
+    )
+    p.add_argument("--da3-model", default="da3-large", help="preset for --random-weights with da3")
     return p
 
 

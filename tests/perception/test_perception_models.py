@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.perf.perception_batching import write_clip_vocab
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
 from servers.perception._backends._common import claw_world, link_tracks, weights_path
@@ -67,7 +68,6 @@ def test_sam3_with_a_folder_that_holds_no_checkpoint(tmp_path: Path) -> None:
 
 def _tiny_sam3(folder: Path) -> None:
     import torch
-    from transformers import CLIPTokenizer
     from transformers.models.sam3.configuration_sam3 import Sam3Config
     from transformers.models.sam3.modeling_sam3 import Sam3Model
 
@@ -106,13 +106,7 @@ def _tiny_sam3(folder: Path) -> None:
     )
     torch.manual_seed(0)
     Sam3Model(config).save_pretrained(folder)
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for ch in "abcdefghijklmnopqrstuvwxyz":
-        vocab[ch] = len(vocab)
-        vocab[ch + "</w>"] = len(vocab)
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt")).save_pretrained(folder)
+    write_clip_vocab(folder)
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,7 @@ class Sam3Backend:
 
     name = "sam3"
 
-    def __init__(self, config: PerceptionConfig, *, chunk: int = 8) -> None:
+    def __init__(self, config: PerceptionConfig, *, chunk: int = 16) -> None:
         path = weights_path(config, "sam3", hint=_HINT)
         self._device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self._model, self._tokenizer = _load(path, self._device)
