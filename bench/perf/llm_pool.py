@@ -1,16 +1,17 @@
 """LLM client-layer benchmark: many concurrent multi-step episodes against 4 mock endpoints.
 
 `python -m bench.perf.llm_pool --json OUT` starts 4 mock LLM servers (child processes, echo policy, the
-latency model: prefill per uncached prompt token, a cheaper rate for cached ones, decode per output
-token, 64 sequences per server) and runs 64 and then 512 concurrent episodes through `open_llm`. Each
-episode makes `--steps` requests whose transcripts grow append-only, as the agent's do.
+latency model: 20 ms + prefill per uncached prompt token + a cheaper rate per cached one + 10 ms per
+output token, 64 sequences per server) and runs 64 and then 512 concurrent episodes through `open_llm`
+(per-endpoint limit 64). Each episode makes `--steps` requests whose transcripts grow append-only, as
+the agent's do; observation lengths (and so reply lengths and service times) vary per step, seeded.
 
-Reported, per concurrency: achieved/ideal throughput (`efficiency_N`), where the ideal wall time is the
-larger of the longest episode's summed service time and the total service time spread over all 256
-server slots (service times from the same latency model and the token counts the servers report); client
-CPU per request (this process only: pool, HTTP, JSON); and `prefix_hit_share`: the share of non-first
-requests whose messages extend that episode's previous request exactly *on the server that received it*
-(the servers count this from the wire bytes, so it also measures that episodes stayed on one endpoint).
+Reported per concurrency: `efficiency_N` = ideal / achieved wall time, where the ideal is the same
+closed-loop workload (the service times the servers' token counts imply) on 256 interchangeable slots
+with zero client overhead and global first-come-first-served (`ideal_makespan`); client CPU per request
+(this process only: pool, HTTP, JSON); and `prefix_hit_share`, the share of non-first requests whose
+messages extend an earlier whole request exactly *on the server that received it* (counted by the
+servers from the wire bytes, so it also measures that episodes stayed on their endpoint).
 """
 
 from __future__ import annotations
