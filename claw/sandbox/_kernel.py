@@ -20,7 +20,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous.client import AsyncKernelClient
 
-from claw.errors import KernelDied
+from claw.errors import KernelDied, SandboxError
 from claw.sandbox._output import CellCollector
 from claw.sandbox._process import KernelProcess
 from claw.sandbox._wire import REPORT_MIME, CellReport
@@ -74,6 +74,7 @@ class PooledKernel:
         self._client.load_connection_info(connection.info(connection.host_prefix))  # type: ignore[arg-type]
         self._client.start_channels(hb=False)
         self._closed = False
+        self._bootstrap: str | None = None
 
     def __repr__(self) -> str:
         state = "dead" if not self.alive else "alive"
@@ -120,7 +121,7 @@ class PooledKernel:
             raise KernelDied(f"kernel {self.kernel_id}: connection failed: {exc}") from None
         return message
 
-    async def _drain_reply(self, msg_id: str, timeout: float) -> None:
+    async def _drain_reply(self, msg_id: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0 and self.alive:
             try:
@@ -128,18 +129,62 @@ class PooledKernel:
             except queue.Empty:
                 continue
             if reply["parent_header"].get("msg_id") == msg_id:
-                return
+                content: dict[str, Any] = reply["content"]
+                return content
+        return {}
+
+    def start_bootstrap(self, code: str) -> None:
+        """Send pool-owned bootstrap code without waiting for it.
+
+        The kernel runs requests in order, so the episode's first cell runs after it; `execute` first
+        collects the bootstrap's outcome (the install overlaps with the model writing its first cell).
+        """
+        self._bootstrap = self._client.execute(code, silent=True, store_history=False, allow_stdin=False)
+
+    async def _finish_bootstrap(self) -> None:
+        msg_id, self._bootstrap = self._bootstrap, None
+        if msg_id is None:
+            return
+        collector = CellCollector(self.max_stdout)
+        outcome = await self._collect(msg_id, collector, time.monotonic() + 60.0)
+        if outcome != "idle":
+            raise KernelDied(f"kernel {self.kernel_id}: the episode bootstrap did not finish ({outcome})")
+        reply = await self._drain_reply(msg_id, 5.0)
+        if reply.get("status") == "error":
+            collector.on_error(reply)
+        if collector.error is not None:
+            detail = collector.error.traceback or f"{collector.error.ename}: {collector.error.evalue}"
+            raise SandboxError(f"the kernel bootstrap failed in {self.kernel_id}: {detail}")
+
+    async def run_silently(self, code: str, *, timeout: float) -> CellError | None:
+        """Run pool-owned bootstrap code: no report, no history, no execution count.
+
+        Returns:
+            None on success, else what went wrong.
+
+        Raises:
+            KernelDied: the kernel is dead or died meanwhile.
+        """
+        result = await self._run(code, timeout, silent=True)
+        if result.status in ("died", "timeout"):
+            raise KernelDied(f"kernel {self.kernel_id}: bootstrap {result.status}: {result.error}")
+        return result.error
 
     async def execute(self, code: str, *, timeout: float) -> CellResult:
         """Run `code` as one cell; see `claw.sandbox.types.Kernel.execute`.
 
         Raises:
             KernelDied: the kernel was already dead before the cell was sent.
+            SandboxError: the episode bootstrap sent at checkout failed (not the cell's fault).
         """
+        return await self._run(code, timeout, silent=False)
+
+    async def _run(self, code: str, timeout: float, *, silent: bool) -> CellResult:
         if not self.alive:
             raise KernelDied(f"kernel {self.kernel_id} is dead; the episode needs a new kernel")
+        await self._finish_bootstrap()
         started = time.monotonic()
-        msg_id = self._client.execute(code, store_history=True, allow_stdin=False)
+        msg_id = self._client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
         collector = CellCollector(self.max_stdout)
         outcome = await self._collect(msg_id, collector, started + timeout)
         if outcome == "timeout":
@@ -147,7 +192,9 @@ class PooledKernel:
             return collector.result(*self._timeout_result(outcome, timeout, started))
         if outcome == "died":
             return collector.result("died", time.monotonic() - started, self._death())
-        await self._drain_reply(msg_id, 5.0)
+        reply = await self._drain_reply(msg_id, 5.0)
+        if reply.get("status") == "error" and collector.error is None:
+            collector.on_error(reply)
         return collector.result("ok", time.monotonic() - started)
 
     def _timeout_result(

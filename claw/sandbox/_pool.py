@@ -35,6 +35,8 @@ __all__ = ["KernelPool", "PoolStatistics"]
 
 _log = structlog.get_logger("claw.sandbox")
 _INSTALL = "import claw.tools._runtime\nclaw.tools._runtime.install()\n"
+_WARM_UP = "import claw.tools._runtime\nclaw.tools._runtime.prepare()\n"
+"""Run once per kernel before it is idle: IPython's first cell is slow, and checkout must not pay it."""
 _UID_BASE = 61000
 _SPAWN_ATTEMPTS = 3
 
@@ -97,6 +99,12 @@ class KernelPool:
         s = self.statistics()
         mode = "confined" if s.confined else "UNCONFINED"
         return f"<KernelPool size={s.size} idle={s.idle} busy={s.busy} starting={s.starting} {mode}>"
+
+    @property
+    def template_pid(self) -> int | None:
+        """Process id of the template process the kernels are forked from (for monitoring)."""
+        hello = self._template.hello if self._template is not None else None
+        return hello.pid if hello is not None else None
 
     def statistics(self) -> PoolStatistics:
         """Counts of idle, busy and starting kernels, and lifetime totals."""
@@ -257,6 +265,9 @@ class KernelPool:
         kernel = PooledKernel(process, connection, self._context, max_stdout=self.max_stdout_chars)
         try:
             await kernel.wait_ready(self.ready_timeout)
+            problem = await kernel.run_silently(_WARM_UP, timeout=self.ready_timeout)
+            if problem is not None:
+                raise KernelDied(f"kernel warm-up failed: {problem.ename}: {problem.evalue}")
         except KernelDied as exc:
             tail = _log_tail(exchange)
             await self._discard(kernel)
@@ -327,8 +338,11 @@ class KernelPool:
     async def checkout(self, setup: KernelSetup) -> AsyncIterator[Kernel]:
         """Lend a fresh kernel holding `setup`'s episode; it is killed and replaced afterwards.
 
+        The episode's bootstrap is sent, not awaited: it runs while the model writes its first cell, and
+        the kernel's first `execute` reports its failure (as `SandboxError`).
+
         Raises:
-            SandboxError: the pool is closed or cannot start kernels, or the kernel bootstrap failed.
+            SandboxError: the pool is closed or cannot start kernels.
         """
         kernel = await self._take()
         self._busy += 1
@@ -366,10 +380,7 @@ class KernelPool:
         payload = msgspec.msgpack.encode(setup)
         path = self._kernel_dir(kernel) / "setup.msgpack"
         await anyio.to_thread.run_sync(path.write_bytes, payload)
-        result = await kernel.execute(_INSTALL, timeout=self.ready_timeout)
-        if result.status != "ok":
-            detail = result.error.traceback or result.error.evalue if result.error else result.status
-            raise SandboxError(f"the kernel bootstrap failed in {kernel.kernel_id}: {detail}")
+        kernel.start_bootstrap(_INSTALL)
 
 
 def _log_tail(exchange: Path) -> str:

@@ -67,7 +67,7 @@ class _Pending:
     answer: KernelProcess | SpawnFailed | None = None
 
 
-def template_environment() -> dict[str, str]:
+def template_environment(workdir: Path) -> dict[str, str]:
     """The template's whole environment: a few harmless variables, never the runner's secrets."""
     env = {name: os.environ[name] for name in _PASS_ENV if name in os.environ}
     env.update(
@@ -78,6 +78,7 @@ def template_environment() -> dict[str, str]:
         MPLBACKEND="Agg",
         PYTHONDONTWRITEBYTECODE="1",
         PYDEVD_DISABLE_FILE_VALIDATION="1",
+        IPYTHONDIR=str(workdir / "ipython"),
     )
     return env
 
@@ -107,7 +108,7 @@ class TemplateProcess:
                 stdout=-1,
                 stderr=log,
                 cwd=self.workdir,
-                env=template_environment(),
+                env=template_environment(self.workdir),
                 start_new_session=True,
             )
         finally:

@@ -70,8 +70,24 @@ def _preimport() -> None:
 
     del IPython, ipykernel, matplotlib, numpy, PIL, scipy
     claw.tools._runtime.preload()
+    _precreate_shell()
     gc.collect()
     gc.freeze()
+
+
+def _precreate_shell() -> None:
+    """Build the kernel's InteractiveShell singleton before forking, so every kernel shares its pages.
+
+    The shell holds no thread, socket or event loop (history is off); ipykernel's kernel picks the
+    singleton up in each fork and wires its own session and sockets into it.
+    """
+    from ipykernel.compiler import XCachingCompiler
+    from ipykernel.zmqshell import ZMQInteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    ZMQInteractiveShell.instance(config=config, compiler_class=XCachingCompiler)
 
 
 class _Template:
@@ -213,6 +229,7 @@ def _kernel_main(spec: KernelSpec) -> None:
 
         app = IPKernelApp.instance()
         app.initialize(["-f", os.path.join(spec.inner_dir, "kernel.json"), *_KERNEL_ARGS])  # type: ignore[no-untyped-call]
+        app.shell.kernel = app.kernel  # type: ignore[union-attr]  # the shell was built in the template, before this kernel existed
         app.start()  # type: ignore[no-untyped-call]
     except BaseException as exc:  # noqa: BLE001 - the kernel's last words go to its log, then it exits
         os.write(2, f"kernel failed: {type(exc).__name__}: {exc}\n".encode())

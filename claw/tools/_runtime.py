@@ -39,6 +39,7 @@ __all__ = [
     "check_answer",
     "install",
     "preload",
+    "prepare",
     "show",
 ]
 
@@ -63,6 +64,10 @@ class _State:
     hidden: frozenset[str] = frozenset()
     signatures: dict[str, tuple[object, ...]] = {}  # noqa: RUF012
     tools_error: str | None = None
+    prepared = False
+    vlm_module: ModuleType | None = None
+    configure: Callable[..., None] | None = None
+    configure_fps = False
 
 
 def preload() -> None:
@@ -481,10 +486,13 @@ class _Setup(msgspec.Struct, frozen=True, kw_only=True):
     max_images_per_step: int = 4
 
 
+_setup_decoder = msgspec.msgpack.Decoder(_Setup)  # built once, in the template, before any fork
+
+
 def _read_setup() -> _Setup:
     path = os.path.join(os.environ.get("CLAW_KERNEL_DIR", "."), "setup.msgpack")
     with open(path, "rb") as handle:
-        return msgspec.msgpack.decode(handle.read(), type=_Setup)
+        return _setup_decoder.decode(handle.read())
 
 
 def _tool_names() -> dict[str, object]:
@@ -496,13 +504,29 @@ def _tool_names() -> dict[str, object]:
     return bound
 
 
-def _configure_client(setup: _Setup, metadata: MetadataInfo) -> None:
+def _optional_module(name: str) -> ModuleType | None:
     try:
-        client = importlib.import_module("claw.tools._client")
+        return importlib.import_module(name)
     except ImportError:
-        return
-    configure = getattr(client, "configure", None)
-    if configure is None:
+        return None
+
+
+def prepare() -> None:
+    """Episode-independent set-up, run once per kernel before it is lent (keeps checkout to one fast cell):
+    resolve the optional VLM bridge and perception client, and register the per-cell report hooks."""
+    _State.vlm_module = _optional_module("claw.tools.vlm")
+    client = _optional_module("claw.tools._client")
+    configure = getattr(client, "configure", None) if client is not None else None
+    _State.configure = configure
+    _State.configure_fps = configure is not None and "fps" in inspect.signature(configure).parameters
+    events = _shell().events
+    _register(events, "pre_run_cell", _pre_run_cell)
+    _register(events, "post_run_cell", _post_run_cell)
+    _State.prepared = True
+
+
+def _configure_client(setup: _Setup, metadata: MetadataInfo) -> None:
+    if _State.configure is None:
         return
     options: dict[str, object] = {
         "socket": setup.perception_socket,
@@ -510,15 +534,14 @@ def _configure_client(setup: _Setup, metadata: MetadataInfo) -> None:
         "token": setup.perception_token,
         "scene": metadata.extra.get("scene"),
     }
-    if "fps" in inspect.signature(configure).parameters:
+    if _State.configure_fps:
         options["fps"] = metadata.fps
-    configure(**options)
+    _State.configure(**options)
 
 
 def _vlm(setup: _Setup) -> object:
-    try:
-        module = importlib.import_module("claw.tools.vlm")
-    except ImportError:
+    module = _State.vlm_module
+    if module is None:
         return _VlmUnavailable()
     configure = getattr(module, "configure", None)
     if configure is not None:
@@ -554,6 +577,8 @@ def install() -> None:
         OSError: the setup file is missing.
         ImportError: the tool package cannot be imported.
     """
+    if not _State.prepared:
+        prepare()
     setup = _read_setup()
     _State.max_images = setup.max_images_per_step
     _State.answer_format = setup.answer_format
@@ -562,8 +587,6 @@ def install() -> None:
     shell.user_ns.update(_namespace(setup))
     _State.hidden = frozenset(shell.user_ns) | {"In", "Out", "exit", "quit", "get_ipython"}
     _State.signatures = {}
-    _register(shell.events, "pre_run_cell", _pre_run_cell)
-    _register(shell.events, "post_run_cell", _post_run_cell)
 
 
 def _register(events: Any, name: str, callback: Callable[..., None]) -> None:

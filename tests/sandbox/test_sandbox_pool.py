@@ -169,3 +169,12 @@ async def test_unconfined_pool_runs_cells(frames_dir: Path) -> None:
     with pytest.raises(SandboxError):
         async with unsafe.checkout(make_setup(frames_dir)):
             pass
+
+
+async def test_failed_bootstrap_surfaces_at_the_first_cell(
+    pool: KernelPool, frames_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("claw.sandbox._pool._INSTALL", "raise ValueError('bootstrap broke')")
+    async with pool.checkout(make_setup(frames_dir)) as kernel:
+        with pytest.raises(SandboxError, match="bootstrap broke"):
+            await kernel.execute("print(1)", timeout=30)
