@@ -68,7 +68,7 @@ class Violation(msgspec.Struct, frozen=True, kw_only=True):
     lineno: int
     col: int
     message: str
-    """What was wrong, with the line."""
+    """What was wrong (the renderer adds `line N:` from `lineno`)."""
     hint: str = ""
     """What to do instead."""
 
@@ -82,7 +82,7 @@ class _Found(Exception):
 def _violation(node: ast.AST, rule: str, what: str, hint: str) -> _Found:
     lineno = getattr(node, "lineno", 1)
     col = getattr(node, "col_offset", 0)
-    return _Found(Violation(rule=rule, lineno=lineno, col=col, message=f"line {lineno}: {what}", hint=hint))
+    return _Found(Violation(rule=rule, lineno=lineno, col=col, message=what, hint=hint))
 
 
 def _module_allowed(name: str) -> bool:
@@ -205,5 +205,5 @@ def _syntax_violation(exc: SyntaxError) -> Violation:
     lineno = exc.lineno or 1
     text = (exc.text or "").strip()
     hint = "write plain Python; IPython magics (%...) and shell commands (!...) are not available"
-    message = f"line {lineno}: syntax error: {exc.msg}" + (f" in `{text[:80]}`" if text else "")
+    message = f"syntax error: {exc.msg}" + (f" in `{text[:80]}`" if text else "")
     return Violation(rule="syntax", lineno=lineno, col=(exc.offset or 1) - 1, message=message, hint=hint)
