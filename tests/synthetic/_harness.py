@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import traceback
 from collections.abc import Iterator
 from typing import Any
 
 import msgspec
+import numpy as np
 
 import claw.tools._client as client
 import claw.tools._runtime as runtime
@@ -22,7 +24,7 @@ from claw.llm import prompts
 from claw.llm.parsing import StepResponse, parse_step
 from claw.llm.types import Message
 from claw.sandbox._policy import check_cell
-from claw.sandbox.types import CellError, CellResult, KernelSetup
+from claw.sandbox.types import CellError, CellResult, SubmittedAnswer
 from claw.suite import Sample
 from servers.mockllm.policies.scripted import ScriptedPolicy
 from servers.perception._backends.synthetic import SyntheticBackend
@@ -57,22 +59,57 @@ def routed_perception(backend: SyntheticBackend) -> Iterator[None]:
         client.post = original  # type: ignore[assignment]
 
 
-def _namespace(sample: Sample) -> dict[str, Any]:
-    setup = KernelSetup(episode_id=sample.id, videos=sample.videos, answer_format=sample.answer_format,
-                        options=sample.options, metadata=sample.metadata)
-    runtime._State.answer_format = setup.answer_format
-    runtime._State.options = setup.options
-    runtime._State.answer = None
-    runtime._State.images = []
-    return dict(runtime._namespace(setup))
+class _Answers:
+    """`ReturnAnswer` and `show` for one episode, validating with the kernel's own `check_answer`."""
+
+    def __init__(self, sample: Sample) -> None:
+        self.sample = sample
+        self.answer: SubmittedAnswer | None = None
+        self.shown = 0
+
+    def submit(self, answer: object) -> None:
+        self.answer = runtime.check_answer(answer, self.sample.answer_format, self.sample.options)
+        verdict = "accepted" if self.answer.valid else f"NOT accepted: {self.answer.message}"
+        print(f"Answer {verdict}: {self.answer.text}")
+
+    def show(self, image: object, caption: str = "") -> None:
+        self.shown += 1
 
 
-def _run_cell(code: str, ns: dict[str, Any]) -> CellResult:
+def _metadata(sample: Sample) -> runtime.MetadataInfo:
+    (video,) = sample.videos
+    info = runtime.VideoInfo(video.name, len(video.frames), video.fps, video.total_frames, video.duration_s)
+    return runtime.MetadataInfo(
+        is_video=video.fps is not None, fps=video.fps, duration_s=video.duration_s,
+        total_frames=video.total_frames, num_images=len(video.frames), videos=(info,),
+        answer_format=sample.answer_format, options=sample.options, extra=dict(sample.metadata),
+    )
+
+
+def _namespace(sample: Sample, answers: _Answers) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+    import scipy
+
+    import claw.tools as tools
+
+    client.configure(scene=str(sample.metadata["scene"]))
+    (video,) = sample.videos
+    frames = runtime.FrameList(
+        runtime.FrameImage(f.path, f.index, f.timestamp_s, video.name) for f in video.frames
+    )
+    names: dict[str, Any] = {"np": np, "math": math, "scipy": scipy, "plt": plt, "tools": tools,
+                             "InputImages": frames, "Metadata": _metadata(sample),
+                             "show": answers.show, "ReturnAnswer": answers.submit}
+    names.update({n: getattr(tools, n) for n in ("Reconstruct", "SAM3", "Geometry", "Mask", "Draw", "Time")})
+    return names
+
+
+def _run_cell(code: str, ns: dict[str, Any], answers: _Answers) -> CellResult:
     violation = check_cell(code)
     if violation is not None:
         raise AssertionError(f"the policy wrote a cell the AST policy rejects: {violation}\n{code}")
     out = io.StringIO()
-    runtime._State.images = []
+    answers.answer = None
     error = None
     with contextlib.redirect_stdout(out):
         try:
@@ -80,13 +117,14 @@ def _run_cell(code: str, ns: dict[str, Any]) -> CellResult:
         except Exception as exc:
             error = CellError(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc())
     return CellResult(status="error" if error else "ok", stdout=out.getvalue(), error=error,
-                      answer=runtime._State.answer)
+                      answer=answers.answer)
 
 
 def run_episode(suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *, seed: int = 0,
                 max_steps: int = 12) -> Outcome:
     """Run one code episode of `policy` on `sample`; the answer is scored by the suite."""
-    ns = _namespace(sample)
+    answers = _Answers(sample)
+    ns = _namespace(sample, answers)
     messages = [Message(role="system", content=prompts.agent_system_prompt(max_steps)),
                 prompts.first_user_message(sample, [])]
     errors, transcript = 0, []
@@ -95,9 +133,9 @@ def run_episode(suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *
         parsed = parse_step(reply)
         assert isinstance(parsed, StepResponse), reply
         transcript.append(parsed.code)
-        result = _run_cell(parsed.code, ns)
+        result = _run_cell(parsed.code, ns, answers)
         errors += result.error is not None
-        answer = runtime._State.answer
+        answer = answers.answer
         if answer is not None and answer.valid:
             return Outcome(answer=answer.text, score=suite.score(sample, answer.text).value, steps=step,
                            errors=errors, transcript=transcript)

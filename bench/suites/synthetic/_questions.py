@@ -46,6 +46,7 @@ class Views:
         self.frames = list(frames)
         ids = np.stack([f.ids for f in frames])
         self.pixels = {o.id: (ids == o.id).sum(axis=(1, 2)) for o in world.scene.objects}
+        self._coverage: dict[int, F64] = {}
 
     def frames_seen(self, obj: SceneObject, min_px: int = MIN_PX) -> int:
         """In how many frames `obj` covers at least `min_px` pixels."""
@@ -54,6 +55,27 @@ class Views:
     def seen(self, min_frames: int = 1, min_px: int = MIN_PX) -> list[SceneObject]:
         """Objects visible in at least `min_frames` frames."""
         return [o for o in self.world.scene.objects if self.frames_seen(o, min_px) >= min_frames]
+
+    def coverage(self, obj: SceneObject) -> F64:
+        """Extent of the visible part of `obj` over its true extent, per local axis (width, height, depth).
+
+        Measuring questions ask only about objects whose measured sides the views actually show.
+        """
+        if obj.id not in self._coverage:
+            clouds = [f.points()[f.ids == obj.id] for f in self.frames]
+            cloud = np.concatenate(clouds).astype(np.float64)
+            if len(cloud) == 0:
+                self._coverage[obj.id] = np.zeros(3)
+            else:
+                c, s = math.cos(obj.yaw), math.sin(obj.yaw)
+                rot = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+                local = (cloud - np.array(obj.center)) @ rot
+                self._coverage[obj.id] = (local.max(axis=0) - local.min(axis=0)) / np.array(obj.extents)
+        return self._coverage[obj.id]
+
+    def measurable(self, min_coverage: float = 0.85, min_frames: int = 2) -> list[SceneObject]:
+        """Objects seen in `min_frames` frames whose every side is at least `min_coverage` visible."""
+        return [o for o in self.seen(min_frames) if self.coverage(o).min() >= min_coverage]
 
 
 Generator = Callable[[Views, np.random.Generator], Question | None]
@@ -147,7 +169,7 @@ def _centre_distance(a: SceneObject, b: SceneObject) -> float:
 
 
 def _pair_seen(views: Views, rng: np.random.Generator) -> tuple[SceneObject, SceneObject] | None:
-    seen = views.seen(min_frames=2)
+    seen = views.measurable()
     if len(seen) < 2:
         return None
     a, b = _pick(rng, seen, 2)
@@ -177,7 +199,7 @@ def gen_abs_distance_centroid(views: Views, rng: np.random.Generator) -> Questio
 
 def gen_object_size(views: Views, rng: np.random.Generator) -> Question | None:
     """Longest side of one object, in centimetres."""
-    seen = views.seen(min_frames=3)
+    seen = views.measurable(min_coverage=0.95, min_frames=3)
     if not seen:
         return None
     (a,) = _pick(rng, seen, 1)

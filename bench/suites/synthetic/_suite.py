@@ -55,7 +55,7 @@ def _write_frames(directory: Path, world: World, frames: list[Frame]) -> list[Sa
     directory.mkdir(parents=True, exist_ok=True)
     out = []
     for frame_index, frame in zip(world.rig.frame_indices, frames, strict=True):
-        path = directory / f"frame_{frame_index:04d}.png"
+        path = directory / f"{world.key.text}-frame{frame_index:04d}.png"
         if not path.exists():
             path.write_bytes(png_bytes(frame.rgb))
         stamp = None if world.rig.fps is None else frame_index / world.rig.fps

@@ -110,19 +110,19 @@ def parse_question(text: str) -> Parsed:
 
 _HELPERS = '''\
 def clean_points(seg, frames_used):
-    """World points of every instance in `seg`, eroding mask edges and dropping far outliers."""
+    """World points of every instance in `seg`, without far outliers and isolated (leaked) points."""
     chunks = []
     for fi in frames_used:
         if seg.count(fi) == 0:
             continue
-        mask = seg.union(fi)
-        inner = Mask.erode(mask, 1)
-        chunks.append(Geometry.masked_points(recon, fi, inner if inner.sum() >= 40 else mask))
+        chunks.append(Geometry.masked_points(recon, fi, seg.union(fi)))
     if not chunks:
         return np.zeros((0, 3), dtype=np.float32)
     pts = np.concatenate(chunks)
     dist = np.linalg.norm(pts - np.median(pts, axis=0), axis=1)
-    return pts[dist <= 1.5 * np.percentile(dist, 90) + 0.05]
+    pts = pts[dist <= 2.5 * np.percentile(dist, 90) + 0.1]
+    support = scipy.spatial.cKDTree(pts).query_ball_point(pts, r=0.05, return_length=True)
+    return pts[support >= min(8, int(np.median(support)))]
 
 
 def upright_box(pts):
@@ -141,7 +141,7 @@ def upright_box(pts):
     return np.array([best[2][0], (y0 + y1) / 2, best[2][1]]), sides
 '''
 
-_PERCEIVE = Template('''\
+_PERCEIVE = Template("""\
 # stage: perceive
 frames = InputImages
 recon = Reconstruct(frames)
@@ -157,22 +157,22 @@ show(Draw.overlay_masks(best, [segs[n].union(best.index) for n in names], labels
 missing = [n for n in names if len(pts[n]) == 0]
 if missing:
     print(f"CHECK FAILED: nothing found for {missing}; segment them with their full names")
-''')
+""")
 
 _COMPUTE: dict[str, str] = {
-    "abs_distance_closest": '''\
+    "abs_distance_closest": """\
 d = Geometry.closest_distance(pts[names[0]], pts[names[1]])
 print(f"closest-point gap between {names[0]} and {names[1]}: {d:.3f} m")
 print(f"RESULT: {d:.3f}")
-''',
-    "abs_distance_centroid": '''\
+""",
+    "abs_distance_centroid": """\
 c0, _ = upright_box(pts[names[0]])
 c1, _ = upright_box(pts[names[1]])
 d = float(np.linalg.norm(c0 - c1))
 print(f"box centres {np.round(c0, 2)} and {np.round(c1, 2)}: {d:.3f} m apart")
 print(f"RESULT: {d:.3f}")
-''',
-    "object_size": '''\
+""",
+    "object_size": """\
 _, sides = upright_box(pts[names[0]])
 size_cm = float(sides.max()) * $scale
 print(f"{names[0]} sides (m): {np.round(sides, 3)}; longest = {size_cm:.1f} cm")
@@ -180,8 +180,8 @@ if size_cm < 5:
     print("CHECK FAILED: a furniture-sized object cannot be under 5 cm; the value looks like metres")
 else:
     print(f"RESULT: {size_cm:.1f}")
-''',
-    "object_count": '''\
+""",
+    "object_count": """\
 ids = set()
 for fi in segs[names[0]].frame_indices:
     ids.update(int(i) for i in segs[names[0]].object_ids[fi])
@@ -190,23 +190,23 @@ if not ids:
     print("CHECK FAILED: no instance found; retry the segmentation")
 else:
     print(f"RESULT: {len(ids)}")
-''',
-    "relative_distance": '''\
+""",
+    "relative_distance": """\
 ref, _ = upright_box(pts[names[0]])
 dists = {n: float(np.linalg.norm(upright_box(pts[n])[0] - ref)) for n in names[1:]}
 for n, d in dists.items():
     print(f"{n}: {d:.2f} m from the {names[0]}")
 nearest = min(dists, key=dists.get)
 print(f"RESULT: {letters[nearest]}")
-''',
-    "relative_direction_object": '''\
+""",
+    "relative_direction_object": """\
 at, facing, target = (upright_box(pts[n])[0] for n in names)
 f, t = facing - at, target - at
 side = f[0] * t[2] - f[2] * t[0]
 print(f"facing {np.round(f, 2)}, target offset {np.round(t, 2)}, side = {side:.3f} (> 0 is right)")
 print(f"RESULT: {letters['right' if side > 0 else 'left']}")
-''',
-    "relative_direction_camera": '''\
+""",
+    "relative_direction_camera": """\
 fi = InputImages[$image - 1].index
 c2w = recon.extrinsics[fi]
 centre, _ = upright_box(pts[names[0]])
@@ -214,34 +214,34 @@ local = np.linalg.inv(c2w) @ np.append(centre, 1.0)
 word = ("front" if local[2] > 0 else "back") + "-" + ("right" if local[0] > 0 else "left")
 print(f"{names[0]} in camera {fi} coordinates: {np.round(local[:3], 2)} -> {word}")
 print(f"RESULT: {letters[word]}")
-''',
-    "depth_order": '''\
+""",
+    "depth_order": """\
 fi = InputImages[0].index
 depth = {n: float(np.median(recon.depth[fi][segs[n].union(fi)])) for n in names}
 for n, d in depth.items():
     print(f"{n}: median depth {d:.2f} m")
 print(f"RESULT: {letters[min(depth, key=depth.get)]}")
-''',
-    "height_comparison": '''\
+""",
+    "height_comparison": """\
 tops = {n: $sign float(np.percentile(pts[n][:, 1], 99.5)) for n in names}
 print("tops above the floor (m):", {n: round(v, 3) for n, v in tops.items()})
 if min(tops.values()) < 0:
     print("CHECK FAILED: a top below the floor; world +Y is up, not down")
 else:
     print(f"RESULT: {'yes' if tops[names[0]] > tops[names[1]] else 'no'}")
-''',
-    "larger_object": '''\
+""",
+    "larger_object": """\
 longest = {n: float(upright_box(pts[n])[1].max()) for n in names}
 print("longest sides (m):", {n: round(v, 3) for n, v in longest.items()})
 print(f"RESULT: {letters[max(longest, key=longest.get)]}")
-''',
-    "room_size": '''\
+""",
+    "room_size": """\
 _, sides = upright_box(pts[names[0]])
 area = float(sides[0] * sides[2])
 print(f"room footprint {sides[0]:.2f} m x {sides[2]:.2f} m = {area:.2f} m^2")
 print(f"RESULT: {area:.2f}")
-''',
-    "camera_motion": '''\
+""",
+    "camera_motion": """\
 f0, f1 = InputImages[0].index, InputImages[1].index
 c0, c1 = recon.extrinsics[f0], recon.extrinsics[f1]
 move = c0[:3, :3].T @ (c1[:3, 3] - c0[:3, 3])
@@ -251,8 +251,8 @@ if abs(move[0]) > abs(move[2]):
 else:
     word = "forward" if move[2] > 0 else "backward"
 print(f"RESULT: {letters[word]}")
-''',
-    "appearance_order": '''\
+""",
+    "appearance_order": """\
 first = {}
 for n in names:
     shown = [fi for fi in segs[n].frame_indices if segs[n].count(fi) and segs[n].union(fi).sum() >= 150]
@@ -260,17 +260,17 @@ for n in names:
 order = sorted(names, key=lambda n: first[n])
 print("first frame per object:", first)
 print(f"RESULT: {letters[', '.join(order)]}")
-''',
+""",
 }
 
-_NO_GEOMETRY = '''\
+_NO_GEOMETRY = """\
 # stage: perceive
 frames = InputImages
 recon = Reconstruct(frames)
 print("reconstructed frames", recon.frame_indices)
 for fi in recon.frame_indices:
     print(fi, "camera at", np.round(recon.extrinsics[fi][:3, 3], 3))
-'''
+"""
 
 
 class _Episode(msgspec.Struct, frozen=True, kw_only=True):
@@ -327,8 +327,10 @@ def answer_cell(parsed: Parsed, value: str) -> str:
 
 
 def _reply(purpose: str, reasoning: str, goal: str, code: str) -> str:
-    return (f"**Purpose:** {purpose}\n**Reasoning:** {reasoning}\n**Next Goal:** {goal}\n"
-            f"**Code:**\n```python\n{code.rstrip()}\n```\n")
+    return (
+        f"**Purpose:** {purpose}\n**Reasoning:** {reasoning}\n**Next Goal:** {goal}\n"
+        f"**Code:**\n```python\n{code.rstrip()}\n```\n"
+    )
 
 
 # ------------------------------------------------------------------------------------------- decisions
@@ -412,15 +414,21 @@ class ScriptedPolicy:
         parsed = episode.parsed
         if parsed.task == "unknown" or len(episode.cells) >= _MAX_TURNS:
             answer = _last_result(episode.observations) or _fallback(parsed, _rng(episode.rng_key, "guess"))
-            return _reply("Answer with what I have.", "I cannot measure this question with my tools.",
-                          "Submit.", answer_cell(parsed, answer))
+            return _reply(
+                "Answer with what I have.",
+                "I cannot measure this question with my tools.",
+                "Submit.",
+                answer_cell(parsed, answer),
+            )
         if not episode.cells:
             vague = _planned_mistake(episode, self.mistake_rate) == "vague"
             about = ", ".join(_object_names(parsed)) or "the cameras"
-            return _reply("Find the objects and reconstruct the scene.",
-                          f"The question is about {about}; I need their 3-D points from every frame.",
-                          "Point counts per object and a mask overlay.",
-                          perceive_cell(parsed, vague_prompts=vague))
+            return _reply(
+                "Find the objects and reconstruct the scene.",
+                f"The question is about {about}; I need their 3-D points from every frame.",
+                "Point counts per object and a mask overlay.",
+                perceive_cell(parsed, vague_prompts=vague),
+            )
         return self._next_cell(episode)
 
     def _next_cell(self, episode: _Episode) -> str:
@@ -431,25 +439,38 @@ class ScriptedPolicy:
         result = _last_result(episode.observations[-1:])
         if stage == "answer" or ANSWER_SECTION in last_obs or (result is not None and not failed):
             value = result or _last_result(episode.observations) or _guess(episode)
-            return _reply("Submit the measured answer.", f"The previous cell printed RESULT: {value}.",
-                          "The answer is accepted.", answer_cell(parsed, value))
+            return _reply(
+                "Submit the measured answer.",
+                f"The previous cell printed RESULT: {value}.",
+                "The answer is accepted.",
+                answer_cell(parsed, value),
+            )
         if stage == "perceive" and failed:
-            return _reply("Redo the segmentation with the objects' full names.",
-                          f"The last cell failed its check or raised:\n{_problem(last_obs)}",
-                          "Non-empty masks for every object.", perceive_cell(parsed))
+            return _reply(
+                "Redo the segmentation with the objects' full names.",
+                f"The last cell failed its check or raised:\n{_problem(last_obs)}",
+                "Non-empty masks for every object.",
+                perceive_cell(parsed),
+            )
         if stage == "compute" and failed:
-            return _reply("Fix the measurement.", f"The last cell went wrong:\n{_problem(last_obs)}\n"
-                          "I will correct that line and measure again.", "A plausible RESULT line.",
-                          compute_cell(parsed))
+            return _reply(
+                "Fix the measurement.",
+                f"The last cell went wrong:\n{_problem(last_obs)}\n"
+                "I will correct that line and measure again.",
+                "A plausible RESULT line.",
+                compute_cell(parsed),
+            )
         return self._first_compute(episode)
 
     def _first_compute(self, episode: _Episode) -> str:
         wrong_name = _rng(episode.rng_key, "raise").random() < self.error_rate
         slip = _planned_mistake(episode, self.mistake_rate) == "slip"
-        return _reply("Measure what the question asks.",
-                      "The objects were found; now compute the quantity from their points.",
-                      "A RESULT line with the value to submit.",
-                      compute_cell(episode.parsed, slip=slip, wrong_name=wrong_name))
+        return _reply(
+            "Measure what the question asks.",
+            "The objects were found; now compute the quantity from their points.",
+            "A RESULT line with the value to submit.",
+            compute_cell(episode.parsed, slip=slip, wrong_name=wrong_name),
+        )
 
 
 def _problem(observation: str) -> str:
@@ -462,16 +483,22 @@ def _read_episode(messages: list[Message], seed: int) -> _Episode:
     cells = tuple(_code_of(m.text()) for m in messages if m.role == "assistant")
     users = (m.text() for m in messages if m.role == "user")
     observations = tuple(text for text in users if text.startswith(OBSERVATION_HEADING))
-    return _Episode(parsed=parse_question(first_user), cells=cells, observations=observations,
-                    rng_key=f"{seed}|{first_user}")
+    return _Episode(
+        parsed=parse_question(first_user),
+        cells=cells,
+        observations=observations,
+        rng_key=f"{seed}|{first_user}",
+    )
 
 
 def _plan(parsed: Parsed) -> str:
     objects = ", ".join(_object_names(parsed)) or "nothing (camera poses only)"
-    return (f"1. Segment by name in every frame: {objects}; check every mask is non-empty.\n"
-            "2. Reconstruct all frames and gather each object's world points (erode mask edges).\n"
-            f"3. Measure for a {parsed.task.replace('_', ' ')} question with tools.Geometry and print it.\n"
-            "4. Sanity-check units (metres; +Y up), then ReturnAnswer in the requested format.")
+    return (
+        f"1. Segment by name in every frame: {objects}; check every mask is non-empty.\n"
+        "2. Reconstruct all frames and gather each object's world points (erode mask edges).\n"
+        f"3. Measure for a {parsed.task.replace('_', ' ')} question with tools.Geometry and print it.\n"
+        "4. Sanity-check units (metres; +Y up), then ReturnAnswer in the requested format."
+    )
 
 
 def _final_answer(episode: _Episode) -> str:
