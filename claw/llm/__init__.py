@@ -22,6 +22,9 @@ from claw.llm.endpoints import endpoints_from_env as endpoints_from_env
 from claw.llm.endpoints import read_endpoints_file as read_endpoints_file
 from claw.llm.endpoints import resolve_endpoints as resolve_endpoints
 from claw.llm.endpoints import write_endpoints_file as write_endpoints_file
+from claw.llm.images import image_message as image_message
+from claw.llm.images import image_part as image_part
+from claw.llm.images import to_data_url as to_data_url
 from claw.llm.mockserver import start_mock_server as start_mock_server
 from claw.llm.types import ChatRequest as ChatRequest
 from claw.llm.types import ChatResponse as ChatResponse
@@ -51,10 +54,13 @@ __all__ = [
     "Usage",
     "choose_endpoint",
     "endpoints_from_env",
+    "image_message",
+    "image_part",
     "open_llm",
     "read_endpoints_file",
     "resolve_endpoints",
     "retry",
     "start_mock_server",
+    "to_data_url",
     "write_endpoints_file",
 ]

@@ -35,7 +35,7 @@ from claw.llm._http import HttpClient
 from claw.llm._process import Supervised, supervised
 from claw.llm.endpoints import EndpointsFile, ServedEndpoint, write_endpoints_file
 
-__all__ = ["VllmSpec", "replica_env", "run_vllm", "serve_vllm", "vllm_command"]
+__all__ = ["VllmSpec", "endpoints_of", "replica_env", "run_vllm", "serve_vllm", "vllm_command"]
 
 _log = structlog.get_logger("claw.llm.vllm")
 

@@ -190,3 +190,26 @@ async def test_open_llm_without_any_endpoint_says_what_to_do() -> None:
     with pytest.raises(ConfigError, match=r"models\.agent"):
         async with open_llm(ModelsConfig(), per_endpoint_limit=2, env={}):
             pass
+
+
+async def test_slow_bodies_complete_or_time_out() -> None:
+    trickle = MockOptions(faults=Faults(slow_rate=1.0, slow_chunk_s=0.02))
+    tight = RetryPolicy(max_attempts=1, deadline_s=0.1)
+    async with serving(trickle) as [url], HttpClient() as client:
+        async with EndpointPool("agent", [endpoint(url)], client, per_endpoint_limit=1) as pool:
+            assert (await pool.complete(ask("x" * 300))).content == "x" * 300
+        async with EndpointPool("agent", [endpoint(url)], client, per_endpoint_limit=1, policy=tight) as pool:
+            with pytest.raises(LLMTimeout):
+                await pool.complete(ask("y" * 300))
+
+
+async def test_endpoint_max_concurrency_overrides_the_pool_limit() -> None:
+    async with serving(MockOptions(latency=LatencyModel(base_ms=20.0))) as [url], HttpClient() as client:
+        narrow = EndpointConfig(url=url, model="mock", max_concurrency=1)
+        async with EndpointPool("agent", [narrow], client, per_endpoint_limit=8) as pool:
+            async with anyio.create_task_group() as group:
+                for i in range(3):
+                    group.start_soon(pool.complete, ask(f"q{i}"))
+            assert pool.statistics().endpoints[0].limit == 1
+        stats = await server_stats(url)
+    assert stats.completed == 3 and stats.peak_inflight == 1
