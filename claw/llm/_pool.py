@@ -27,7 +27,7 @@ from claw.llm._balance import Balancer, Slot, choose_endpoint
 from claw.llm._http import HttpClient
 from claw.llm._retry import RetryPolicy, is_retryable, retry
 from claw.llm.types import ChatRequest, ChatResponse, Usage
-from claw.llm.wire import OutgoingRequest, WireResponse
+from claw.llm.wire import OutgoingRequest, WireResponse, wire_tools
 
 __all__ = ["EndpointPool", "EndpointStats", "PoolStats", "choose_endpoint", "to_chat_response"]
 
@@ -93,6 +93,7 @@ def to_chat_response(wire: WireResponse, endpoint: str) -> ChatResponse:
         endpoint=endpoint,
         latency_s=0.0,
         finish_reason=choice.finish_reason or "stop",
+        tool_calls=list(choice.message.tool_calls or ()),
     )
 
 
@@ -259,7 +260,7 @@ class EndpointPool:
         body = _ENCODER.encode(
             OutgoingRequest(
                 model=slot.config.model, messages=request.messages, max_tokens=request.max_tokens,
-                temperature=request.temperature, seed=request.seed,
+                temperature=request.temperature, seed=request.seed, tools=wire_tools(request.tools),
             )
         )  # fmt: skip
         try:

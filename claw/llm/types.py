@@ -16,11 +16,14 @@ __all__ = [
     "ChatResponse",
     "ChatTransport",
     "ContentPart",
+    "FunctionCall",
     "ImagePart",
     "ImageURL",
     "Message",
     "Role",
     "TextPart",
+    "ToolCall",
+    "ToolSpec",
     "Usage",
 ]
 
@@ -49,6 +52,30 @@ class ImagePart(msgspec.Struct, frozen=True, tag_field="type", tag="image_url"):
 ContentPart = TextPart | ImagePart
 
 
+class FunctionCall(msgspec.Struct, frozen=True, kw_only=True):
+    """The function part of a tool call."""
+
+    name: str
+    arguments: str
+    """The arguments object, JSON-encoded, exactly as the model wrote it."""
+
+
+class ToolCall(msgspec.Struct, frozen=True, kw_only=True):
+    """A tool call the model made (the `tool-call` interface), in wire shape."""
+
+    id: str
+    function: FunctionCall
+    type: Literal["function"] = "function"
+
+
+class ToolSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """A tool offered to the model: its name, description and JSON-schema parameters (raw JSON)."""
+
+    name: str
+    description: str = ""
+    parameters: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b'{"type":"object"}'))
+
+
 class Message(msgspec.Struct, frozen=True, omit_defaults=True):
     """One chat message in OpenAI format."""
 
@@ -56,6 +83,8 @@ class Message(msgspec.Struct, frozen=True, omit_defaults=True):
     content: str | list[ContentPart]
     name: str | None = None
     tool_call_id: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    """Assistant messages only: the calls the model made, kept in wire shape for the next request."""
 
     def text(self) -> str:
         """All text parts joined; images are skipped."""
@@ -74,6 +103,8 @@ class ChatRequest(msgspec.Struct, frozen=True, kw_only=True):
     session_id: str | None = None
     """Episode id: requests with the same session stick to one endpoint while it is healthy."""
     seed: int | None = None
+    tools: list[ToolSpec] | None = None
+    """Tools the model may call (the `tool-call` interface); None offers none."""
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,6 +125,8 @@ class ChatResponse(msgspec.Struct, frozen=True, kw_only=True):
     latency_s: float
     finish_reason: str = "stop"
     attempts: int = 1
+    tool_calls: list[ToolCall] = msgspec.field(default_factory=list)
+    """Calls the model made instead of (or besides) replying with text."""
 
 
 class ChatTransport(Protocol):

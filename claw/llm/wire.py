@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from claw.llm.types import ContentPart, Message
+from claw.llm.types import ContentPart, FunctionCall, Message, ToolCall, ToolSpec
 
 __all__ = [
     "ErrorBody",
@@ -33,22 +33,14 @@ __all__ = [
     "WireTool",
     "WireToolCall",
     "WireUsage",
+    "wire_tools",
 ]
 
 
-class WireFunctionCall(msgspec.Struct, frozen=True, kw_only=True):
-    """The function part of a tool call: a name and JSON-encoded arguments."""
-
-    name: str
-    arguments: str
-
-
-class WireToolCall(msgspec.Struct, frozen=True, kw_only=True):
-    """One tool call made by the assistant."""
-
-    id: str
-    function: WireFunctionCall
-    type: Literal["function"] = "function"
+WireFunctionCall = FunctionCall
+"""The function part of a tool call (the same Struct claw's messages carry)."""
+WireToolCall = ToolCall
+"""One tool call made by the assistant (the same Struct claw's messages carry)."""
 
 
 class WireFunction(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -80,7 +72,13 @@ class WireMessage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
         """The claw `Message` a policy reads (`developer` reads as `system`, null content as empty)."""
         role = "system" if self.role == "developer" else self.role
         content = "" if self.content is None else self.content
-        return Message(role=role, content=content, name=self.name, tool_call_id=self.tool_call_id)
+        return Message(
+            role=role,
+            content=content,
+            name=self.name,
+            tool_call_id=self.tool_call_id,
+            tool_calls=self.tool_calls,
+        )
 
 
 class WireRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -203,3 +201,16 @@ class OutgoingRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     max_tokens: int
     temperature: float
     seed: int | None = None
+    tools: list[WireTool] | None = None
+
+
+def wire_tools(tools: list[ToolSpec] | None) -> list[WireTool] | None:
+    """Tool specs in the wire's `{"type": "function", "function": {...}}` shape."""
+    if not tools:
+        return None
+    return [
+        WireTool(
+            function=WireFunction(name=t.name, description=t.description or None, parameters=t.parameters)
+        )
+        for t in tools
+    ]

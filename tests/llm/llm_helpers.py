@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import aiohttp
 import anyio
@@ -11,16 +12,17 @@ import msgspec
 
 from claw.config import EndpointConfig
 from claw.llm.types import ChatRequest, Message
+from servers.mockllm.policy import Policy
 from servers.mockllm.server import MockOptions, ServerStats, serve_mockllm
 
 
 @asynccontextmanager
-async def serving(*options: MockOptions) -> AsyncIterator[list[str]]:
-    """Serve one in-process mock server per options; yield their base URLs."""
+async def serving(*options: MockOptions, policy: Policy | None = None) -> AsyncIterator[list[str]]:
+    """Serve one in-process mock server per options (all with `policy` when given); yield their base URLs."""
     async with anyio.create_task_group() as group:
         urls = []
         for each in options:
-            port = await group.start(lambda task_status, o=each: serve_mockllm(o, task_status=task_status))
+            port = await group.start(partial(serve_mockllm, each, policy=policy))
             urls.append(f"http://127.0.0.1:{port}/v1")
         yield urls
         group.cancel_scope.cancel()

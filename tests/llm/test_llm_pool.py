@@ -5,14 +5,18 @@ from __future__ import annotations
 import socket
 
 import anyio
+import msgspec
 import pytest
 
 from claw.config import EndpointConfig, ModelsConfig
 from claw.errors import ConfigError, LLMBadResponse, LLMConnectError, LLMRateLimited, LLMTimeout
-from claw.llm import EndpointPool, RetryPolicy, open_llm
+from claw.llm import ChatRequest, EndpointPool, Message, RetryPolicy, open_llm
 from claw.llm._http import HttpClient
+from claw.llm.types import ToolSpec
 from servers.mockllm.faults import Faults
 from servers.mockllm.latency import LatencyModel
+from servers.mockllm.policy import PolicyReply
+from servers.mockllm.policy import ToolCall as PolicyToolCall
 from servers.mockllm.server import MockOptions
 from tests.llm.llm_helpers import ask, endpoint, server_stats, serving
 
@@ -213,3 +217,35 @@ async def test_endpoint_max_concurrency_overrides_the_pool_limit() -> None:
             assert pool.statistics().endpoints[0].limit == 1
         stats = await server_stats(url)
     assert stats.completed == 3 and stats.peak_inflight == 1
+
+
+class _ToolPolicy:
+    name = "tool"
+
+    def respond(self, messages: list[Message], *, seed: int, tools: list[str] | None = None) -> PolicyReply:
+        if tools and messages[-1].role != "tool":
+            return PolicyReply(
+                content="", tool_calls=[PolicyToolCall(name=tools[0], arguments='{"frames": [1]}')]
+            )
+        calls = messages[-2].tool_calls or []
+        return PolicyReply(
+            content=f"saw {messages[-1].role}: {messages[-1].text()} after {calls[0].function.name}"
+        )
+
+
+async def test_tool_calls_round_trip_through_the_transcript() -> None:
+    tools = [ToolSpec(name="Reconstruct", description="depth", parameters=msgspec.Raw(b'{"type":"object"}'))]
+    user = Message(role="user", content="go")
+    async with serving(MockOptions(), policy=_ToolPolicy()) as [url], HttpClient() as client:
+        async with EndpointPool("agent", [endpoint(url)], client, per_endpoint_limit=1) as pool:
+            first = await pool.complete(ChatRequest(role="agent", messages=[user], tools=tools))
+            [call] = first.tool_calls
+            transcript = [
+                user,
+                Message(role="assistant", content=first.content, tool_calls=first.tool_calls),
+                Message(role="tool", content="depth ok", tool_call_id=call.id),
+            ]
+            second = await pool.complete(ChatRequest(role="agent", messages=transcript, tools=tools))
+    assert first.finish_reason == "tool_calls"
+    assert (call.function.name, call.function.arguments) == ("Reconstruct", '{"frames": [1]}')
+    assert second.content == "saw tool: depth ok after Reconstruct" and second.tool_calls == []
