@@ -33,6 +33,8 @@ from claw.llm.types import ImagePart as ImagePart
 from claw.llm.types import ImageURL as ImageURL
 from claw.llm.types import Message as Message
 from claw.llm.types import TextPart as TextPart
+from claw.llm.types import ToolCall as ToolCall
+from claw.llm.types import ToolSpec as ToolSpec
 from claw.llm.types import Usage as Usage
 
 __all__ = [
@@ -51,6 +53,8 @@ __all__ = [
     "ScriptedTransport",
     "ServedEndpoint",
     "TextPart",
+    "ToolCall",
+    "ToolSpec",
     "Usage",
     "choose_endpoint",
     "endpoints_from_env",
