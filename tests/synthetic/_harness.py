@@ -80,26 +80,40 @@ def _metadata(sample: Sample) -> runtime.MetadataInfo:
     (video,) = sample.videos
     info = runtime.VideoInfo(video.name, len(video.frames), video.fps, video.total_frames, video.duration_s)
     return runtime.MetadataInfo(
-        is_video=video.fps is not None, fps=video.fps, duration_s=video.duration_s,
-        total_frames=video.total_frames, num_images=len(video.frames), videos=(info,),
-        answer_format=sample.answer_format, options=sample.options, extra=dict(sample.metadata),
+        is_video=video.fps is not None,
+        fps=video.fps,
+        duration_s=video.duration_s,
+        total_frames=video.total_frames,
+        num_images=len(video.frames),
+        videos=(info,),
+        answer_format=sample.answer_format,
+        options=sample.options,
+        extra=dict(sample.metadata),
     )
 
 
-def _namespace(sample: Sample, answers: _Answers) -> dict[str, Any]:
+def _namespace(sample: Sample, answers: _Answers, socket: str | None) -> dict[str, Any]:
     import matplotlib.pyplot as plt
     import scipy
 
     import claw.tools as tools
 
-    client.configure(scene=str(sample.metadata["scene"]))
+    client.configure(socket=socket, scene=str(sample.metadata["scene"]), connect_timeout_s=5.0)
     (video,) = sample.videos
     frames = runtime.FrameList(
         runtime.FrameImage(f.path, f.index, f.timestamp_s, video.name) for f in video.frames
     )
-    names: dict[str, Any] = {"np": np, "math": math, "scipy": scipy, "plt": plt, "tools": tools,
-                             "InputImages": frames, "Metadata": _metadata(sample),
-                             "show": answers.show, "ReturnAnswer": answers.submit}
+    names: dict[str, Any] = {
+        "np": np,
+        "math": math,
+        "scipy": scipy,
+        "plt": plt,
+        "tools": tools,
+        "InputImages": frames,
+        "Metadata": _metadata(sample),
+        "show": answers.show,
+        "ReturnAnswer": answers.submit,
+    }
     names.update({n: getattr(tools, n) for n in ("Reconstruct", "SAM3", "Geometry", "Mask", "Draw", "Time")})
     return names
 
@@ -116,17 +130,31 @@ def _run_cell(code: str, ns: dict[str, Any], answers: _Answers) -> CellResult:
             exec(compile(code, "<cell>", "exec"), ns)
         except Exception as exc:
             error = CellError(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc())
-    return CellResult(status="error" if error else "ok", stdout=out.getvalue(), error=error,
-                      answer=answers.answer)
+    return CellResult(
+        status="error" if error else "ok", stdout=out.getvalue(), error=error, answer=answers.answer
+    )
 
 
-def run_episode(suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *, seed: int = 0,
-                max_steps: int = 12) -> Outcome:
-    """Run one code episode of `policy` on `sample`; the answer is scored by the suite."""
+def run_episode(
+    suite: SyntheticSuite,
+    sample: Sample,
+    policy: ScriptedPolicy,
+    *,
+    seed: int = 0,
+    max_steps: int = 12,
+    socket: str | None = None,
+) -> Outcome:
+    """Run one code episode of `policy` on `sample`; the answer is scored by the suite.
+
+    With `socket`, the tools talk to a real perception server there; otherwise wrap the call in
+    `routed_perception`.
+    """
     answers = _Answers(sample)
-    ns = _namespace(sample, answers)
-    messages = [Message(role="system", content=prompts.agent_system_prompt(max_steps)),
-                prompts.first_user_message(sample, [])]
+    ns = _namespace(sample, answers, socket)
+    messages = [
+        Message(role="system", content=prompts.agent_system_prompt(max_steps)),
+        prompts.first_user_message(sample, []),
+    ]
     errors, transcript = 0, []
     for step in range(1, max_steps + 1):
         reply = policy.respond(messages, seed=seed).content
@@ -137,10 +165,17 @@ def run_episode(suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *
         errors += result.error is not None
         answer = answers.answer
         if answer is not None and answer.valid:
-            return Outcome(answer=answer.text, score=suite.score(sample, answer.text).value, steps=step,
-                           errors=errors, transcript=transcript)
-        messages += [prompts.assistant_message(reply),
-                     prompts.observation_message(step, result, max_steps - step, [])]
+            return Outcome(
+                answer=answer.text,
+                score=suite.score(sample, answer.text).value,
+                steps=step,
+                errors=errors,
+                transcript=transcript,
+            )
+        messages += [
+            prompts.assistant_message(reply),
+            prompts.observation_message(step, result, max_steps - step, []),
+        ]
         transcript.append(messages[-1].text())
     return Outcome(answer=None, score=0.0, steps=max_steps, errors=errors, transcript=transcript)
 
