@@ -2,8 +2,9 @@
 with the shared rules in `bench.scoring` (exact match for options and yes/no, MRA for numbers).
 
 Sample `i` of seed `s` has id `syn-<s>-<i:05d>` and task type `TASKS[i % len(TASKS)]`, so every task
-type is equally represented in any prefix of the suite. Frames go to `<media_dir>/<sample_id>/`; a file
-already there with the same name is left alone (rendering is deterministic, so it is the same image).
+type is equally represented in any prefix of the suite. Frames go to `<media_dir>/<sample_id>/`, named by
+scene key and frame index; a file already there is left alone (rendering is deterministic and the key
+names the scene exactly, so it is the same image).
 """
 
 from __future__ import annotations

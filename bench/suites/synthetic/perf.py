@@ -1,0 +1,115 @@
+"""Speed of the synthetic suite, measured: renderer ms per frame (by resolution and object count), sample
+generation (render + question + PNG) per sample, and ground-truth backend latency per request.
+
+Run `python -m bench.suites.synthetic.perf [--out FILE]`; it prints one line per figure and writes them
+as JSON (default `runs/perf/synthetic.json`). Numbers are medians over repeats on the current machine;
+pin the process to one core (`taskset -c 0`) for the per-core figure the issue asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import msgspec
+import numpy as np
+
+from bench.suites.synthetic._render import render
+from bench.suites.synthetic._suite import SyntheticSuite
+from bench.suites.synthetic._world import WorldKey, build_world
+from claw.config import PerceptionConfig
+from claw.suite import SuiteOptions
+from servers.perception._backends.synthetic import SyntheticBackend
+from servers.perception.protocol import NDArray, ReconstructRequest, SegmentRequest
+
+__all__ = ["PerfReport", "main"]
+
+
+class PerfReport(msgspec.Struct, kw_only=True):
+    """The figures one run measured (milliseconds)."""
+
+    render_ms: dict[str, float]
+    """`<W>x<H>` -> median ms per rendered frame over scenes of every size."""
+    render_ms_by_objects: dict[str, float]
+    """Object count -> median ms per 256x256 frame."""
+    sample_ms: float
+    """Median ms to draw, render and write one sample (all its frames)."""
+    reconstruct_ms_per_frame: float
+    segment_ms_per_frame: float
+
+
+def _median_ms(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _render_figures(size: tuple[int, int]) -> tuple[float, dict[str, float]]:
+    by_objects: dict[int, list[float]] = {}
+    for index in range(40):
+        world = build_world(WorldKey(0, index))
+        cam = world.rig.cameras[0]
+        ms = _median_ms(functools.partial(render, world.scene, cam, *size), 3)
+        by_objects.setdefault(len(world.scene.objects), []).append(ms)
+    every = [ms for values in by_objects.values() for ms in values]
+    return statistics.median(every), {str(k): statistics.median(v) for k, v in sorted(by_objects.items())}
+
+
+async def _backend_figures() -> tuple[float, float]:
+    backend = SyntheticBackend(PerceptionConfig())
+    key = WorldKey(0, 0)
+    frames = list(build_world(key).rig.frame_indices)
+    images = [NDArray.from_numpy(np.zeros((256, 256, 3), dtype=np.uint8))] * len(frames)
+    rec = ReconstructRequest(images=images, frame_indices=frames, scene=key.text)
+    seg = SegmentRequest(images=images, frame_indices=frames, scene=key.text, text="chair")
+    await backend.reconstruct([rec])  # warm the frame cache, as a second call in an episode would be
+    start = time.perf_counter()
+    await backend.reconstruct([rec])
+    rec_ms = (time.perf_counter() - start) * 1000 / len(frames)
+    start = time.perf_counter()
+    await backend.segment([seg])
+    return rec_ms, (time.perf_counter() - start) * 1000 / len(frames)
+
+
+def measure() -> PerfReport:
+    """Run every measurement once."""
+    render_ms, by_objects = {}, {}
+    for size in ((128, 128), (256, 256), (512, 384)):
+        median, per_count = _render_figures(size)
+        render_ms[f"{size[0]}x{size[1]}"] = median
+        if size == (256, 256):
+            by_objects = per_count
+    with tempfile.TemporaryDirectory() as media:
+        suite = SyntheticSuite(SuiteOptions(n=26, media_dir=media))
+        sample_ms = statistics.median(_median_ms(functools.partial(suite.sample, i), 1) for i in range(26))
+    rec_ms, seg_ms = anyio.run(_backend_figures)
+    return PerfReport(render_ms=render_ms, render_ms_by_objects=by_objects, sample_ms=sample_ms,
+                      reconstruct_ms_per_frame=rec_ms, segment_ms_per_frame=seg_ms)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure, print and write the JSON report."""
+    parser = argparse.ArgumentParser(prog="python -m bench.suites.synthetic.perf")
+    parser.add_argument("--out", default="runs/perf/synthetic.json")
+    args = parser.parse_args(argv)
+    report = measure()
+    for name, value in msgspec.structs.asdict(report).items():
+        sys.stdout.write(f"{name}: {value}\n")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
+    sys.stdout.write(f"written to {out}\n")
+
+
+if __name__ == "__main__":
+    main()
