@@ -11,6 +11,7 @@ import pytest
 
 from bench.suites.synthetic import TASKS, SyntheticSuite
 from claw.config import PerceptionConfig
+from claw.errors import ConfigError
 from claw.llm import prompts
 from claw.llm.markers import FINAL_ANSWER_PREFIX
 from claw.llm.parsing import StepResponse, extract_final_answer, parse_step
@@ -167,3 +168,15 @@ async def test_episode_through_the_real_perception_server(
             lambda: run_episode(suite, sample, ScriptedPolicy(mistake_rate=0.0), socket=socket)
         )
     assert outcome.score >= 0.9, outcome.transcript
+
+
+def test_rates_come_from_arguments_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAW_SCRIPTED_MISTAKE_RATE", "0.5")
+    policy = ScriptedPolicy(error_rate=0.0)
+    assert (policy.error_rate, policy.mistake_rate) == (0.0, 0.5)
+    assert "mistake_rate=0.5" in repr(policy)
+    monkeypatch.setenv("CLAW_SCRIPTED_ERROR_RATE", "often")
+    with pytest.raises(ConfigError, match="CLAW_SCRIPTED_ERROR_RATE"):
+        ScriptedPolicy()
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        ScriptedPolicy(error_rate=0.1, mistake_rate=2.0)

@@ -16,12 +16,14 @@ event log. Everything is deterministic given (messages, seed).
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 from string import Template
 
 import msgspec
 
+from claw.errors import ConfigError
 from claw.llm.markers import (
     AGENT_SYSTEM_HEADER,
     ANSWER_FORMAT_HEADING,
@@ -382,19 +384,36 @@ def _planned_mistake(episode: _Episode, mistake_rate: float) -> str | None:
     return "vague" if episode.parsed.task not in ("camera_motion", "room_size") else None
 
 
+def _rate(value: float | None, env: str, default: float) -> float:
+    if value is None:
+        text = os.environ.get(env, "")
+        try:
+            value = float(text) if text else default
+        except ValueError:
+            raise ConfigError(f"{env}={text!r} is not a number; give a rate between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"scripted policy rate {value} ({env}) must be between 0 and 1")
+    return value
+
+
 class ScriptedPolicy:
     """A deterministic, tool-using agent for the synthetic suite (see the module docstring).
 
     Args:
-        error_rate: share of episodes whose first compute cell raises a NameError.
-        mistake_rate: share of episodes with a quiet mistake that the cell's own check exposes.
+        error_rate: share of episodes whose first compute cell raises a NameError (default: the
+            `CLAW_SCRIPTED_ERROR_RATE` environment variable, else 0.25).
+        mistake_rate: share of episodes with a quiet mistake that the cell's own check exposes (default:
+            `CLAW_SCRIPTED_MISTAKE_RATE`, else 0.1).
+
+    Raises:
+        ConfigError: a rate outside 0..1 or an environment value that is not a number.
     """
 
     name = "scripted"
 
-    def __init__(self, error_rate: float = 0.25, mistake_rate: float = 0.1) -> None:
-        self.error_rate = error_rate
-        self.mistake_rate = mistake_rate
+    def __init__(self, error_rate: float | None = None, mistake_rate: float | None = None) -> None:
+        self.error_rate = _rate(error_rate, "CLAW_SCRIPTED_ERROR_RATE", 0.25)
+        self.mistake_rate = _rate(mistake_rate, "CLAW_SCRIPTED_MISTAKE_RATE", 0.1)
 
     def __repr__(self) -> str:
         return f"ScriptedPolicy(error_rate={self.error_rate}, mistake_rate={self.mistake_rate})"
