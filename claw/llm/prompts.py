@@ -44,7 +44,10 @@ __all__ = [
     "plan_message",
     "planner_messages",
     "rejection_message",
+    "tool_note_message",
     "tool_reference",
+    "tool_result_messages",
+    "tool_system_prompt",
 ]
 
 _FORMAT_RULES = {
@@ -295,3 +298,38 @@ def cot_messages(sample: Sample, image_urls: list[str]) -> list[Message]:
     user = f"{_question_block(sample)}\n\n{_input_description(sample)}"
     parts: list[ContentPart] = [TextPart(text=user), *_image_parts(image_urls)]
     return [Message(role="system", content=body), Message(role="user", content=parts)]
+
+
+_TOOL_BODY = """\
+You answer questions about 3-D space in images and videos by calling tools, exactly one tool call per
+turn. Each call's result is kept in the kernel as r1, r2, … (the name is in the tool's reply); pass an
+earlier result or any kernel value to a later call as a string starting with "$", e.g. "$r1",
+"$InputImages[0]", "$r2.mask(0, 1)". The frames are InputImages (FrameImage objects with .index, the
+absolute frame index). Conventions: metres; world +Y up, ground near Y = 0; camera-to-world poses with
+OpenCV axes. Index Reconstruct and SAM3 results by absolute frame index. Check a mask is non-empty before
+you trust numbers computed from it. Finish by calling the `answer` tool.
+"""
+
+
+def tool_system_prompt(max_steps: int) -> str:
+    """The tool-call interface's system prompt (the tools themselves travel in the request)."""
+    return f"{AGENT_SYSTEM_HEADER}\n\n{_TOOL_BODY}\nYou have at most {max_steps} tool calls.\n"
+
+
+def tool_result_messages(
+    call_id: str, step: int, result: CellResult, steps_left: int, image_urls: list[str]
+) -> tuple[Message, ...]:
+    """A tool call's result as a `tool` message, plus a user message carrying any shown images (tool
+    messages cannot hold images)."""
+    observation = observation_message(step, result, steps_left, image_urls)
+    reply = Message(role="tool", content=observation.text(), tool_call_id=call_id)
+    if not image_urls:
+        return (reply,)
+    return reply, Message(
+        role="user", content=[TextPart(text="Images shown by the last call:"), *_image_parts(image_urls)]
+    )
+
+
+def tool_note_message(call_id: str, text: str) -> Message:
+    """A short `tool` reply that is not a cell result (an unusable or extra call)."""
+    return Message(role="tool", content=text, tool_call_id=call_id)

@@ -39,6 +39,7 @@ from claw.events import (
 from claw.llm import prompts
 from claw.llm.parsing import Malformed, parse_step
 from claw.llm.types import ChatRequest, ChatTransport, ImagePart, Message
+from claw.runtime import toolcall
 from claw.runtime.episode import (
     Action,
     Begin,
@@ -186,9 +187,12 @@ async def _begin(sample: Sample, agent: AgentConfig) -> Begin:
     if agent.interface == "cot":
         cot_system, cot_first = prompts.cot_messages(sample, urls)
         return Begin(system=cot_system.text(), first_user=cot_first)
-    planner = tuple(prompts.planner_messages(sample)) if agent.plan and agent.interface == "code" else ()
-    single_pass = agent.interface == "single-pass"
-    system = prompts.agent_system_prompt(agent.max_steps, single_pass=single_pass)
+    planned = agent.plan and agent.interface in ("code", "tool-call")
+    planner = tuple(prompts.planner_messages(sample)) if planned else ()
+    if agent.interface == "tool-call":
+        system = prompts.tool_system_prompt(agent.max_steps)
+    else:
+        system = prompts.agent_system_prompt(agent.max_steps, single_pass=agent.interface == "single-pass")
     return Begin(system=system, first_user=prompts.first_user_message(sample, urls), planner=planner)
 
 
@@ -217,6 +221,7 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
         max_tokens=agent.max_tokens,
         temperature=agent.temperature,
         session_id=ep.episode_id,
+        tools=toolcall.tool_specs() if action.offer_tools else None,
     )
     await ep.emit(
         LLMRequested,
@@ -250,14 +255,15 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
         finish_reason=response.finish_reason,
     )
     await _describe_reply(ep, action, response.content)
-    return ModelReplied(text=response.content, tokens=usage.prompt_tokens + usage.completion_tokens)
+    tokens = usage.prompt_tokens + usage.completion_tokens
+    return ModelReplied(text=response.content, tokens=tokens, tool_calls=tuple(response.tool_calls))
 
 
 async def _describe_reply(ep: _Episode, action: CallModel, text: str) -> None:
     if action.role == "planner":
         await ep.emit(PlanMade, plan=text)
         return
-    if ep.state.phase != "coding":
+    if ep.state.phase != "coding" or ep.state.interface == "tool-call":
         return
     parsed = parse_step(text)
     if isinstance(parsed, Malformed):
@@ -273,6 +279,8 @@ async def _describe_reply(ep: _Episode, action: CallModel, text: str) -> None:
 
 
 async def _check(ep: _Episode, code: str) -> Happened:
+    if ep.state.interface == "tool-call":
+        await ep.emit(CellProposed, purpose="tool call", reasoning="", next_goal="", code=code)
     verdict = ep.s.check(code)
     if verdict is None:
         await ep.emit(CellChecked, ok=True)

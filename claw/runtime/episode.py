@@ -21,7 +21,8 @@ import msgspec
 from claw.config import Interface
 from claw.llm import prompts
 from claw.llm.parsing import Malformed, extract_final_answer, parse_step
-from claw.llm.types import Message, Role
+from claw.llm.types import Message, Role, ToolCall
+from claw.runtime import toolcall
 from claw.sandbox.types import CellResult
 
 __all__ = [
@@ -58,6 +59,10 @@ class EpisodeState(msgspec.Struct, frozen=True, kw_only=True):
     """Code turns consumed so far (malformed replies, rejected cells and failed calls included)."""
     messages: tuple[Message, ...] = ()
     pending_code: str = ""
+    pending_call_id: str = ""
+    """tool-call interface: the call whose cell is in flight."""
+    extra_call_ids: tuple[str, ...] = ()
+    """tool-call interface: further calls of the same reply, answered as not executed (one per step)."""
     model_failures: int = 0
     """Consecutive failed model calls."""
     tokens_used: int = 0
@@ -79,6 +84,7 @@ class ModelReplied(msgspec.Struct, frozen=True, kw_only=True):
 
     text: str
     tokens: int = 0
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ModelFailed(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +119,8 @@ class CallModel(msgspec.Struct, frozen=True, kw_only=True):
 
     role: Role
     messages: tuple[Message, ...]
+    offer_tools: bool = False
+    """Offer the kernel tools as function tools (the tool-call interface)."""
 
 
 class CheckCell(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,7 +147,7 @@ Action = CallModel | CheckCell | RunCell | Finish
 
 def initial_state(interface: Interface, max_steps: int, token_budget: int = 0) -> EpisodeState:
     """A fresh episode (`max_steps` is 1 for the single-pass and cot interfaces)."""
-    steps = max_steps if interface == "code" else 1
+    steps = max_steps if interface in ("code", "tool-call") else 1
     return EpisodeState(interface=interface, max_steps=steps, token_budget=token_budget)
 
 
@@ -157,6 +165,8 @@ def advance(state: EpisodeState, happened: Happened) -> tuple[EpisodeState, list
             return _ask_for_code(state, (plan,) if plan else ())
         case ("planning", ModelFailed()):
             return _ask_for_code(state, ())
+        case ("coding", ModelReplied()) if state.interface == "tool-call":
+            return _on_tool_reply(_count_tokens(state, happened.tokens), happened)
         case ("coding", ModelReplied()):
             return _on_code_reply(_count_tokens(state, happened.tokens), happened.text)
         case ("coding", ModelFailed()):
@@ -195,7 +205,7 @@ def _replace_phase(state: EpisodeState, phase: Phase) -> EpisodeState:
 def _ask_for_code(state: EpisodeState, appended: tuple[Message, ...]) -> tuple[EpisodeState, list[Action]]:
     messages = state.messages + appended
     state = msgspec.structs.replace(state, phase="coding", messages=messages)
-    return state, [CallModel(role="agent", messages=messages)]
+    return state, [CallModel(role="agent", messages=messages, offer_tools=state.interface == "tool-call")]
 
 
 def _steps_left(state: EpisodeState) -> int:
@@ -206,7 +216,7 @@ def _next_turn(state: EpisodeState, appended: tuple[Message, ...]) -> tuple[Epis
     """Count the turn just finished, then ask for more code or, with the budget spent, for the answer."""
     state = msgspec.structs.replace(state, step=state.step + 1, messages=state.messages + appended)
     over_tokens = state.token_budget > 0 and state.tokens_used >= state.token_budget
-    if state.interface != "code":
+    if state.interface not in ("code", "tool-call"):
         return _done(state, None, "budget")
     if _steps_left(state) > 0 and not over_tokens:
         return _ask_for_code(state, ())
@@ -244,6 +254,10 @@ def _on_verdict(state: EpisodeState, verdict: CellJudged) -> tuple[EpisodeState,
     note = prompts.rejection_message(
         state.step, verdict.rule, verdict.lineno, verdict.message, _steps_left(state) - 1
     )
+    if state.interface == "tool-call":
+        return _next_turn(
+            state, _tool_replies(state, (prompts.tool_note_message(state.pending_call_id, note.text()),))
+        )
     return _next_turn(state, (note,))
 
 
@@ -251,10 +265,59 @@ def _on_cell_finished(state: EpisodeState, finished: CellFinished) -> tuple[Epis
     answer = finished.result.answer
     if answer is not None and answer.valid:
         return _done(msgspec.structs.replace(state, step=state.step + 1), answer.text, "answered")
+    if state.interface == "tool-call":
+        replies = prompts.tool_result_messages(
+            state.pending_call_id,
+            state.step,
+            finished.result,
+            _steps_left(state) - 1,
+            list(finished.image_urls),
+        )
+        return _next_turn(state, _tool_replies(state, replies))
     note = prompts.observation_message(
         state.step, finished.result, _steps_left(state) - 1, list(finished.image_urls)
     )
     return _next_turn(state, (note,))
+
+
+_ONE_PER_STEP = "Not executed: one tool call per turn. Call it again in your next turn if you still need it."
+
+
+def _tool_replies(state: EpisodeState, first: tuple[Message, ...]) -> tuple[Message, ...]:
+    """The pending call's reply, then a reply to every extra call of the same turn (the API needs one per
+    call id), then any images the first reply carried."""
+    tool_messages = tuple(m for m in first if m.role == "tool")
+    others = tuple(m for m in first if m.role != "tool")
+    extras = tuple(prompts.tool_note_message(call_id, _ONE_PER_STEP) for call_id in state.extra_call_ids)
+    return tool_messages + extras + others
+
+
+def _on_tool_reply(state: EpisodeState, replied: ModelReplied) -> tuple[EpisodeState, list[Action]]:
+    state = msgspec.structs.replace(state, model_failures=0)
+    calls = replied.tool_calls
+    reply = Message(role="assistant", content=replied.text, tool_calls=list(calls) or None)
+    if not calls:
+        answer = extract_final_answer(replied.text)
+        if answer is not None:
+            return _done(
+                msgspec.structs.replace(state, messages=(*state.messages, reply)), answer, "answered"
+            )
+        note = prompts.malformed_message(
+            state.step, "call one of the tools (one per turn)", _steps_left(state) - 1
+        )
+        return _next_turn(state, (reply, note))
+    state = msgspec.structs.replace(
+        state,
+        messages=(*state.messages, reply),
+        pending_call_id=calls[0].id,
+        extra_call_ids=tuple(c.id for c in calls[1:]),
+    )
+    cell = toolcall.cell_for_call(calls[0], state.step)
+    if isinstance(cell, toolcall.ToolCellError):
+        return _next_turn(
+            state, _tool_replies(state, (prompts.tool_note_message(calls[0].id, cell.message),))
+        )
+    return msgspec.structs.replace(state, phase="checking", pending_code=cell), [CheckCell(code=cell)]
 
 
 def _done(state: EpisodeState, answer: str | None, reason: FinishReason) -> tuple[EpisodeState, list[Action]]:

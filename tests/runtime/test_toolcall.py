@@ -1,0 +1,144 @@
+"""The tool-call interface: tool specs from `claw.tools`, calls turned into checked cells, and episodes
+driven by function calls through the same shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from claw.config import AgentConfig
+from claw.events import CellExecuted, CellProposed, EpisodeFinished, Event
+from claw.llm import ScriptedTransport
+from claw.llm.types import ChatRequest, ChatResponse, FunctionCall, Message, ToolCall, Usage
+from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.episode import Begin, CheckCell, ModelReplied, advance, initial_state
+from claw.runtime.toolcall import ToolCellError, cell_for_call, tool_specs
+from claw.sandbox import check_cell
+from claw.sandbox.types import CellResult, SubmittedAnswer
+from tests.runtime.test_driver import ScriptedKernel, make_sample, score
+
+
+def call(name: str, arguments: dict[str, object], call_id: str = "c1") -> ToolCall:
+    return ToolCall(id=call_id, function=FunctionCall(name=name, arguments=json.dumps(arguments)))
+
+
+def test_specs_cover_the_kernel_tools_and_are_stable() -> None:
+    names = [spec.name for spec in tool_specs()]
+    assert names == sorted(names)
+    for expected in ("SAM3", "Reconstruct", "Geometry_closest_distance", "Mask_area", "answer", "evaluate"):
+        assert expected in names
+    sam3 = next(s for s in tool_specs() if s.name == "SAM3")
+    schema = msgspec.json.decode(sam3.parameters)
+    assert "text" in schema["properties"] and schema["required"] == ["frames"]
+    assert sam3.description
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "cell"),
+    [
+        (
+            "SAM3",
+            {"frames": "$InputImages[0]", "text": "chair"},
+            "r1 = tools.SAM3(frames=InputImages[0], text='chair')",
+        ),
+        (
+            "Geometry_closest_distance",
+            {"a": "$r1", "b": "$r2"},
+            "r1 = tools.Geometry.closest_distance(a=r1, b=r2)",
+        ),
+        ("answer", {"answer": 2.5}, "r1 = ReturnAnswer(answer=2.5)"),
+        ("evaluate", {"expression": "r1.count(0)"}, "r1 = r1.count(0)"),
+        (
+            "Reconstruct",
+            {"frames": ["$InputImages[0]", "$InputImages[1]"]},
+            "r1 = tools.Reconstruct(frames=[InputImages[0], InputImages[1]])",
+        ),
+    ],
+)
+def test_calls_become_one_line_cells_that_pass_the_policy(
+    name: str, arguments: dict[str, object], cell: str
+) -> None:
+    made = cell_for_call(call(name, arguments), 0)
+    assert isinstance(made, str)
+    assert made.splitlines()[0] == cell
+    assert check_cell(made) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("nope", {}, "there is no tool 'nope'"),
+        ("SAM3", {"text": "chair"}, "needs the argument 'frames'"),
+        ("SAM3", {"frames": "$InputImages[0]", "colour": "red"}, "has no parameter 'colour'"),
+        ("SAM3", {"frames": "$InputImages.__class__"}, "only names, attributes"),
+        ("evaluate", {"expression": "__import__('os')"}, "only names, attributes"),
+        ("SAM3", {"frames": {"a": 1}}, "unsupported argument value"),
+    ],
+)
+def test_bad_calls_say_what_is_wrong(name: str, arguments: dict[str, object], message: str) -> None:
+    made = cell_for_call(call(name, arguments), 0)
+    assert isinstance(made, ToolCellError) and message in made.message
+
+
+def test_extra_calls_in_one_turn_are_answered_but_not_run() -> None:
+    state, actions = advance(
+        initial_state("tool-call", 5), Begin(system="s", first_user=Message(role="user", content="q"))
+    )
+    assert actions[0].offer_tools  # type: ignore[attr-defined]
+    two = (
+        call("SAM3", {"frames": "$InputImages[0]", "text": "cup"}, "a"),
+        call("Mask_area", {"mask": "$r1"}, "b"),
+    )
+    state, actions = advance(state, ModelReplied(text="", tool_calls=two))
+    assert isinstance(actions[0], CheckCell)
+    from claw.runtime.episode import CellFinished, CellJudged
+
+    state, actions = advance(state, CellJudged())
+    state, actions = advance(state, CellFinished(result=CellResult(status="ok", stdout="Segmentation(...)")))
+    replies = actions[0].messages[-2:]  # type: ignore[attr-defined]
+    assert [(m.role, m.tool_call_id) for m in replies] == [("tool", "a"), ("tool", "b")]
+    assert "one tool call per turn" in replies[1].text()
+
+
+async def test_episode_through_function_calls(tmp_path: Path) -> None:
+    turns = iter(
+        [
+            [call("SAM3", {"frames": "$InputImages[0]", "text": "chair"}, "t1")],
+            [call("answer", {"answer": "B"}, "t2")],
+        ]
+    )
+
+    def handler(request: ChatRequest) -> ChatResponse:
+        assert request.tools and request.role == "agent"
+        return ChatResponse(content="", usage=Usage(), endpoint="e", latency_s=0.0, tool_calls=next(turns))
+
+    events: list[Event] = []
+
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    kernel = ScriptedKernel(
+        [
+            CellResult(status="ok", stdout="Segmentation"),
+            CellResult(status="ok", answer=SubmittedAnswer(text="B", valid=True)),
+        ]
+    )
+    services = EpisodeServices(
+        run_id="r",
+        llm=ScriptedTransport(handler),
+        kernel=kernel,
+        check=check_cell,
+        emit=emit,
+        score=score,
+        agent=AgentConfig(interface="tool-call", plan=False),
+    )
+    await run_episode(make_sample(tmp_path), "ep", services)
+    assert kernel.cells[0].startswith("r1 = tools.SAM3(frames=InputImages[0]")
+    assert kernel.cells[1].startswith("r2 = ReturnAnswer(answer='B')")
+    assert sum(isinstance(e, CellProposed) for e in events) == 2
+    assert sum(isinstance(e, CellExecuted) for e in events) == 2
+    finished = events[-1]
+    assert isinstance(finished, EpisodeFinished) and finished.score == 1.0 and finished.reason == "answered"
