@@ -338,6 +338,18 @@ def gen_camera_motion(views: Views, rng: np.random.Generator) -> Question | None
     return _mcq(text, answer, others, rng)
 
 
+def gen_camera_rotation(views: Views, rng: np.random.Generator) -> Question | None:
+    """Whether the camera turned left or right between two images."""
+    first, second = (f.c2w for f in views.frames)
+    forward = first[:3, :3].T @ second[:3, 2]
+    turn = math.degrees(math.atan2(float(forward[0]), float(forward[2])))
+    if abs(turn) < 10:
+        return None
+    answer = "right" if turn > 0 else "left"
+    text = "Between image 1 and image 2, did the camera turn to its left or to its right?"
+    return _mcq(text, answer, ["left" if answer == "right" else "right"], rng)
+
+
 def gen_appearance_order(views: Views, rng: np.random.Generator) -> Question | None:
     """Order in which 3 objects first appear in a video."""
     first: dict[int, int] = {}
@@ -373,6 +385,7 @@ GENERATORS: dict[str, Generator] = {
     "larger_object": gen_larger_object,
     "room_size": gen_room_size,
     "camera_motion": gen_camera_motion,
+    "camera_rotation": gen_camera_rotation,
     "appearance_order": gen_appearance_order,
 }
 """Task type -> generator; keys match `_world.TASKS`."""

@@ -35,6 +35,7 @@ TASK_RIGS: dict[str, tuple[RigKind, int]] = {
     "larger_object": ("multiview", 8),
     "room_size": ("pan", 16),
     "camera_motion": ("pair", 2),
+    "camera_rotation": ("pair", 2),
     "appearance_order": ("pan", 16),
 }
 """Task type -> the rig its samples are shown through (kind, frames)."""

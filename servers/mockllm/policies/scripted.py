@@ -61,6 +61,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("larger_object", r"larger \(by its longest side\): the (?P<a>.+?) or the (?P<b>.+?)\?"),
     ("room_size", r"floor area of this room"),
     ("camera_motion", r"direction did the camera mainly move"),
+    ("camera_rotation", r"did the camera turn to its left or to its right"),
     ("appearance_order", r"order do these objects first appear"),
 )
 
@@ -254,6 +255,13 @@ else:
     word = "forward" if move[2] > 0 else "backward"
 print(f"RESULT: {letters[word]}")
 """,
+    "camera_rotation": """\
+f0, f1 = InputImages[0].index, InputImages[1].index
+forward = recon.extrinsics[f0][:3, :3].T @ recon.extrinsics[f1][:3, 2]
+turn = math.degrees(math.atan2(forward[0], forward[2]))
+print(f"camera 2 looks {turn:.1f} degrees from camera 1's forward (positive = to the right)")
+print(f"RESULT: {letters['right' if turn > 0 else 'left']}")
+""",
     "appearance_order": """\
 first = {}
 for n in names:
@@ -303,7 +311,7 @@ def _object_names(parsed: Parsed) -> list[str]:
 
 def perceive_cell(parsed: Parsed, *, vague_prompts: bool = False) -> str:
     """The first cell: reconstruct, segment the named objects, gather their points, show and print."""
-    if parsed.task == "camera_motion":
+    if parsed.task in ("camera_motion", "camera_rotation"):
         return _NO_GEOMETRY
     names = _object_names(parsed)
     prompts = [n.split()[0] if vague_prompts and " " in n else n for n in names]
@@ -381,7 +389,8 @@ def _planned_mistake(episode: _Episode, mistake_rate: float) -> str | None:
     choices = {"object_size": "slip", "height_comparison": "slip"}
     if episode.parsed.task in choices:
         return choices[episode.parsed.task]
-    return "vague" if episode.parsed.task not in ("camera_motion", "room_size") else None
+    no_names = ("camera_motion", "camera_rotation", "room_size")
+    return "vague" if episode.parsed.task not in no_names else None
 
 
 def _rate(value: float | None, env: str, default: float) -> float:
