@@ -44,6 +44,7 @@ POLICIES: dict[str, str] = {
     "scripted": "servers.mockllm.policies.scripted:ScriptedPolicy",
     "echo": "servers.mockllm.policies.simple:EchoPolicy",
     "random": "servers.mockllm.policies.simple:RandomPolicy",
+    "steps": "servers.mockllm.policies.steps:StepsPolicy",
 }
 """Policy name -> `module:class`; classes take no arguments."""
 
