@@ -143,6 +143,7 @@ def run_episode(
     seed: int = 0,
     max_steps: int = 12,
     socket: str | None = None,
+    single_pass: bool = False,
 ) -> Outcome:
     """Run one code episode of `policy` on `sample`; the answer is scored by the suite.
 
@@ -152,7 +153,7 @@ def run_episode(
     answers = _Answers(sample)
     ns = _namespace(sample, answers, socket)
     messages = [
-        Message(role="system", content=prompts.agent_system_prompt(max_steps)),
+        Message(role="system", content=prompts.agent_system_prompt(max_steps, single_pass=single_pass)),
         prompts.first_user_message(sample, []),
     ]
     errors, transcript = 0, []

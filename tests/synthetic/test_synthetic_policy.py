@@ -180,3 +180,11 @@ def test_rates_come_from_arguments_or_the_environment(monkeypatch: pytest.Monkey
         ScriptedPolicy()
     with pytest.raises(ConfigError, match="between 0 and 1"):
         ScriptedPolicy(error_rate=0.1, mistake_rate=2.0)
+
+
+@pytest.mark.parametrize("index", range(len(TASKS)))
+def test_single_pass_answers_in_one_cell(suite: SyntheticSuite, samples: list[Sample], index: int) -> None:
+    with routed_perception(backend()):
+        outcome = run_episode(suite, samples[index], ScriptedPolicy(), single_pass=True)
+    assert outcome.steps == 1 and outcome.errors == 0
+    assert outcome.score >= 0.9, outcome.transcript

@@ -36,6 +36,7 @@ from claw.llm.markers import (
     OUTPUT_SECTION,
     PLANNER_SYSTEM_HEADER,
     QUESTION_HEADING,
+    SINGLE_PASS_TAG,
 )
 from claw.llm.types import Message
 from servers.mockllm.policy import PolicyReply
@@ -166,14 +167,16 @@ _COMPUTE: dict[str, str] = {
     "abs_distance_closest": """\
 d = Geometry.closest_distance(pts[names[0]], pts[names[1]])
 print(f"closest-point gap between {names[0]} and {names[1]}: {d:.3f} m")
-print(f"RESULT: {d:.3f}")
+result = round(d, 3)
+print(f"RESULT: {result}")
 """,
     "abs_distance_centroid": """\
 c0, _ = upright_box(pts[names[0]])
 c1, _ = upright_box(pts[names[1]])
 d = float(np.linalg.norm(c0 - c1))
 print(f"box centres {np.round(c0, 2)} and {np.round(c1, 2)}: {d:.3f} m apart")
-print(f"RESULT: {d:.3f}")
+result = round(d, 3)
+print(f"RESULT: {result}")
 """,
     "object_size": """\
 _, sides = upright_box(pts[names[0]])
@@ -182,7 +185,8 @@ print(f"{names[0]} sides (m): {np.round(sides, 3)}; longest = {size_cm:.1f} cm")
 if size_cm < 5:
     print("CHECK FAILED: a furniture-sized object cannot be under 5 cm; the value looks like metres")
 else:
-    print(f"RESULT: {size_cm:.1f}")
+    result = round(size_cm, 1)
+    print(f"RESULT: {result}")
 """,
     "object_count": """\
 ids = set()
@@ -192,7 +196,8 @@ print(f"distinct {names[0]} track ids over {len(frames)} frames: {sorted(ids)}")
 if not ids:
     print("CHECK FAILED: no instance found; retry the segmentation")
 else:
-    print(f"RESULT: {len(ids)}")
+    result = len(ids)
+    print(f"RESULT: {result}")
 """,
     "relative_distance": """\
 ref, _ = upright_box(pts[names[0]])
@@ -200,14 +205,16 @@ dists = {n: float(np.linalg.norm(upright_box(pts[n])[0] - ref)) for n in names[1
 for n, d in dists.items():
     print(f"{n}: {d:.2f} m from the {names[0]}")
 nearest = min(dists, key=dists.get)
-print(f"RESULT: {letters[nearest]}")
+result = letters[nearest]
+print(f"RESULT: {result}")
 """,
     "relative_direction_object": """\
 at, facing, target = (upright_box(pts[n])[0] for n in names)
 f, t = facing - at, target - at
 side = f[0] * t[2] - f[2] * t[0]
 print(f"facing {np.round(f, 2)}, target offset {np.round(t, 2)}, side = {side:.3f} (> 0 is right)")
-print(f"RESULT: {letters['right' if side > 0 else 'left']}")
+result = letters['right' if side > 0 else 'left']
+print(f"RESULT: {result}")
 """,
     "relative_direction_camera": """\
 fi = InputImages[$image - 1].index
@@ -216,14 +223,16 @@ centre, _ = upright_box(pts[names[0]])
 local = np.linalg.inv(c2w) @ np.append(centre, 1.0)
 word = ("front" if local[2] > 0 else "back") + "-" + ("right" if local[0] > 0 else "left")
 print(f"{names[0]} in camera {fi} coordinates: {np.round(local[:3], 2)} -> {word}")
-print(f"RESULT: {letters[word]}")
+result = letters[word]
+print(f"RESULT: {result}")
 """,
     "depth_order": """\
 fi = InputImages[0].index
 depth = {n: float(np.median(recon.depth[fi][segs[n].union(fi)])) for n in names}
 for n, d in depth.items():
     print(f"{n}: median depth {d:.2f} m")
-print(f"RESULT: {letters[min(depth, key=depth.get)]}")
+result = letters[min(depth, key=depth.get)]
+print(f"RESULT: {result}")
 """,
     "height_comparison": """\
 tops = {n: $sign float(np.percentile(pts[n][:, 1], 99.5)) for n in names}
@@ -231,18 +240,21 @@ print("tops above the floor (m):", {n: round(v, 3) for n, v in tops.items()})
 if min(tops.values()) < 0:
     print("CHECK FAILED: a top below the floor; world +Y is up, not down")
 else:
-    print(f"RESULT: {'yes' if tops[names[0]] > tops[names[1]] else 'no'}")
+    result = 'yes' if tops[names[0]] > tops[names[1]] else 'no'
+    print(f"RESULT: {result}")
 """,
     "larger_object": """\
 longest = {n: float(upright_box(pts[n])[1].max()) for n in names}
 print("longest sides (m):", {n: round(v, 3) for n, v in longest.items()})
-print(f"RESULT: {letters[max(longest, key=longest.get)]}")
+result = letters[max(longest, key=longest.get)]
+print(f"RESULT: {result}")
 """,
     "room_size": """\
 _, sides = upright_box(pts[names[0]])
 area = float(sides[0] * sides[2])
 print(f"room footprint {sides[0]:.2f} m x {sides[2]:.2f} m = {area:.2f} m^2")
-print(f"RESULT: {area:.2f}")
+result = round(area, 2)
+print(f"RESULT: {result}")
 """,
     "camera_motion": """\
 f0, f1 = InputImages[0].index, InputImages[1].index
@@ -253,14 +265,16 @@ if abs(move[0]) > abs(move[2]):
     word = "right" if move[0] > 0 else "left"
 else:
     word = "forward" if move[2] > 0 else "backward"
-print(f"RESULT: {letters[word]}")
+result = letters[word]
+print(f"RESULT: {result}")
 """,
     "camera_rotation": """\
 f0, f1 = InputImages[0].index, InputImages[1].index
 forward = recon.extrinsics[f0][:3, :3].T @ recon.extrinsics[f1][:3, 2]
 turn = math.degrees(math.atan2(forward[0], forward[2]))
 print(f"camera 2 looks {turn:.1f} degrees from camera 1's forward (positive = to the right)")
-print(f"RESULT: {letters['right' if turn > 0 else 'left']}")
+result = letters['right' if turn > 0 else 'left']
+print(f"RESULT: {result}")
 """,
     "appearance_order": """\
 first = {}
@@ -269,7 +283,8 @@ for n in names:
     first[n] = min(shown) if shown else 10**9
 order = sorted(names, key=lambda n: first[n])
 print("first frame per object:", first)
-print(f"RESULT: {letters[', '.join(order)]}")
+result = letters[', '.join(order)]
+print(f"RESULT: {result}")
 """,
 }
 
@@ -334,6 +349,16 @@ def answer_cell(parsed: Parsed, value: str) -> str:
     """`ReturnAnswer` with the value the compute cell printed."""
     literal = value if parsed.answer_format == "number" else repr(value)
     return f"# stage: answer\nReturnAnswer({literal})\n"
+
+
+def single_pass_cell(parsed: Parsed) -> str:
+    """The whole program in one cell, for the single-pass interface: perceive, compute, answer."""
+    return f"{perceive_cell(parsed)}\n{compute_cell(parsed)}\nReturnAnswer(result)\n"
+
+
+def _single_pass(parsed: Parsed) -> str:
+    return _reply("Answer in one program.", "I will not see the output, so the cell measures and submits.",
+                  "An accepted answer.", single_pass_cell(parsed))
 
 
 def _reply(purpose: str, reasoning: str, goal: str, code: str) -> str:
@@ -436,6 +461,8 @@ class ScriptedPolicy:
         last_user = next((m.text() for m in reversed(messages) if m.role == "user"), "")
         if not system.startswith(AGENT_SYSTEM_HEADER) or FINAL_ANSWER_TAG in last_user:
             return PolicyReply(content=_final_answer(episode))
+        if SINGLE_PASS_TAG in system and episode.parsed.task != "unknown":
+            return PolicyReply(content=_single_pass(episode.parsed))
         return PolicyReply(content=self._code_turn(episode))
 
     def _code_turn(self, episode: _Episode) -> str:
