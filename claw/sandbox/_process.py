@@ -41,7 +41,7 @@ _PASS_ENV = ("HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
 
 @dataclass
 class KernelProcess:
-    """The processes of one kernel: the keeper (`pid`, child of the template) and the ipykernel."""
+    """One kernel's processes: its process group (`pid`, the launcher's id) and the ipykernel itself."""
 
     kernel_id: str
     pid: int
@@ -197,7 +197,7 @@ class TemplateProcess:
                 self.hello = event
                 self._hello.set()
             case Spawned(kernel_id=kernel_id, pid=pid, kernel_pid=kernel_pid):
-                handle = self._by_pid[pid] = KernelProcess(kernel_id, pid, kernel_pid)
+                handle = self._by_pid[kernel_pid] = KernelProcess(kernel_id, pid, kernel_pid)
                 self._answer(kernel_id, handle)
             case SpawnFailed(kernel_id=kernel_id):
                 self._answer(kernel_id, event)

@@ -4,9 +4,9 @@ forks one ready-to-bind kernel per request from the host, so a new kernel costs 
 Run as `python -m claw.sandbox._template`. It is deliberately single-threaded and has no event loop,
 no ZeroMQ context and no open sockets when it forks: the kernel creates all of those after the fork.
 Requests arrive on stdin and events leave on stdout, as length-prefixed msgpack frames (`_wire`).
-Each kernel is two processes: a small keeper (which confines itself, then waits) and the ipykernel it
-forks, which is PID 1 of its own PID namespace when confined. The template reaps keepers and reports
-their exit, dies with the host (parent-death signal), and kills every kernel when its stdin closes.
+A short-lived launcher confines itself and forks the ipykernel, which is PID 1 of its own PID namespace
+when confined, then exits; the template (a child subreaper) adopts and reaps each kernel and reports its
+exit, dies with the host (parent-death signal), and kills every kernel when its stdin closes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import select
 import signal
 import sys
+import threading
 from types import FrameType
 
 import msgspec
@@ -39,9 +40,23 @@ from claw.sandbox._wire import (
 __all__ = ["main"]
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SpawnRequest)
+
+
+class _LIFELINE:
+    """The read end of the template's lifeline pipe, inherited by every kernel."""
+
+    fd = -1
+
+
 _KERNEL_ARGS = ("--HistoryManager.enabled=False", "--IPKernelApp.quiet=True", "--Application.log_level=40")
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        raise OSError(f"{what} failed")
 
 
 def _die_with_parent() -> None:
@@ -68,11 +83,26 @@ def _preimport() -> None:
 
     import claw.tools._runtime
 
-    del IPython, ipykernel, matplotlib, numpy, PIL, scipy
+    del IPython, matplotlib, numpy, PIL, scipy
     claw.tools._runtime.preload()
+    ipykernel.ipkernel.sys = _SysWithoutModules()  # type: ignore[attr-defined,assignment]
     _precreate_shell()
     gc.collect()
     gc.freeze()
+
+
+class _SysWithoutModules:
+    """`sys` as `ipykernel.ipkernel` sees it, with an empty `modules`.
+
+    IPythonKernel's constructor lists every imported module's file for its debugger (off here). Reading
+    ~1300 module objects bumps their reference counts, which copies their pages into each forked kernel:
+    about 8 MB of private memory per kernel for a list nobody reads.
+    """
+
+    modules: dict[str, object] = {}  # noqa: RUF012 - deliberately empty and shared
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys, name)
 
 
 def _precreate_shell() -> None:
@@ -91,14 +121,16 @@ def _precreate_shell() -> None:
 
 
 class _Template:
-    """The request loop and the table of live keepers."""
+    """The request loop and the table of live kernels (kernel pid → process group)."""
 
     def __init__(self) -> None:
-        self.keepers: dict[int, str] = {}
+        self.kernels: dict[int, int] = {}
         self.buffer = b""
         wake_read, wake_write = os.pipe()
         os.set_blocking(wake_write, False)
         self.wake = wake_read
+        # Kernels watch the read end; it reaches EOF when this process exits, however it exits.
+        self.lifeline, self._lifeline_write = os.pipe()
         signal.set_wakeup_fd(wake_write)
         signal.signal(signal.SIGCHLD, self._ignore)
 
@@ -140,7 +172,7 @@ class _Template:
                 return
             if pid == 0:
                 return
-            if self.keepers.pop(pid, None) is not None:
+            if self.kernels.pop(pid, None) is not None:
                 self.send(Exited(pid=pid, status=status))
 
     def spawn(self, spec: KernelSpec) -> FromTemplate:
@@ -148,19 +180,23 @@ class _Template:
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
-            _keeper(spec, write_end, self.wake)
+            os.close(self._lifeline_write)
+            _launcher(spec, write_end, self.wake)
         os.close(write_end)
         with os.fdopen(read_end, "rb") as reader:
             answer = reader.read().decode(errors="replace")
         if answer.startswith("ok "):
-            self.keepers[pid] = spec.kernel_id
-            return Spawned(kernel_id=spec.kernel_id, pid=pid, kernel_pid=int(answer[3:]))
-        return SpawnFailed(kernel_id=spec.kernel_id, message=answer.removeprefix("err ") or "keeper died")
+            kernel_pid = int(answer[3:])
+            self.kernels[kernel_pid] = pid
+            return Spawned(kernel_id=spec.kernel_id, pid=pid, kernel_pid=kernel_pid)
+        return SpawnFailed(kernel_id=spec.kernel_id, message=answer.removeprefix("err ") or "launcher died")
 
     def kill_all(self) -> None:
-        for pid in list(self.keepers):
+        for kernel_pid, group in list(self.kernels.items()):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
+                os.kill(kernel_pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
 
 
 def _redirect_stdio(spec: KernelSpec) -> None:
@@ -175,8 +211,12 @@ def _redirect_stdio(spec: KernelSpec) -> None:
     os.close(log)
 
 
-def _keeper(spec: KernelSpec, report: int, wake: int) -> None:
-    """The forked keeper: confine, fork the kernel, tell the template its pid, wait for it."""
+def _launcher(spec: KernelSpec, report: int, wake: int) -> None:
+    """The forked launcher: confine, fork the kernel, tell the template its pid, exit.
+
+    The kernel is then re-parented to the template (a child subreaper), so no process stays behind per
+    kernel just to wait for it.
+    """
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -187,7 +227,6 @@ def _keeper(spec: KernelSpec, report: int, wake: int) -> None:
         if spec.confined:
             _confine.enter_namespaces(spec)
         _confine.apply_limits(spec.limits)
-        _die_with_parent()
         kernel_pid = os.fork()
     except BaseException as exc:  # noqa: BLE001 - a forked child reports every failure and exits
         os.write(report, f"err {type(exc).__name__}: {exc}".encode())
@@ -196,9 +235,7 @@ def _keeper(spec: KernelSpec, report: int, wake: int) -> None:
         os.close(report)
         _kernel_main(spec)
     os.write(report, f"ok {kernel_pid}".encode())
-    os.close(report)
-    _, status = os.waitpid(kernel_pid, 0)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os._exit(0)
 
 
 def _kernel_environment(spec: KernelSpec) -> dict[str, str]:
@@ -216,12 +253,18 @@ def _kernel_environment(spec: KernelSpec) -> dict[str, str]:
     }
 
 
+def _watch_lifeline(lifeline: int) -> None:
+    os.read(lifeline, 1)  # returns at EOF: the template is gone, and so must this kernel be
+    os._exit(0)
+
+
 def _kernel_main(spec: KernelSpec) -> None:
     """The kernel process: finish confinement, clear the environment, run ipykernel until killed."""
     try:
-        _die_with_parent()
         if spec.confined:
-            _confine.finish_in_pid_namespace()
+            _confine.finish_in_pid_namespace()  # unshare(2) of a user namespace needs one thread
+        # Not a parent-death signal: the parent is the launcher, which exits at once.
+        threading.Thread(target=_watch_lifeline, args=(_LIFELINE.fd,), daemon=True).start()
         os.chdir(spec.scratch_dir)
         os.environ.clear()
         os.environ.update(_kernel_environment(spec))
@@ -240,9 +283,11 @@ def _kernel_main(spec: KernelSpec) -> None:
 def main() -> None:
     """Entry point of the template process."""
     _die_with_parent()
+    _check(ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1), "PR_SET_CHILD_SUBREAPER")
     reason = _confine.probe()
     _preimport()
     template = _Template()
+    _LIFELINE.fd = template.lifeline
     template.send(Hello(pid=os.getpid(), namespaces=not reason, reason=reason))
     try:
         template.run()

@@ -86,9 +86,9 @@ class Spawned(msgspec.Struct, frozen=True, kw_only=True, tag="spawned"):
 
     kernel_id: str
     pid: int
-    """Direct child of the template (waited for by it)."""
+    """The launcher's pid: the id of the kernel's process group."""
     kernel_pid: int
-    """The ipykernel process itself (the one to interrupt)."""
+    """The ipykernel process itself (the one to interrupt; adopted and reaped by the template)."""
 
 
 class SpawnFailed(msgspec.Struct, frozen=True, kw_only=True, tag="spawn_failed"):
@@ -99,9 +99,10 @@ class SpawnFailed(msgspec.Struct, frozen=True, kw_only=True, tag="spawn_failed")
 
 
 class Exited(msgspec.Struct, frozen=True, kw_only=True, tag="exited"):
-    """Template → host: a kernel's process tree is gone."""
+    """Template → host: a kernel process is gone."""
 
     pid: int
+    """The `kernel_pid` of the kernel."""
     status: int
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
+import psutil
 import pytest
 
 from claw.config import SandboxConfig
@@ -178,3 +180,17 @@ async def test_failed_bootstrap_surfaces_at_the_first_cell(
     async with pool.checkout(make_setup(frames_dir)) as kernel:
         with pytest.raises(SandboxError, match="bootstrap broke"):
             await kernel.execute("print(1)", timeout=30)
+
+
+async def test_template_death_takes_its_kernels_and_fails_checkout_cleanly(frames_dir: Path) -> None:
+    async with KernelPool(TEST_CONFIG, size=1) as lonely:
+        assert lonely.template_pid is not None
+        template = psutil.Process(lonely.template_pid)
+        kernels = template.children()
+        assert len(kernels) == 1
+        template.kill()
+        _, alive = await anyio.to_thread.run_sync(lambda: psutil.wait_procs(kernels, timeout=10))
+        assert alive == []
+        with pytest.raises(SandboxError, match=r"broken|not running|exited"):
+            async with lonely.checkout(make_setup(frames_dir)):
+                pass
