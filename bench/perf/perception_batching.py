@@ -47,11 +47,11 @@ class Run(msgspec.Struct, frozen=True, kw_only=True):
     errors: int
 
 
-def _body(op: str, size: int) -> bytes:
+def _body(op: str, size: int, threshold: float) -> bytes:
     rng = np.random.default_rng(0)
     image = NDArray.from_numpy(rng.integers(0, 255, (size, size, 3), dtype=np.uint8))
     if op == "segment":
-        return encode(SegmentRequest(images=[image], frame_indices=[0], text="chair"))
+        return encode(SegmentRequest(images=[image], frame_indices=[0], text="chair", threshold=threshold))
     return encode(ReconstructRequest(images=[image], frame_indices=[0]))
 
 
@@ -98,7 +98,9 @@ async def _measure(
         async with serve_perception(
             config, socket_path=sock, backend=backend, batching=mode == "batch"
         ) as server:
-            wall, lat, errors = await _drive(sock, path, _body(args.op, args.image_size), clients, per_client)
+            wall, lat, errors = await _drive(
+                sock, path, _body(args.op, args.image_size, args.threshold), clients, per_client
+            )
             dispatch = server.reconstruct if args.op == "reconstruct" else server.segment
             mean_batch = dispatch.statistics().mean_batch_size
     return _run(mode, clients, wall, lat, errors, mean_batch)
@@ -240,6 +242,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=192, help="requests per run (split over clients)")
     p.add_argument("--clients", type=int, nargs="+", default=list(CLIENTS))
     p.add_argument("--image-size", type=int, default=32)
+    p.add_argument(
+        "--threshold", type=float, default=0.3, help="segment score threshold (random weights: 0.99)"
+    )
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH")
     p.add_argument(
         "--random-weights", default=None, metavar="DIR", help="write random full-size weights here"

@@ -162,16 +162,19 @@ def claw_world(
 
 def _back_project(
     depth: npt.NDArray[np.float32], k: npt.NDArray[np.float64], c2w: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
+) -> npt.NDArray[np.float32]:
     n, h, w = depth.shape
-    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
-    out = np.empty((n, h, w, 3))
+    v, u = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = np.empty((n, h, w, 3), dtype=np.float32)
     for i in range(n):
-        rays = np.stack([(u - k[i, 0, 2]) / k[i, 0, 0], (v - k[i, 1, 2]) / k[i, 1, 1], np.ones_like(u)], -1)
-        out[i] = (rays * depth[i][..., None]) @ c2w[i, :3, :3].T + c2w[i, :3, 3]
+        x = (u - np.float32(k[i, 0, 2])) / np.float32(k[i, 0, 0]) * depth[i]
+        y = (v - np.float32(k[i, 1, 2])) / np.float32(k[i, 1, 1]) * depth[i]
+        rot, pos = c2w[i, :3, :3].astype(np.float32), c2w[i, :3, 3].astype(np.float32)
+        for axis in range(3):
+            out[i, ..., axis] = rot[axis, 0] * x + rot[axis, 1] * y + rot[axis, 2] * depth[i] + pos[axis]
     return out
 
 
-def _ground_height(points: npt.NDArray[np.float64], confidence: npt.NDArray[np.float32]) -> float:
+def _ground_height(points: npt.NDArray[np.float32], confidence: npt.NDArray[np.float32]) -> float:
     heights = points[..., 1][confidence >= np.median(confidence)]
     return float(np.percentile(heights, 5)) if heights.size else 0.0

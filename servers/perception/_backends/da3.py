@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from PIL import Image
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
@@ -60,6 +59,8 @@ class Da3Backend:
         self._device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self._net = _load(path).to(self._device).eval()
         self._process_res = process_res
+        self._mean = torch.tensor(_MEAN, device=self._device).view(1, 3, 1, 1)
+        self._std = torch.tensor(_STD, device=self._device).view(1, 3, 1, 1)
         self._runner = ModelRunner("da3")
 
     def __repr__(self) -> str:
@@ -90,13 +91,18 @@ class Da3Backend:
     def _forward(self, requests: list[ReconstructRequest]) -> list[ReconstructResponse]:
         h, w = requests[0].images[0].shape[:2]
         size = _model_size(h, w, self._process_res)
-        pixels = torch.stack([self._pixels(request, size) for request in requests]).to(self._device)
-        output: Any = self._net(pixels)
+        pixels = torch.stack([self._pixels(request, size) for request in requests])
+        on_gpu = self._device.type == "cuda"
+        with torch.autocast(device_type=self._device.type, dtype=torch.bfloat16, enabled=on_gpu):
+            output: Any = self._net(pixels)
         return [_response(output, b, (h, w)) for b in range(len(requests))]
 
     def _pixels(self, request: ReconstructRequest, size: tuple[int, int]) -> torch.Tensor:
-        frames = [_normalised(np.asarray(img.to_numpy(), dtype=np.uint8), size) for img in request.images]
-        return torch.from_numpy(np.stack(frames))
+        # Resize and normalise on the model's device: on CPU (PIL) this cost more than the forward pass.
+        frames = np.stack([np.asarray(img.to_numpy(), dtype=np.uint8) for img in request.images])
+        pixels = torch.from_numpy(frames).to(self._device).permute(0, 3, 1, 2).float() / 255.0
+        resized = torch.nn.functional.interpolate(pixels, size=size, mode="bicubic", align_corners=False)
+        return (resized - self._mean) / self._std
 
 
 def _load(path: Path) -> torch.nn.Module:
@@ -138,12 +144,6 @@ def _model_size(h: int, w: int, process_res: int) -> tuple[int, int]:
     """(height, width) with the long side ~process_res, both multiples of the patch size."""
     scale = process_res / max(h, w)
     return (max(_PATCH, round(h * scale / _PATCH) * _PATCH), max(_PATCH, round(w * scale / _PATCH) * _PATCH))
-
-
-def _normalised(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> npt.NDArray[np.float32]:
-    resized = Image.fromarray(image).resize((size[1], size[0]), Image.Resampling.BICUBIC)
-    array = (np.asarray(resized, dtype=np.float32) / 255.0 - _MEAN) / _STD
-    return np.ascontiguousarray(array.transpose(2, 0, 1))
 
 
 def _response(output: Any, b: int, size: tuple[int, int]) -> ReconstructResponse:
