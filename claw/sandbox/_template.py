@@ -152,7 +152,7 @@ def _precreate_shell() -> None:
     shell = ZMQInteractiveShell.instance(config=config, compiler_class=XCachingCompiler)
     # The first cell pays for IPython's lazily built machinery (input transformers, compiler caches);
     # paying it here shares it with every kernel instead of copying it into each.
-    shell.run_cell("import claw.tools._runtime", store_history=False, silent=True)
+    shell.run_cell("import claw.tools._runtime", store_history=False, silent=True)  # type: ignore[no-untyped-call]
 
 
 class _Template:
