@@ -9,13 +9,15 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import stat
 import sys
 from pathlib import Path
 
 import claw
+from claw.errors import ConfinementUnavailable
 
-__all__ = ["PidsCgroups", "hidden_dirs", "needed_paths", "world_readable"]
+__all__ = ["PidsCgroups", "bwrap_prefix", "hidden_dirs", "needed_paths", "world_readable"]
 
 _V1_ROOT = Path("/sys/fs/cgroup/pids")
 _V2_ROOT = Path("/sys/fs/cgroup")
@@ -108,3 +110,28 @@ def _mkdir(path: Path) -> Path | None:
     except OSError:
         return None
     return path
+
+
+def bwrap_prefix(writable: list[Path]) -> list[str]:
+    """The bubblewrap command line that runs the template itself in an outer sandbox (`confinement =
+    'bwrap'`): read-only root and no network; only `writable` stays writable (and /proc, which the kernels
+    need to set up their own namespaces). Root keeps just the capabilities the template needs to drop
+    kernels to other uids and to signal them.
+
+    Raises:
+        ConfinementUnavailable: bubblewrap is not installed.
+    """
+    executable = shutil.which("bwrap")
+    if executable is None:
+        raise ConfinementUnavailable(
+            "sandbox.confinement = 'bwrap' needs bubblewrap: install it with `make system-deps` "
+            "(apt-get install bubblewrap), or use confinement = 'auto'"
+        )
+    args = [executable, "--die-with-parent", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    args += ["--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--bind", "/proc", "/proc"]
+    for path in writable:
+        args += ["--bind", str(path), str(path)]
+    if os.getuid() == 0:
+        for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL"):
+            args += ["--cap-add", capability]
+    return [*args, "--"]

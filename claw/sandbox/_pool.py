@@ -24,11 +24,11 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from claw.config import SandboxConfig
 from claw.errors import ConfigError, ConfinementUnavailable, KernelDied, SandboxError
-from claw.sandbox._host import PidsCgroups, hidden_dirs, needed_paths, world_readable
+from claw.sandbox._host import PidsCgroups, bwrap_prefix, hidden_dirs, needed_paths, world_readable
 from claw.sandbox._kernel import ConnectionFiles, PooledKernel
 from claw.sandbox._process import TemplateProcess
 from claw.sandbox._relay import relay
-from claw.sandbox._wire import KernelSpec, Limits
+from claw.sandbox._wire import Hello, KernelSpec, Limits
 from claw.sandbox.types import Kernel, KernelSetup
 
 __all__ = ["KernelPool", "PoolStatistics"]
@@ -143,7 +143,9 @@ class KernelPool:
         self._context.setsockopt(zmq.RECONNECT_IVL, 10)
         self._context.setsockopt(zmq.LINGER, 0)
         self._stack.callback(self._context.destroy, 0)
-        self._template = await self._stack.enter_async_context(TemplateProcess(self._workdir))
+        self._prepare_cgroups()
+        template = TemplateProcess(self._workdir, wrapper=self._wrapper())
+        self._template = await self._stack.enter_async_context(template)
         self._decide_confinement(self._template)
         if self.confined:
             self._confine_host()
@@ -162,32 +164,32 @@ class KernelPool:
             )
 
     def _decide_confinement(self, template: TemplateProcess) -> None:
-        hello = template.hello
-        assert hello is not None
-        if self.config.confinement == "none":
-            self.confined = False
-        elif hello.namespaces:
-            self.confined = True
-        elif self.config.unsafe_no_confinement and self.config.confinement == "auto":
-            _log.warning("kernels run UNCONFINED: Linux namespaces are unavailable here", reason=hello.reason)
-            self.confined = False
-        else:
-            raise ConfinementUnavailable(
-                f"cannot confine kernels: Linux user/network namespaces are unavailable ({hello.reason}). "
-                "Run on a host that allows unprivileged user namespaces, or pass --unsafe-no-confinement "
-                "to run model-written code without OS confinement."
-            )
+        assert template.hello is not None
+        self.confined = decide_confinement(self.config, template.hello)
         if not self.confined:
             _log.warning("kernels run UNCONFINED: model-written code can reach the network and files")
 
-    def _confine_host(self) -> None:
-        self._needed = needed_paths()
-        self._drop_uid = os.getuid() == 0 and all(world_readable(path) for path in self._needed)
+    def _prepare_cgroups(self) -> None:
+        if self.config.confinement == "none":
+            return
         cgroups = PidsCgroups()
         if cgroups.available:
             self._cgroups = cgroups
             self._stack.callback(cgroups.close)
-        elif not self._drop_uid:
+
+    def _wrapper(self) -> list[str]:
+        if self.config.confinement != "bwrap":
+            return []
+        assert self._workdir is not None
+        writable = [self._workdir]
+        if self._cgroups is not None and self._cgroups.root is not None:
+            writable.append(self._cgroups.root)
+        return bwrap_prefix(writable)
+
+    def _confine_host(self) -> None:
+        self._needed = needed_paths()
+        self._drop_uid = os.getuid() == 0 and all(world_readable(path) for path in self._needed)
+        if self._cgroups is None and not self._drop_uid:
             _log.warning(
                 "kernel process count not capped: no writable pids cgroup and kernels keep the runner's uid"
             )
@@ -381,6 +383,26 @@ class KernelPool:
         path = self._kernel_dir(kernel) / "setup.msgpack"
         await anyio.to_thread.run_sync(path.write_bytes, payload)
         kernel.start_bootstrap(_INSTALL)
+
+
+def decide_confinement(config: SandboxConfig, hello: Hello) -> bool:
+    """Whether kernels run confined, from the config and what the template found out about this host.
+
+    Raises:
+        ConfinementUnavailable: confinement is required but Linux namespaces are unavailable.
+    """
+    if config.confinement == "none":
+        return False
+    if hello.namespaces:
+        return True
+    if config.unsafe_no_confinement and config.confinement == "auto":
+        _log.warning("Linux namespaces are unavailable here; running kernels unconfined", reason=hello.reason)
+        return False
+    raise ConfinementUnavailable(
+        f"cannot confine kernels: Linux user/network namespaces are unavailable ({hello.reason}). "
+        "Run on a host that allows unprivileged user namespaces, or pass --unsafe-no-confinement "
+        "to run model-written code without OS confinement."
+    )
 
 
 def _log_tail(exchange: Path) -> str:

@@ -86,8 +86,11 @@ def template_environment(workdir: Path) -> dict[str, str]:
 class TemplateProcess:
     """The running template; an async context manager that owns the process and its reader task."""
 
-    def __init__(self, workdir: Path, *, start_timeout: float = 120.0) -> None:
+    def __init__(
+        self, workdir: Path, *, wrapper: list[str] | None = None, start_timeout: float = 120.0
+    ) -> None:
         self.workdir = workdir
+        self.wrapper = wrapper or []
         self.start_timeout = start_timeout
         self.hello: Hello | None = None
         self.dead_reason: str | None = None
@@ -103,7 +106,7 @@ class TemplateProcess:
         log = (self.workdir / "template.log").open("ab")
         try:
             self._process = await anyio.open_process(
-                [sys.executable, "-m", "claw.sandbox._template"],
+                [*self.wrapper, sys.executable, "-m", "claw.sandbox._template"],
                 stdin=-1,
                 stdout=-1,
                 stderr=log,

@@ -1,0 +1,60 @@
+"""Confinement modes: how the pool decides, and the bubblewrap outer layer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psutil
+import pytest
+
+from claw.config import SandboxConfig
+from claw.errors import ConfinementUnavailable
+from claw.sandbox import KernelPool
+from claw.sandbox._pool import decide_confinement
+from claw.sandbox._wire import Hello
+from tests.sandbox.conftest import TEST_CONFIG, make_setup
+
+WORKS = Hello(pid=1, namespaces=True)
+MISSING = Hello(pid=1, namespaces=False, reason="[Errno 1] Operation not permitted")
+
+
+@pytest.mark.parametrize(
+    ("config", "hello", "confined"),
+    [
+        (SandboxConfig(), WORKS, True),
+        (SandboxConfig(confinement="bwrap"), WORKS, True),
+        (SandboxConfig(unsafe_no_confinement=True), WORKS, True),
+        (SandboxConfig(unsafe_no_confinement=True), MISSING, False),
+        (SandboxConfig(confinement="none", unsafe_no_confinement=True), WORKS, False),
+    ],
+)
+def test_decision(config: SandboxConfig, hello: Hello, confined: bool) -> None:
+    assert decide_confinement(config, hello) is confined
+
+
+@pytest.mark.parametrize(
+    "config", [SandboxConfig(), SandboxConfig(confinement="bwrap", unsafe_no_confinement=True)]
+)
+def test_refuses_without_namespaces(config: SandboxConfig) -> None:
+    with pytest.raises(ConfinementUnavailable, match="unsafe-no-confinement") as caught:
+        decide_confinement(config, MISSING)
+    assert "Operation not permitted" in caught.value.message
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed (make system-deps)")
+async def test_bwrap_outer_layer_runs_confined_kernels(frames_dir: Path) -> None:
+    config = SandboxConfig(confinement="bwrap", memory_mb=TEST_CONFIG.memory_mb, max_processes=48)
+    async with KernelPool(config, size=1) as pool:
+        assert pool.template_pid is not None
+        assert psutil.Process(pool.template_pid).parent().name() == "bwrap"
+        async with pool.checkout(make_setup(frames_dir)) as kernel:
+            shape = await kernel.execute("print(InputImages[0].array.shape)", timeout=30)
+            write = await kernel.execute("open('/tmp/claw-bwrap-test', 'w')", timeout=30)
+            net = await kernel.execute(
+                "import socket\nsocket.create_connection(('127.0.0.1', 9))", timeout=30
+            )
+    assert shape.stdout == "(24, 32, 3)\n"
+    assert write.error is not None and "Read-only file system" in write.error.evalue
+    assert net.error is not None and "unreachable" in net.error.evalue
+    assert not Path("/tmp/claw-bwrap-test").exists()
