@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import psutil
 import pytest
 
@@ -194,3 +195,39 @@ async def test_template_death_takes_its_kernels_and_fails_checkout_cleanly(frame
         with pytest.raises(SandboxError, match=r"broken|not running|exited"):
             async with lonely.checkout(make_setup(frames_dir)):
                 pass
+
+
+RELAY_CELL = """
+import socket
+from claw.tools import _client
+path = _client.current_settings().socket
+conn = socket.socket(socket.AF_UNIX)
+conn.connect(path)
+conn.sendall(b'ping')
+print(path.startswith('/tmp/claw-k'), conn.recv(16))
+"""
+
+
+async def test_perception_socket_reaches_a_confined_kernel_through_the_relay(
+    pool: KernelPool, frames_dir: Path, tmp_path: Path
+) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    seen: list[bytes] = []
+
+    async def echo(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            data = await stream.receive()
+            seen.append(data)
+            await stream.send(b"pong:" + data)
+
+    listener = await anyio.create_unix_listener(private / "perception.sock")
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, echo)
+        setup = make_setup(frames_dir, perception_socket=str(private / "perception.sock"))
+        async with pool.checkout(setup) as kernel:
+            result = await kernel.execute(RELAY_CELL, timeout=30)
+        tg.cancel_scope.cancel()
+    assert result.status == "ok", result.error
+    assert result.stdout == "True b'pong:ping'\n"
+    assert seen == [b"ping"]
