@@ -10,14 +10,24 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import stat
 import sys
 from pathlib import Path
 
+import anyio
+
 import claw
 from claw.errors import ConfinementUnavailable
 
-__all__ = ["PidsCgroups", "bwrap_prefix", "hidden_dirs", "needed_paths", "world_readable"]
+__all__ = [
+    "PidsCgroups",
+    "bwrap_prefix",
+    "hidden_dirs",
+    "needed_paths",
+    "sweep_stale_cgroups",
+    "world_readable",
+]
 
 _V1_ROOT = Path("/sys/fs/cgroup/pids")
 _V2_ROOT = Path("/sys/fs/cgroup")
@@ -71,22 +81,67 @@ class PidsCgroups:
             return None
         return str(path)
 
-    def remove(self, kernel_id: str) -> None:
-        """Remove a kernel's cgroup (it must be empty: its processes are dead)."""
+    async def remove(self, kernel_id: str) -> None:
+        """Kill whatever is left in a kernel's cgroup and remove it."""
         if self.root is not None:
-            with contextlib.suppress(OSError):
-                (self.root / kernel_id).rmdir()
+            await _remove_cgroup(self.root / kernel_id)
 
-    def close(self) -> None:
-        """Remove the pool cgroup and whatever empty kernel cgroups remain."""
+    async def close(self) -> None:
+        """Remove every kernel cgroup, then the pool's."""
         if self.root is None:
             return
-        for child in self.root.iterdir():
+        for child in _children(self.root):
+            await _remove_cgroup(child)
+        _try_remove(self.root)
+
+
+def _children(root: Path) -> list[Path]:
+    return [path for path in root.iterdir() if path.is_dir()]
+
+
+async def _remove_cgroup(path: Path, attempts: int = 100) -> None:
+    # rmdir fails while the group still has members; they were SIGKILLed and need a moment to exit.
+    for _ in range(attempts):
+        if _try_remove(path):
+            return
+        await anyio.sleep(0.01)
+
+
+def _try_remove(path: Path) -> bool:
+    try:
+        path.rmdir()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        _kill_members(path)
+        return False
+    return True
+
+
+def _kill_members(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        for line in (path / "cgroup.procs").read_text().split():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(line), signal.SIGKILL)
+
+
+def sweep_stale_cgroups() -> None:
+    """Remove empty pool cgroups left by pools whose process no longer exists."""
+    for root in (_V1_ROOT, _V2_ROOT):
+        if not root.is_dir():
+            continue
+        for stale in root.glob("claw-*-*"):
+            owner = stale.name.split("-")[1]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                _rmdir_tree(stale)
+
+
+def _rmdir_tree(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        for child in path.iterdir():
             if child.is_dir():
-                with contextlib.suppress(OSError):
-                    child.rmdir()
-        with contextlib.suppress(OSError):
-            self.root.rmdir()
+                child.rmdir()
+        path.rmdir()
 
 
 def _create_pool_cgroup() -> Path | None:

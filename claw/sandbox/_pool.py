@@ -24,7 +24,14 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from claw.config import SandboxConfig
 from claw.errors import ConfigError, ConfinementUnavailable, KernelDied, SandboxError
-from claw.sandbox._host import PidsCgroups, bwrap_prefix, hidden_dirs, needed_paths, world_readable
+from claw.sandbox._host import (
+    PidsCgroups,
+    bwrap_prefix,
+    hidden_dirs,
+    needed_paths,
+    sweep_stale_cgroups,
+    world_readable,
+)
 from claw.sandbox._kernel import ConnectionFiles, PooledKernel
 from claw.sandbox._process import TemplateProcess
 from claw.sandbox._relay import relay
@@ -172,10 +179,11 @@ class KernelPool:
     def _prepare_cgroups(self) -> None:
         if self.config.confinement == "none":
             return
+        sweep_stale_cgroups()
         cgroups = PidsCgroups()
         if cgroups.available:
             self._cgroups = cgroups
-            self._stack.callback(cgroups.close)
+            self._stack.push_async_callback(cgroups.close)
 
     def _wrapper(self) -> list[str]:
         if self.config.confinement != "bwrap":
@@ -311,7 +319,7 @@ class KernelPool:
         await kernel.aclose()
         await anyio.to_thread.run_sync(shutil.rmtree, self._kernel_dir(kernel), True)
         if self._cgroups is not None:
-            self._cgroups.remove(kernel.kernel_id)
+            await self._cgroups.remove(kernel.kernel_id)
 
     def _replenish(self) -> None:
         self._replaced += 1
