@@ -143,14 +143,13 @@ class KernelPool:
 
     async def _open(self) -> None:
         self._check_mode()
-        self._workdir = Path(tempfile.mkdtemp(prefix="claw-k"))
-        self._workdir.chmod(0o711)  # kernels (other uids) may pass through to their own 0700 directory
-        self._stack.callback(shutil.rmtree, self._workdir, True)
+        self._workdir = await anyio.to_thread.run_sync(_make_workdir)
+        self._stack.push_async_callback(_remove_tree, self._workdir)
         self._context = zmq.asyncio.Context()
         self._context.setsockopt(zmq.RECONNECT_IVL, 10)
         self._context.setsockopt(zmq.LINGER, 0)
         self._stack.callback(self._context.destroy, 0)
-        self._prepare_cgroups()
+        await anyio.to_thread.run_sync(self._prepare_cgroups)
         template = TemplateProcess(self._workdir, wrapper=self._wrapper())
         self._template = await self._stack.enter_async_context(template)
         self._decide_confinement(self._template)
@@ -263,14 +262,20 @@ class KernelPool:
             os.chown(exchange / "scratch", uid, uid)
         return exchange
 
-    async def _start_kernel(self) -> PooledKernel:
-        assert self._template is not None and self._context is not None
-        kernel_id = f"k{next(self._counter)}"
+    def _prepare_kernel(self, kernel_id: str) -> tuple[KernelSpec, ConnectionFiles]:
+        """The kernel's directory, cgroup and connection file (file-system work, run in a thread)."""
         uid = self._uid_for(kernel_id)
         exchange = self._exchange_dir(kernel_id, uid)
         spec = self._spec(kernel_id, exchange, uid)
         connection = ConnectionFiles.create(exchange, spec.inner_dir)
         connection.write_kernel_file(exchange)
+        return spec, connection
+
+    async def _start_kernel(self) -> PooledKernel:
+        assert self._template is not None and self._context is not None
+        kernel_id = f"k{next(self._counter)}"
+        spec, connection = await anyio.to_thread.run_sync(self._prepare_kernel, kernel_id)
+        exchange = Path(spec.exchange_dir)
         process = await self._template.spawn(spec)
         kernel = PooledKernel(process, connection, self._context, max_stdout=self.max_stdout_chars)
         try:
@@ -317,7 +322,7 @@ class KernelPool:
     async def _discard(self, kernel: PooledKernel) -> None:
         self._died += not kernel.alive
         await kernel.aclose()
-        await anyio.to_thread.run_sync(shutil.rmtree, self._kernel_dir(kernel), True)
+        await _remove_tree(self._kernel_dir(kernel))
         if self._cgroups is not None:
             await self._cgroups.remove(kernel.kernel_id)
 
@@ -411,6 +416,16 @@ def decide_confinement(config: SandboxConfig, hello: Hello) -> bool:
         "Run on a host that allows unprivileged user namespaces, or pass --unsafe-no-confinement "
         "to run model-written code without OS confinement."
     )
+
+
+async def _remove_tree(path: Path) -> None:
+    await anyio.to_thread.run_sync(shutil.rmtree, path, True)
+
+
+def _make_workdir() -> Path:
+    workdir = Path(tempfile.mkdtemp(prefix="claw-k"))
+    workdir.chmod(0o711)  # kernels (other uids) may pass through to their own 0700 directory
+    return workdir
 
 
 def _log_tail(exchange: Path) -> str:
