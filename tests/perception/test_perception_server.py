@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 
 from claw.config import PerceptionConfig
-from claw.errors import ConfigError, PerceptionBatchFailed, PerceptionUnavailable, ServiceError
+from claw.errors import (
+    ConfigError,
+    PerceptionBatchFailed,
+    PerceptionError,
+    PerceptionUnavailable,
+    ServiceError,
+)
 from claw.tools import SAM3, Reconstruct, _client
 from servers.perception._backends.costmodel import CostModelBackend
 from servers.perception._loader import available_backends, load_backend
@@ -322,3 +328,14 @@ def test_an_unknown_backend_names_the_choices(name: str) -> None:
     with pytest.raises(ConfigError, match="costmodel") as info:
         load_backend(PerceptionConfig(backend=name))
     assert info.value.field == "perception.backend"
+
+
+async def test_the_client_reports_a_wrong_token(sock: str) -> None:
+    async with box_server(sock) as server:
+        _client.configure(url=server.url, token="wrong")
+        try:
+            with pytest.raises(PerceptionError, match="bearer token") as info:
+                await anyio.to_thread.run_sync(Reconstruct, Frame(1))
+        finally:
+            _client.reset()
+    assert not isinstance(info.value, PerceptionUnavailable)
