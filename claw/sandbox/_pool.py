@@ -129,6 +129,13 @@ class KernelPool:
     # ------------------------------------------------------------------------------------ lifecycle
 
     async def __aenter__(self) -> KernelPool:
+        """Start the template process and `size` kernels.
+
+        Raises:
+            ConfigError: `confinement = 'none'` without `unsafe_no_confinement`.
+            ConfinementUnavailable: kernels cannot be confined here and running unconfined was not allowed.
+            SandboxError: the template or the kernels could not start.
+        """
         try:
             await self._open()
         except BaseException:
@@ -315,8 +322,8 @@ class KernelPool:
                 problem = exc.message
                 _log.warning("kernel start failed", error=problem)
         self._broken = problem
-        if self._send is not None and self._busy + self._idle + self._starting <= 1:
-            self._send.close()
+        if self._send is not None and self._idle == 0 and self._starting <= 1:
+            self._send.close()  # wakes checkouts waiting for a kernel that will never come
         return None
 
     async def _discard(self, kernel: PooledKernel) -> None:
@@ -337,6 +344,8 @@ class KernelPool:
     async def _take(self) -> PooledKernel:
         assert self._receive is not None
         while True:
+            if self._broken is not None and self._idle == 0 and self._starting == 0:
+                raise SandboxError(f"the kernel pool is broken: {self._broken}")
             try:
                 kernel = await self._receive.receive()
             except (anyio.EndOfStream, anyio.ClosedResourceError):
