@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from claw.tools._perception import Reconstruction
 
@@ -155,6 +154,8 @@ class Geometry:
         Raises:
             ValueError: either cloud is empty.
         """
+        from scipy.spatial import cKDTree  # imported on first use: it is most of this package's import time
+
         tree = cKDTree(_nonempty(b, "second cloud"))
         distances, _ = tree.query(_nonempty(a, "first cloud"), k=1)
         return float(np.min(distances))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 __all__ = ["Mask"]
 
@@ -75,16 +74,22 @@ class Mask:
     @staticmethod
     def erode(mask: npt.ArrayLike, iterations: int = 1) -> BoolMask:
         """Shrink the mask by `iterations` pixels (3x3 cross structuring element)."""
+        from scipy import ndimage  # imported on first use, like every scipy module here
+
         return np.asarray(ndimage.binary_erosion(_mask(mask), iterations=iterations), dtype=bool)
 
     @staticmethod
     def dilate(mask: npt.ArrayLike, iterations: int = 1) -> BoolMask:
         """Grow the mask by `iterations` pixels (3x3 cross structuring element)."""
+        from scipy import ndimage
+
         return np.asarray(ndimage.binary_dilation(_mask(mask), iterations=iterations), dtype=bool)
 
     @staticmethod
     def largest_component(mask: npt.ArrayLike) -> BoolMask:
         """Only the largest 8-connected blob of the mask (an empty mask stays empty)."""
+        from scipy import ndimage
+
         array = _mask(mask)
         labels, count = ndimage.label(array, structure=np.ones((3, 3), dtype=bool))
         if count == 0:
