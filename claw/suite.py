@@ -34,7 +34,7 @@ __all__ = [
 AnswerFormat = Literal["letter", "number", "yes_no", "text"]
 """What `ReturnAnswer` accepts: an option letter, a number (units allowed), yes/no, or free text."""
 
-MetaValue = str | int | float | bool | None | list[str] | list[int] | list[float]
+MetaValue = str | int | float | bool | None | list[str | int | float]
 
 
 class Frame(msgspec.Struct, frozen=True, kw_only=True):

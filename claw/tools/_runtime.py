@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from claw.sandbox._wire import REPORT_MIME, CellReport
-from claw.sandbox.types import ShownImage, SubmittedAnswer, VariableSummary
+from claw.sandbox.types import KernelSetup, ShownImage, SubmittedAnswer, VariableSummary
 from claw.suite import Video
 
 __all__ = [
@@ -191,7 +191,7 @@ def _frames_of(video: Video) -> FrameList:
     return FrameList(FrameImage(f.path, f.index, f.timestamp_s, video.name) for f in video.frames)
 
 
-def _metadata(setup: _Setup) -> MetadataInfo:
+def _metadata(setup: KernelSetup) -> MetadataInfo:
     first = setup.videos[0] if setup.videos else None
     videos = tuple(
         VideoInfo(v.name, len(v.frames), v.fps, v.total_frames, v.duration_s) for v in setup.videos
@@ -470,26 +470,10 @@ def _shell() -> Any:
 # ---------------------------------------------------------------------------------------------- install
 
 
-class _Setup(msgspec.Struct, frozen=True, kw_only=True):
-    """`KernelSetup` as decoded in the kernel: msgspec cannot decode `MetaValue` (a union of several list
-    types), so `metadata` is decoded loosely here; every other field keeps its type."""
-
-    episode_id: str
-    videos: tuple[Video, ...]
-    answer_format: str
-    options: tuple[str, ...] = ()
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
-    perception_socket: str | None = None
-    perception_url: str | None = None
-    perception_token: str | None = None
-    vlm_socket: str | None = None
-    max_images_per_step: int = 4
+_setup_decoder = msgspec.msgpack.Decoder(KernelSetup)  # built once, in the template, before any fork
 
 
-_setup_decoder = msgspec.msgpack.Decoder(_Setup)  # built once, in the template, before any fork
-
-
-def _read_setup() -> _Setup:
+def _read_setup() -> KernelSetup:
     path = os.path.join(os.environ.get("CLAW_KERNEL_DIR", "."), "setup.msgpack")
     with open(path, "rb") as handle:
         return _setup_decoder.decode(handle.read())
@@ -525,7 +509,7 @@ def prepare() -> None:
     _State.prepared = True
 
 
-def _configure_client(setup: _Setup, metadata: MetadataInfo) -> None:
+def _configure_client(setup: KernelSetup, metadata: MetadataInfo) -> None:
     if _State.configure is None:
         return
     options: dict[str, object] = {
@@ -539,7 +523,7 @@ def _configure_client(setup: _Setup, metadata: MetadataInfo) -> None:
     _State.configure(**options)
 
 
-def _vlm(setup: _Setup) -> object:
+def _vlm(setup: KernelSetup) -> object:
     module = _State.vlm_module
     if module is None:
         return _VlmUnavailable()
@@ -549,7 +533,7 @@ def _vlm(setup: _Setup) -> object:
     return module
 
 
-def _frame_names(setup: _Setup) -> dict[str, FrameList]:
+def _frame_names(setup: KernelSetup) -> dict[str, FrameList]:
     per_video = [_frames_of(video) for video in setup.videos]
     names = {"InputImages": FrameList(frame for frames in per_video for frame in frames)}
     if len(per_video) > 1:
@@ -557,7 +541,7 @@ def _frame_names(setup: _Setup) -> dict[str, FrameList]:
     return names
 
 
-def _namespace(setup: _Setup) -> dict[str, object]:
+def _namespace(setup: KernelSetup) -> dict[str, object]:
     import matplotlib.pyplot as plt
     import scipy
 
