@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest clean system-deps
+.PHONY: run test check lint format typecheck pytest clean system-deps gpu test-models
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,27 @@ pytest: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Formatting diff, lint and types without running the tests.
+check: $(STAMP)
+	$(BIN)/ruff format --check claw servers bench tests
+	$(BIN)/ruff check claw servers bench tests
+	$(BIN)/mypy claw
+
+format: $(STAMP)
+	$(BIN)/ruff format claw servers bench tests
+
+# The perception model backends (sam3, da3). Without a GPU this installs PyTorch's local CPU build;
+# `torch==2.13.0` is pinned because an unpinned torch pulls a multi-GB CUDA build. depth-anything-3 goes
+# in without its own pins, which would downgrade numpy.
+gpu: $(STAMP)
+	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev,gpu]'
+	$(BIN)/python -m pip install --quiet --no-deps depth-anything-3
+
+# The real model code paths on tiny random checkpoints (they skip in `make test` when torch is absent).
+test-models: gpu
+	$(BIN)/pytest -q tests/perception/test_perception_models.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
