@@ -184,3 +184,39 @@ def run_episode(
 def backend(noise: str = "none") -> SyntheticBackend:
     """A synthetic backend with the given noise model."""
     return SyntheticBackend(PerceptionConfig(noise=noise))
+
+
+def run_tool_episode(
+    suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *, seed: int = 0, max_steps: int = 40
+) -> Outcome:
+    """Run one `tool-call` episode: each call becomes the runtime's one-line cell (`cell_for_call`)."""
+    from claw.llm.types import FunctionCall, ToolCall
+    from claw.runtime.toolcall import ToolCellError, cell_for_call, tool_specs
+
+    answers = _Answers(sample)
+    ns = _namespace(sample, answers, None)
+    names = [spec.name for spec in tool_specs()]
+    messages = [
+        Message(role="system", content=prompts.tool_system_prompt(max_steps)),
+        prompts.first_user_message(sample, []),
+    ]
+    errors, transcript = 0, []
+    for step in range(max_steps):
+        (wanted,) = policy.respond(messages, seed=seed, tools=names).tool_calls
+        call = ToolCall(id=f"c{step}", function=FunctionCall(name=wanted.name, arguments=wanted.arguments))
+        cell = cell_for_call(call, step)
+        assert not isinstance(cell, ToolCellError), cell
+        transcript.append(cell)
+        result = _run_cell(cell, ns, answers)
+        errors += result.error is not None
+        if answers.answer is not None and answers.answer.valid:
+            score = suite.score(sample, answers.answer.text).value
+            return Outcome(
+                answer=answers.answer.text, score=score, steps=step + 1, errors=errors, transcript=transcript
+            )
+        messages += [
+            Message(role="assistant", content="", tool_calls=[call]),
+            *prompts.tool_result_messages(call.id, step + 1, result, max_steps - step - 1, []),
+        ]
+        transcript.append(messages[-1].text())
+    return Outcome(answer=None, score=0.0, steps=max_steps, errors=errors, transcript=transcript)

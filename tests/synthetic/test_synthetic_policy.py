@@ -21,7 +21,7 @@ from claw.suite import Sample, SuiteOptions
 from servers.mockllm.policies.scripted import ScriptedPolicy, parse_question
 from servers.mockllm.policy import load_policy
 from servers.perception.server import serve_perception
-from tests.synthetic._harness import backend, routed_perception, run_episode
+from tests.synthetic._harness import backend, routed_perception, run_episode, run_tool_episode
 
 
 @pytest.fixture(scope="module")
@@ -187,4 +187,16 @@ def test_single_pass_answers_in_one_cell(suite: SyntheticSuite, samples: list[Sa
     with routed_perception(backend()):
         outcome = run_episode(suite, samples[index], ScriptedPolicy(), single_pass=True)
     assert outcome.steps == 1 and outcome.errors == 0
+    assert outcome.score >= 0.9, outcome.transcript
+
+
+@pytest.mark.parametrize(
+    "task", ["abs_distance_closest", "object_count", "relative_direction_camera", "camera_rotation"]
+)
+def test_tool_call_interface_answers_through_one_call_per_turn(
+    suite: SyntheticSuite, samples: list[Sample], task: str
+) -> None:
+    with routed_perception(backend()):
+        outcome = run_tool_episode(suite, samples[TASKS.index(task)], ScriptedPolicy())
+    assert outcome.errors == 0 and outcome.steps >= 3
     assert outcome.score >= 0.9, outcome.transcript

@@ -71,8 +71,15 @@ def test_look_at_follows_opencv_axes() -> None:
 
 
 def _one_sphere_scene() -> Scene:
-    ball = SceneObject(id=1, category="ball", colour="red", center=(2.0, 0.5, 4.0), extents=(1.0, 1.0, 1.0),
-                       yaw=0.0, parts=(Part(kind="sphere", center=(2.0, 0.5, 4.0), size=(0.5, 0, 0)),))
+    ball = SceneObject(
+        id=1,
+        category="ball",
+        colour="red",
+        center=(2.0, 0.5, 4.0),
+        extents=(1.0, 1.0, 1.0),
+        yaw=0.0,
+        parts=(Part(kind="sphere", center=(2.0, 0.5, 4.0), size=(0.5, 0, 0)),),
+    )
     return Scene(room=Room(width=6.0, depth=8.0, height=3.0), objects=(ball,))
 
 
@@ -105,8 +112,15 @@ def test_render_projects_where_intrinsics_say() -> None:
 def test_closest_distance_of_two_spheres_is_analytic() -> None:
     def ball(ident: int, x: float) -> SceneObject:
         part = Part(kind="sphere", center=(x, 0.3, 2.0), size=(0.3, 0, 0))
-        return SceneObject(id=ident, category="ball", colour="red", center=part.center,
-                           extents=(0.6, 0.6, 0.6), yaw=0.0, parts=(part,))
+        return SceneObject(
+            id=ident,
+            category="ball",
+            colour="red",
+            center=part.center,
+            extents=(0.6, 0.6, 0.6),
+            yaw=0.0,
+            parts=(part,),
+        )
 
     assert closest_distance(ball(1, 1.0), ball(2, 3.0)) == pytest.approx(1.4, abs=0.01)
 

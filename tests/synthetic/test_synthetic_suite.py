@@ -52,6 +52,7 @@ def test_frames_are_pngs_under_the_sample_directory(samples: list[Sample]) -> No
 
 def test_same_seed_gives_byte_identical_questions_and_frames(tmp_path: Path, samples: list[Sample]) -> None:
     again = list(_suite(tmp_path).samples())
+
     def questions(items: list[Sample]) -> bytes:
         return msgspec.json.encode([msgspec.structs.replace(s, videos=()) for s in items])
 
