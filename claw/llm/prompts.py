@@ -265,11 +265,14 @@ def observation_message(step: int, result: CellResult, steps_left: int, image_ur
     return Message(role="user", content=[TextPart(text=text), *_image_parts(image_urls)])
 
 
-def rejection_message(step: int, rule: str, lineno: int, message: str, steps_left: int) -> Message:
-    """The safety policy rejected the cell of turn `step`; nothing ran."""
+def rejection_message(
+    step: int, rule: str, lineno: int, message: str, steps_left: int, *, hint: str = ""
+) -> Message:
+    """The safety policy rejected the cell of turn `step`; nothing ran. `hint` says what to do instead."""
+    advice = f" {hint}" if hint else ""
     text = (
         f"{OBSERVATION_HEADING} (step {step})\nstatus: rejected — the cell did not run.\n{ERROR_SECTION}\n"
-        f"PolicyViolation: line {lineno}: {message} (rule: {rule})\n{_steps_note(steps_left)}"
+        f"PolicyViolation: line {lineno}: {message} (rule: {rule}).{advice}\n{_steps_note(steps_left)}"
     )
     return Message(role="user", content=text)
 

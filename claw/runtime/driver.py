@@ -285,9 +285,8 @@ async def _check(ep: _Episode, code: str) -> Happened:
     if verdict is None:
         await ep.emit(CellChecked, ok=True)
         return CellJudged()
-    message = f"{verdict.message} {verdict.hint}".strip()
-    await ep.emit(CellChecked, ok=False, rule=verdict.rule, lineno=verdict.lineno, message=message)
-    return CellJudged(rule=verdict.rule, lineno=verdict.lineno, message=message)
+    await ep.emit(CellChecked, ok=False, rule=verdict.rule, lineno=verdict.lineno, message=verdict.message)
+    return CellJudged(rule=verdict.rule, lineno=verdict.lineno, message=verdict.message, hint=verdict.hint)
 
 
 async def _run_cell(ep: _Episode, code: str) -> Happened:

@@ -99,6 +99,7 @@ class CellJudged(msgspec.Struct, frozen=True, kw_only=True):
     rule: str | None = None
     lineno: int = 0
     message: str = ""
+    hint: str = ""
 
 
 class CellFinished(msgspec.Struct, frozen=True, kw_only=True):
@@ -252,7 +253,7 @@ def _on_verdict(state: EpisodeState, verdict: CellJudged) -> tuple[EpisodeState,
     if verdict.rule is None:
         return _replace_phase(state, "executing"), [RunCell(code=state.pending_code)]
     note = prompts.rejection_message(
-        state.step, verdict.rule, verdict.lineno, verdict.message, _steps_left(state) - 1
+        state.step, verdict.rule, verdict.lineno, verdict.message, _steps_left(state) - 1, hint=verdict.hint
     )
     if state.interface == "tool-call":
         return _next_turn(

@@ -63,8 +63,9 @@ async def sandbox_run(path: Path, config: SandboxConfig) -> int:
         return 2
     violation = check_cell(code)
     if violation is not None:
-        message = f"{violation.message} {violation.hint}".strip()
-        rejected = rejection_message(1, violation.rule, violation.lineno, message, 2)
+        rejected = rejection_message(
+            1, violation.rule, violation.lineno, violation.message, 2, hint=violation.hint
+        )
         await _write(str(rejected.content))
         return 0
     agent = AgentConfig()
