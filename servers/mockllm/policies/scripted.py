@@ -10,7 +10,11 @@ how it knows, from its own earlier turn, where it is. In a deterministic subset 
 `compute` cell uses an undefined name and raises; at `mistake_rate` it makes a quieter mistake that its
 own printed check exposes (wrong axis sign, a metres/centimetres slip, a prompt that finds nothing). It
 reads the error or the `CHECK FAILED` line and writes the corrected cell, so self-correction shows in the
-event log. Everything is deterministic given (messages, seed).
+event log. The other interfaces get what a model would give them: the single-pass prompt one program that
+measures and submits, the tool-call interface one call per turn (a sequence planned from the question,
+the answer reasoned from the printed results), the no-tool prompt and the forced-answer turn a
+`Final answer:` line (the last printed RESULT, else a guess). Everything is deterministic given
+(messages, seed).
 """
 
 from __future__ import annotations

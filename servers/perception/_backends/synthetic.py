@@ -94,9 +94,7 @@ def match_prompt(world: World, text: str) -> list[int]:
     categories = {w for w in words if w in CATEGORIES}
     colours = {w for w in words if w in COLOURS}
     return [
-        o.id
-        for o in world.scene.objects
-        if o.category in categories and (not colours or o.colour in colours)
+        o.id for o in world.scene.objects if o.category in categories and (not colours or o.colour in colours)
     ]
 
 
@@ -119,8 +117,9 @@ class SyntheticBackend:
     def __init__(self, config: PerceptionConfig) -> None:
         if config.noise not in NOISE_MODELS:
             known = ", ".join(NOISE_MODELS)
-            raise ConfigError(f"unknown perception noise {config.noise!r}; choose one of: {known}",
-                              field="perception.noise")
+            raise ConfigError(
+                f"unknown perception noise {config.noise!r}; choose one of: {known}", field="perception.noise"
+            )
         self.config = config
         self.noise = NOISE_MODELS[config.noise]
         self._world = functools.lru_cache(maxsize=_CACHE_WORLDS)(self._build_world)
@@ -199,8 +198,11 @@ class SyntheticBackend:
     def _segment_one(self, request: SegmentRequest) -> SegmentResponse:
         frames = self._frames(request.scene, request.frame_indices, _image_size(request.images))
         ids = self._prompted_ids(request, frames[0])
-        rng = np.random.default_rng(_seed("segment", request.scene, request.frame_indices, request.text,
-                                          request.points, request.boxes))
+        rng = np.random.default_rng(
+            _seed(
+                "segment", request.scene, request.frame_indices, request.text, request.points, request.boxes
+            )
+        )
         per_frame = [self._instances(frame, ids, rng, request.threshold) for frame in frames]
         return SegmentResponse(
             masks=[NDArray.from_numpy(m) for m, _, _, _ in per_frame],
@@ -210,8 +212,7 @@ class SyntheticBackend:
         )
 
     def _prompted_ids(self, request: SegmentRequest, first: Frame) -> list[int]:
-        if request.text is not None:
-            assert request.scene is not None  # checked by _frames
+        if request.text is not None and request.scene is not None:
             return match_prompt(self._world(request.scene), request.text)
         if request.points is not None:
             return _ids_at_points(first, request.points, request.point_labels)
