@@ -178,6 +178,10 @@ def make_rig(kind: RigKind, scene: Scene, rng: np.random.Generator, n_frames: in
         case "pan":
             cameras = _pan(scene, rng, n_frames)
     if kind in ("video", "pan"):
-        return Rig(kind=kind, cameras=tuple(cameras), frame_indices=tuple(5 * i for i in range(len(cameras))),
-                   fps=10.0)
+        return Rig(
+            kind=kind,
+            cameras=tuple(cameras),
+            frame_indices=tuple(5 * i for i in range(len(cameras))),
+            fps=10.0,
+        )
     return Rig(kind=kind, cameras=tuple(cameras), frame_indices=tuple(range(len(cameras))))

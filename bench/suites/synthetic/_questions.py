@@ -182,8 +182,10 @@ def gen_abs_distance_closest(views: Views, rng: np.random.Generator) -> Question
     if pair is None:
         return None
     a, b = pair
-    text = (f"What is the distance in metres between the {a.name} and the {b.name}, "
-            "measured between their closest points?")
+    text = (
+        f"What is the distance in metres between the {a.name} and the {b.name}, "
+        "measured between their closest points?"
+    )
     return _numeric(text, closest_distance(a, b))
 
 
@@ -252,8 +254,10 @@ def gen_relative_direction_object(views: Views, rng: np.random.Generator) -> Que
     angle = _signed_angle(_xz(facing) - _xz(at), _xz(target) - _xz(at))
     if not 20 <= abs(angle) <= 160:
         return None
-    text = (f"If I stand at the {at.name} facing the {facing.name}, "
-            f"is the {target.name} to my left or to my right?")
+    text = (
+        f"If I stand at the {at.name} facing the {facing.name}, "
+        f"is the {target.name} to my left or to my right?"
+    )
     side = "right" if angle > 0 else "left"
     return _mcq(text, side, ["left" if side == "right" else "right"], rng)
 
@@ -271,8 +275,10 @@ def gen_relative_direction_camera(views: Views, rng: np.random.Generator) -> Que
         return None
     answer = ("front" if local[2] > 0 else "back") + "-" + ("right" if local[0] > 0 else "left")
     others = [q for q in ("front-left", "front-right", "back-left", "back-right") if q != answer]
-    text = (f"Relative to the camera that took image {k + 1} (its position and viewing direction), "
-            f"where is the {target.name}?")
+    text = (
+        f"Relative to the camera that took image {k + 1} (its position and viewing direction), "
+        f"where is the {target.name}?"
+    )
     return _mcq(text, answer, others, rng)
 
 
@@ -287,8 +293,9 @@ def gen_depth_order(views: Views, rng: np.random.Generator) -> Question | None:
     ranked = sorted(cands, key=lambda o: depth[o.id])
     if depth[ranked[1].id] - depth[ranked[0].id] < max(0.5, 0.15 * depth[ranked[0].id]):
         return None
-    return _mcq("Which of these objects is nearest to the camera?", ranked[0].name,
-                [o.name for o in ranked[1:]], rng)
+    return _mcq(
+        "Which of these objects is nearest to the camera?", ranked[0].name, [o.name for o in ranked[1:]], rng
+    )
 
 
 def gen_height_comparison(views: Views, rng: np.random.Generator) -> Question | None:
@@ -333,8 +340,10 @@ def gen_camera_motion(views: Views, rng: np.random.Generator) -> Question | None
     else:
         answer = "forward" if forward > 0 else "backward"
     others = [d for d in ("forward", "backward", "left", "right") if d != answer]
-    text = ("Between image 1 and image 2, in which direction did the camera mainly move, relative to the "
-            "direction it was facing in image 1?")
+    text = (
+        "Between image 1 and image 2, in which direction did the camera mainly move, relative to the "
+        "direction it was facing in image 1?"
+    )
     return _mcq(text, answer, others, rng)
 
 

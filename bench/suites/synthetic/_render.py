@@ -204,5 +204,11 @@ def render(scene: Scene, camera: Camera, width: int = 256, height: int = 256) ->
                 continue
             t, normal = _HIT[part.kind](part, origin, dirs[rect])
             hits.offer(rect, t, normal, obj.id, albedo_base * part.shade)
-    return Frame(rgb=_shade(hits), depth=hits.t.astype(np.float32), ids=hits.ids,
-                 normals=hits.normal.astype(np.float32), K=K, c2w=c2w)
+    return Frame(
+        rgb=_shade(hits),
+        depth=hits.t.astype(np.float32),
+        ids=hits.ids,
+        normals=hits.normal.astype(np.float32),
+        K=K,
+        c2w=c2w,
+    )

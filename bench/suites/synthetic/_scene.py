@@ -141,9 +141,9 @@ def _box(cx: float, cy: float, cz: float, sx: float, sy: float, sz: float, shade
     return Part(kind="box", center=(cx, cy, cz), size=(sx, sy, sz), shade=shade)
 
 
-def _simple_box(rng: np.random.Generator, w: tuple[float, float], h: tuple[float, float]) -> tuple[
-    LocalParts, Vec3
-]:
+def _simple_box(
+    rng: np.random.Generator, w: tuple[float, float], h: tuple[float, float]
+) -> tuple[LocalParts, Vec3]:
     sx, sy, sz = _u(rng, *w), _u(rng, *h), _u(rng, *w)
     return [_box(0, sy / 2, 0, sx, sy, sz)], (sx, sy, sz)
 
@@ -321,7 +321,14 @@ def generate_scene(rng: np.random.Generator, *, min_objects: int = 3, max_object
         centre = (spot[0], extents[1] / 2, spot[1])
         parts = _place(local, spot, yaw)
         objects.append(
-            SceneObject(id=len(objects) + 1, category=category, colour=colour, parts=parts,
-                        center=centre, extents=extents, yaw=yaw)
+            SceneObject(
+                id=len(objects) + 1,
+                category=category,
+                colour=colour,
+                parts=parts,
+                center=centre,
+                extents=extents,
+                yaw=yaw,
+            )
         )
     return Scene(room=room, objects=tuple(objects))

@@ -31,11 +31,13 @@ DEFAULT_N = 500
 MAX_ATTEMPTS = 40
 WIDTH = HEIGHT = 256
 
+
 def png_bytes(rgb: np.ndarray) -> bytes:
     """Lossless PNG encoding of an (H, W, 3) uint8 image (deterministic bytes)."""
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
+
 
 def draw_sample(seed: int, index: int) -> tuple[World, list[Frame], Question]:
     """The world, rendered frames and question of sample `index` (redrawing ambiguous draws).
@@ -52,6 +54,7 @@ def draw_sample(seed: int, index: int) -> tuple[World, list[Frame], Question]:
             return world, frames, question
     raise SuiteError(f"synthetic sample {index} (seed {seed}) found no unambiguous question; report this")
 
+
 def _write_frames(directory: Path, world: World, frames: list[Frame]) -> list[SampleFrame]:
     directory.mkdir(parents=True, exist_ok=True)
     out = []
@@ -63,12 +66,14 @@ def _write_frames(directory: Path, world: World, frames: list[Frame]) -> list[Sa
         out.append(SampleFrame(path=str(path.resolve()), index=frame_index, timestamp_s=stamp))
     return out
 
+
 def _video(world: World, frames: tuple[SampleFrame, ...]) -> Video:
     fps = world.rig.fps
     if fps is None:
         return Video(name="images", frames=frames)
     total = world.rig.frame_indices[-1] + 1
     return Video(name="video", frames=frames, fps=fps, total_frames=total, duration_s=total / fps)
+
 
 class SyntheticSuite:
     """Seeded synthetic spatial questions (see the module docstring)."""
@@ -89,9 +94,14 @@ class SyntheticSuite:
         sample_id = f"syn-{seed}-{index:05d}"
         written = _write_frames(Path(self.options.media_dir) / sample_id, world, frames)
         return Sample(
-            id=sample_id, suite=self.name, question=question.text, answer_format=question.answer_format,
-            ground_truth=question.ground_truth, videos=(_video(world, tuple(written)),),
-            category=world.key.task, options=question.options,
+            id=sample_id,
+            suite=self.name,
+            question=question.text,
+            answer_format=question.answer_format,
+            ground_truth=question.ground_truth,
+            videos=(_video(world, tuple(written)),),
+            category=world.key.task,
+            options=question.options,
             metadata={"scene": world.key.text, "rig": world.rig.kind},
         )
 
@@ -112,8 +122,10 @@ class SyntheticSuite:
             case _:
                 return scoring.score_text(answer, sample.ground_truth)
 
+
 def make_suite(options: SuiteOptions) -> SyntheticSuite:
     """The suite factory registered as `synthetic`."""
     return SyntheticSuite(options)
+
 
 assert len(TASKS) == len(GENERATORS), "every task type needs a generator"

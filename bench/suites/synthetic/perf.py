@@ -93,8 +93,13 @@ def measure() -> PerfReport:
         suite = SyntheticSuite(SuiteOptions(n=26, media_dir=media))
         sample_ms = statistics.median(_median_ms(functools.partial(suite.sample, i), 1) for i in range(26))
     rec_ms, seg_ms = anyio.run(_backend_figures)
-    return PerfReport(render_ms=render_ms, render_ms_by_objects=by_objects, sample_ms=sample_ms,
-                      reconstruct_ms_per_frame=rec_ms, segment_ms_per_frame=seg_ms)
+    return PerfReport(
+        render_ms=render_ms,
+        render_ms_by_objects=by_objects,
+        sample_ms=sample_ms,
+        reconstruct_ms_per_frame=rec_ms,
+        segment_ms_per_frame=seg_ms,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
