@@ -178,7 +178,7 @@ def advance(state: EpisodeState, happened: Happened) -> tuple[EpisodeState, list
             return _on_cell_finished(state, happened)
         case ("final", ModelReplied(text=text)):
             return _done(
-                state, extract_final_answer(text), "forced" if state.interface == "code" else "answered"
+                state, extract_final_answer(text), "answered" if state.interface == "cot" else "forced"
             )
         case ("final", ModelFailed()):
             return _done(state, None, "error")
