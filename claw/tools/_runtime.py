@@ -17,6 +17,7 @@ import io
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType, TracebackType
@@ -284,9 +285,14 @@ def ReturnAnswer(answer: object) -> None:
     submitted = check_answer(answer, _State.answer_format, _State.options)
     _State.answer = submitted
     if submitted.valid:
-        print(f"Answer accepted: {submitted.text}")  # noqa: T201 - this is the cell's output
+        _say(f"Answer accepted: {submitted.text}")
     else:
-        print(f"Answer NOT accepted ({submitted.text!r}): {submitted.message}")  # noqa: T201
+        _say(f"Answer NOT accepted ({submitted.text!r}): {submitted.message}")
+
+
+def _say(line: str) -> None:
+    """Write one line to the cell's stdout: in the kernel that *is* the model's observation."""
+    sys.stdout.write(line + "\n")
 
 
 # ------------------------------------------------------------------------------------------------ show
@@ -301,7 +307,7 @@ def show(image: object, caption: str = "") -> None:
     """
     if len(_State.images) >= _State.max_images:
         _State.images_dropped += 1
-        print(f"[show] image dropped: at most {_State.max_images} images per step")  # noqa: T201
+        _say(f"[show] image dropped: at most {_State.max_images} images per step")
         return
     _State.images.append(ShownImage(png=_png_bytes(image), caption=str(caption)[:200]))
 
