@@ -38,7 +38,7 @@ from claw.events import (
 )
 from claw.llm import prompts
 from claw.llm.parsing import Malformed, parse_step
-from claw.llm.types import ChatRequest, ChatTransport, ImagePart, Message
+from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, ImagePart, Message
 from claw.runtime import toolcall
 from claw.runtime.episode import (
     Action,
@@ -214,15 +214,6 @@ def _count_images(messages: tuple[Message, ...]) -> int:
 
 
 async def _call_model(ep: _Episode, action: CallModel) -> Happened:
-    agent = ep.s.agent
-    request = ChatRequest(
-        role=action.role,
-        messages=list(action.messages),
-        max_tokens=agent.max_tokens,
-        temperature=agent.temperature,
-        session_id=ep.episode_id,
-        tools=toolcall.tool_specs() if action.offer_tools else None,
-    )
     await ep.emit(
         LLMRequested,
         role=action.role,
@@ -230,7 +221,7 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
         n_images=_count_images(action.messages),
     )
     try:
-        response = await ep.s.llm.complete(request)
+        response = await ep.s.llm.complete(_chat_request(ep, action))
     except LLMError as exc:
         await ep.emit(
             LLMFailed,
@@ -240,6 +231,25 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
             endpoint=exc.endpoint,
         )
         return ModelFailed(error=exc.message)
+    await _record_response(ep, action, response)
+    await _describe_reply(ep, action, response.content)
+    tokens = response.usage.prompt_tokens + response.usage.completion_tokens
+    return ModelReplied(text=response.content, tokens=tokens, tool_calls=tuple(response.tool_calls))
+
+
+def _chat_request(ep: _Episode, action: CallModel) -> ChatRequest:
+    agent = ep.s.agent
+    return ChatRequest(
+        role=action.role,
+        messages=list(action.messages),
+        max_tokens=agent.max_tokens,
+        temperature=agent.temperature,
+        session_id=ep.episode_id,
+        tools=toolcall.tool_specs() if action.offer_tools else None,
+    )
+
+
+async def _record_response(ep: _Episode, action: CallModel, response: ChatResponse) -> None:
     usage = response.usage
     ep.prompt_tokens += usage.prompt_tokens
     ep.completion_tokens += usage.completion_tokens
@@ -254,9 +264,6 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
         attempts=response.attempts,
         finish_reason=response.finish_reason,
     )
-    await _describe_reply(ep, action, response.content)
-    tokens = usage.prompt_tokens + usage.completion_tokens
-    return ModelReplied(text=response.content, tokens=tokens, tool_calls=tuple(response.tool_calls))
 
 
 async def _describe_reply(ep: _Episode, action: CallModel, text: str) -> None:
