@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
 
 import aiohttp
 import msgspec
+from anyio.abc import AsyncResource
 
 from claw.config import EndpointConfig
 from claw.errors import ConfigError, LLMBadResponse, LLMConnectError, LLMRateLimited, LLMTimeout
@@ -101,7 +101,7 @@ def decode_completion(url: str, body: bytes) -> WireResponse:
     return response
 
 
-class HttpClient:
+class HttpClient(AsyncResource):
     """One aiohttp session for all endpoints; an async context manager.
 
     Args:
@@ -126,11 +126,6 @@ class HttpClient:
         connector = aiohttp.TCPConnector(limit=total, limit_per_host=per_host, enable_cleanup_closed=False)
         self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close every connection."""

@@ -15,11 +15,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from functools import partial
-from types import TracebackType
 
 import anyio
 import msgspec
 import structlog
+from anyio.abc import AsyncResource
 
 from claw.config import EndpointConfig
 from claw.errors import ConfigError, LLMError, LLMRateLimited, LLMTimeout
@@ -97,7 +97,7 @@ def to_chat_response(wire: WireResponse, endpoint: str) -> ChatResponse:
     )
 
 
-class EndpointPool:
+class EndpointPool(AsyncResource):
     """The endpoints of one role; an async context manager and a `ChatTransport`.
 
     Args:
@@ -160,11 +160,6 @@ class EndpointPool:
             stack.callback(group.cancel_scope.cancel)
             self._stack = stack.pop_all()
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop the health watcher (the HTTP client belongs to the caller)."""
