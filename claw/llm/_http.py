@@ -75,7 +75,12 @@ def _error_text(body: bytes) -> str:
 
 
 def check_status(url: str, status: int, retry_after: str | None, body: bytes) -> None:
-    """Raise the `LLMError` an HTTP status stands for; return quietly on 200."""
+    """Raise the `LLMError` an HTTP status stands for; return quietly on 200.
+
+    Raises:
+        LLMRateLimited: the status is 429 (carries the Retry-After hint, if any).
+        LLMBadResponse: any other status but 200.
+    """
     if status == 200:
         return
     if status == 429:
