@@ -57,22 +57,27 @@ class RunLayout(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def events(self) -> Path:
+        """The event log, one JSON event per line."""
         return self.run_dir / "events.jsonl"
 
     @property
     def results(self) -> Path:
+        """One scored result per line, per episode."""
         return self.run_dir / "results.jsonl"
 
     @property
     def summary(self) -> Path:
+        """The run's aggregate scores."""
         return self.run_dir / "summary.json"
 
     @property
     def media(self) -> Path:
+        """Where the suite writes rendered or extracted frames."""
         return self.run_dir / "media"
 
     @property
     def logs(self) -> Path:
+        """Logs of the services the run started."""
         return self.run_dir / "logs"
 
 
@@ -134,9 +139,9 @@ async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
     """
-    layout = prepare_run(config)
-    suite = get_suite(config.suite, _suite_options(layout))
-    done = read_results(layout.results)
+    layout = await anyio.to_thread.run_sync(prepare_run, config)
+    suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout))
+    done = await anyio.to_thread.run_sync(read_results, layout.results)
     tally = _Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     total = config.n if config.n is not None else 0
     progress = ProgressSink(total, report, done=len(done), score_sum=tally.score_sum)
@@ -155,7 +160,11 @@ async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda
         finally:
             with anyio.CancelScope(shield=True):
                 await bus.emit(_run_finished(layout, tally, status, time.monotonic() - started))
-    summary = summarize(layout.run_id, suite.name, read_results(layout.results), failed=tally.failed)
+    return await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
+
+
+def _write_summary(layout: RunLayout, suite_name: str, failed: int) -> Summary:
+    summary = summarize(layout.run_id, suite_name, read_results(layout.results), failed=failed)
     write_summary(layout.summary, summary)
     return summary
 

@@ -40,9 +40,9 @@ async def spawn_service(
     Raises:
         ServiceError: the process exited or did not print its readiness line within `ready_timeout_s`.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    await anyio.Path(log_path.parent).mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", *module_args]
-    with log_path.open("ab") as log:
+    with await anyio.to_thread.run_sync(lambda: log_path.open("ab")) as log:
         process = await anyio.open_process(argv, stderr=log, env=env or dict(os.environ))
         try:
             async with anyio.create_task_group() as tg:

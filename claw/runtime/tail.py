@@ -73,7 +73,7 @@ async def tail_events(
         ClawError: there is no event log, or a line is not a claw event.
     """
     path = run_dir / "events.jsonl"
-    if not path.exists():
+    if not await anyio.Path(path).exists():
         raise ClawError(f"no event log at {path}; pass a run directory made by `claw eval`")
     async with await anyio.open_file(path, "rb") as handle:
         pending = b""

@@ -103,7 +103,7 @@ class TemplateProcess:
         self._closing = False
 
     async def __aenter__(self) -> TemplateProcess:
-        log = (self.workdir / "template.log").open("ab")
+        log = await anyio.to_thread.run_sync(lambda: (self.workdir / "template.log").open("ab"))
         try:
             self._process = await anyio.open_process(
                 [*self.wrapper, sys.executable, "-m", "claw.sandbox._template"],
@@ -127,7 +127,7 @@ class TemplateProcess:
             await self._hello.wait()
         if self.hello is None:
             await self._shutdown()
-            log_text = (self.workdir / "template.log").read_text(errors="replace")[-2000:]
+            log_text = (await anyio.Path(self.workdir / "template.log").read_text(errors="replace"))[-2000:]
             raise SandboxError(f"the kernel template process did not start: {self.dead_reason}\n{log_text}")
 
     async def __aexit__(

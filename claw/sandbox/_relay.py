@@ -8,7 +8,6 @@ kernel's private exchange directory and forwards each connection, byte for byte,
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -44,7 +43,8 @@ async def _serve_one(client: anyio.abc.SocketStream, upstream_path: str) -> None
 async def relay(listen_path: Path, upstream_path: str) -> AsyncIterator[None]:
     """Forward connections on `listen_path` to `upstream_path` while the context is open."""
     listener = await anyio.create_unix_listener(listen_path)
-    os.chmod(listen_path, 0o666)  # the kernel's private directory already limits who can reach it
+    # world-writable is safe: the kernel's private directory already limits who can reach the socket
+    await anyio.Path(listen_path).chmod(0o666)
     async with listener, anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, lambda client: _serve_one(client, upstream_path))
         try:
