@@ -133,7 +133,11 @@ class EndpointPool(AsyncResource):
         self.role = role
         self._slots = [Slot(e, e.max_concurrency or per_endpoint_limit) for e in endpoints]
         if min(slot.limit for slot in self._slots) < 1:
-            raise ConfigError("llm concurrency limits must be at least 1", field="limits.llm_per_endpoint")
+            raise ConfigError(
+                f"llm concurrency limits must be at least 1, got {min(s.limit for s in self._slots)}; "
+                "raise limits.llm_per_endpoint (or the endpoint's max_concurrency)",
+                field="limits.llm_per_endpoint",
+            )
         self._client = client
         self._policy = policy or RetryPolicy()
         self._cooldown_s = cooldown_s

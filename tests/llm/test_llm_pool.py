@@ -178,6 +178,12 @@ def test_pool_needs_endpoints() -> None:
         EndpointPool("planner", [], HttpClient(), per_endpoint_limit=1)
 
 
+def test_pool_limit_below_one_says_what_to_raise() -> None:
+    with pytest.raises(ConfigError, match=r"got 0; raise limits\.llm_per_endpoint") as caught:
+        EndpointPool("agent", [endpoint("http://127.0.0.1:9")], HttpClient(), per_endpoint_limit=0)
+    assert caught.value.field == "limits.llm_per_endpoint"
+
+
 async def test_open_llm_routes_roles_and_shares_fallback_pools() -> None:
     async with serving(MockOptions(), MockOptions()) as [agent_url, planner_url]:
         models = ModelsConfig(planner=[endpoint(planner_url)])
