@@ -137,6 +137,7 @@ def _write_frame(directory: Path) -> Path:
 
 
 async def main(args: argparse.Namespace) -> dict[str, float]:
+    """Run the cold-kernel and pooled-kernel measurements and return their figures by name."""
     with tempfile.TemporaryDirectory(prefix="claw-bench-") as directory:
         frame = _write_frame(Path(directory))
         results = await cold_kernel(args.cold_runs, args.resets)
