@@ -59,7 +59,16 @@ from claw.runtime.episode import (
 from claw.sandbox.types import CellResult, Kernel
 from claw.suite import Sample, Score
 
-__all__ = ["CellChecker", "EpisodeOutcome", "EpisodeServices", "Verdict", "image_data_url", "run_episode"]
+__all__ = [
+    "CellChecker",
+    "EpisodeOutcome",
+    "EpisodeServices",
+    "Verdict",
+    "image_data_url",
+    "llm_failed_fields",
+    "llm_responded_fields",
+    "run_episode",
+]
 
 
 class Verdict(Protocol):
@@ -117,6 +126,25 @@ _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".web
 def image_data_url(data: bytes, mime: str = "image/png") -> str:
     """`data:` URL for encoded image bytes."""
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def llm_responded_fields(response: ChatResponse) -> dict[str, Any]:
+    """The `LLMResponded` fields `response` fills in; the caller adds `role` and the event stamp."""
+    usage = response.usage
+    return {
+        "endpoint": response.endpoint,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "latency_s": response.latency_s,
+        "attempts": response.attempts,
+        "finish_reason": response.finish_reason,
+    }
+
+
+def llm_failed_fields(exc: LLMError) -> dict[str, Any]:
+    """The `LLMFailed` fields `exc` fills in; the caller adds `role` and the event stamp."""
+    return {"error_type": type(exc).__name__, "message": exc.message, "endpoint": exc.endpoint}
 
 
 def _key_frame_urls(sample: Sample, limit: int) -> list[str]:
@@ -223,13 +251,7 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
     try:
         response = await ep.s.llm.complete(_chat_request(ep, action))
     except LLMError as exc:
-        await ep.emit(
-            LLMFailed,
-            role=action.role,
-            error_type=type(exc).__name__,
-            message=exc.message,
-            endpoint=exc.endpoint,
-        )
+        await ep.emit(LLMFailed, role=action.role, **llm_failed_fields(exc))
         return ModelFailed(error=exc.message)
     await _record_response(ep, action, response)
     await _describe_reply(ep, action, response.content)
@@ -250,20 +272,9 @@ def _chat_request(ep: _Episode, action: CallModel) -> ChatRequest:
 
 
 async def _record_response(ep: _Episode, action: CallModel, response: ChatResponse) -> None:
-    usage = response.usage
-    ep.prompt_tokens += usage.prompt_tokens
-    ep.completion_tokens += usage.completion_tokens
-    await ep.emit(
-        LLMResponded,
-        role=action.role,
-        endpoint=response.endpoint,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        cached_tokens=usage.cached_tokens,
-        latency_s=response.latency_s,
-        attempts=response.attempts,
-        finish_reason=response.finish_reason,
-    )
+    ep.prompt_tokens += response.usage.prompt_tokens
+    ep.completion_tokens += response.usage.completion_tokens
+    await ep.emit(LLMResponded, role=action.role, **llm_responded_fields(response))
 
 
 async def _describe_reply(ep: _Episode, action: CallModel, text: str) -> None:

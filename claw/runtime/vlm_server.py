@@ -18,7 +18,7 @@ from claw.bridge import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 from claw.errors import LLMError
 from claw.events import Event, LLMFailed, LLMRequested, LLMResponded, make_event
 from claw.llm.types import ChatRequest, ChatTransport, ContentPart, ImagePart, ImageURL, Message, TextPart
-from claw.runtime.driver import image_data_url
+from claw.runtime.driver import image_data_url, llm_failed_fields, llm_responded_fields
 
 __all__ = ["ask_messages", "serve_vlm"]
 
@@ -53,7 +53,7 @@ class _AskHandler:
             make_event(cls, run_id=self.run_id, episode_id=ask.episode_id, role="vlm_ask", **fields)
         )
 
-    async def __call__(self, http_request: web.Request) -> web.Response:
+    async def handle(self, http_request: web.Request) -> web.Response:
         try:
             ask = msgspec.msgpack.decode(await http_request.read(), type=AskRequest)
         except msgspec.DecodeError as exc:
@@ -69,21 +69,9 @@ class _AskHandler:
         try:
             response = await self.llm.complete(chat)
         except LLMError as exc:
-            error_type = type(exc).__name__
-            await self._report(
-                LLMFailed, ask, error_type=error_type, message=exc.message, endpoint=exc.endpoint
-            )
-            return _reply(AskError(error_type=error_type, message=exc.message), 502)
-        usage = response.usage
-        await self._report(
-            LLMResponded,
-            ask,
-            endpoint=response.endpoint,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            latency_s=response.latency_s,
-            attempts=response.attempts,
-        )
+            await self._report(LLMFailed, ask, **llm_failed_fields(exc))
+            return _reply(AskError(error_type=type(exc).__name__, message=exc.message), 502)
+        await self._report(LLMResponded, ask, **llm_responded_fields(response))
         return _reply(AskResponse(answer=response.content))
 
 
@@ -93,7 +81,8 @@ async def serve_vlm(
 ) -> AsyncIterator[str]:
     """Serve `vlm.ask` on `socket_path` until the block exits; yields the socket path once listening."""
     app = web.Application(client_max_size=64 * 2**20)
-    app.router.add_post("/v1/ask", _AskHandler(llm, run_id, emit))
+    # a bound coroutine method, not the instance: aiohttp deprecates handlers it cannot see are async
+    app.router.add_post("/v1/ask", _AskHandler(llm, run_id, emit).handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

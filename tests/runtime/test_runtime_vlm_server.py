@@ -1,0 +1,87 @@
+"""The `vlm.ask` server: real aiohttp over a Unix socket, answered by a `ScriptedTransport`."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import msgspec
+import pytest
+
+from claw.bridge import AskError, AskRequest, AskResponse
+from claw.errors import LLMTimeout
+from claw.events import Event, LLMFailed, LLMRequested, LLMResponded
+from claw.llm import ChatRequest, ChatResponse, ScriptedTransport, Usage
+from claw.runtime.vlm_server import serve_vlm
+
+
+def _long_answer(request: ChatRequest) -> ChatResponse:
+    return ChatResponse(
+        content=f"seen: {request.messages[-1].text()}",
+        usage=Usage(prompt_tokens=11, completion_tokens=3, cached_tokens=7),
+        endpoint="http://vlm",
+        latency_s=0.25,
+        finish_reason="length",
+        attempts=2,
+    )
+
+
+def _timeout(_: ChatRequest) -> ChatResponse:
+    raise LLMTimeout("vlm did not answer in time", endpoint="http://vlm")
+
+
+@asynccontextmanager
+async def _asking(transport: ScriptedTransport, events: list[Event]) -> AsyncIterator[aiohttp.ClientSession]:
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    with tempfile.TemporaryDirectory(prefix="claw-vlm-") as directory:
+        socket_path = str(Path(directory) / "vlm.sock")
+        async with serve_vlm(socket_path, transport, run_id="r1", emit=emit) as path:
+            connector = aiohttp.UnixConnector(path=path)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                yield session
+
+
+async def _post(session: aiohttp.ClientSession, ask: AskRequest) -> tuple[int, bytes]:
+    async with session.post("http://vlm/v1/ask", data=msgspec.msgpack.encode(ask)) as reply:
+        return reply.status, await reply.read()
+
+
+async def test_ask_answers_and_records_the_full_response() -> None:
+    events: list[Event] = []
+    async with _asking(ScriptedTransport(_long_answer), events) as session:
+        status, body = await _post(session, AskRequest(episode_id="e1", question="how far?"))
+    assert status == 200
+    assert msgspec.msgpack.decode(body, type=AskResponse).answer == "seen: how far?"
+    requested, responded = events
+    assert isinstance(requested, LLMRequested) and requested.episode_id == "e1"
+    assert isinstance(responded, LLMResponded)
+    assert (responded.role, responded.endpoint) == ("vlm_ask", "http://vlm")
+    assert responded.finish_reason == "length"
+    assert (responded.prompt_tokens, responded.completion_tokens, responded.cached_tokens) == (11, 3, 7)
+    assert (responded.latency_s, responded.attempts) == (0.25, 2)
+
+
+async def test_ask_failure_is_reported_and_answered_502() -> None:
+    events: list[Event] = []
+    async with _asking(ScriptedTransport(_timeout), events) as session:
+        status, body = await _post(session, AskRequest(episode_id="e2", question="q"))
+    assert status == 502
+    error = msgspec.msgpack.decode(body, type=AskError)
+    assert (error.error_type, error.message) == ("LLMTimeout", "vlm did not answer in time")
+    failed = events[-1]
+    assert isinstance(failed, LLMFailed)
+    assert (failed.role, failed.error_type, failed.endpoint) == ("vlm_ask", "LLMTimeout", "http://vlm")
+
+
+@pytest.mark.parametrize("body", [b"\xc1 not msgpack", msgspec.msgpack.encode({"question": "no episode"})])
+async def test_malformed_ask_is_a_400_that_never_reaches_the_model(body: bytes) -> None:
+    transport = ScriptedTransport(_long_answer)
+    async with _asking(transport, []) as session, session.post("http://vlm/v1/ask", data=body) as reply:
+        assert reply.status == 400
+        assert msgspec.msgpack.decode(await reply.read(), type=AskError).error_type == "ValueError"
+    assert transport.requests == []
