@@ -246,20 +246,18 @@ async def _start_sites(runner: web.AppRunner, server: PerceptionServer, tcp_port
     try:
         await web.UnixSite(runner, server.socket_path).start()
         if tcp_port is not None:
-            site = web.TCPSite(runner, "127.0.0.1", tcp_port)
-            await site.start()
-            server.url = f"http://127.0.0.1:{_bound_port(site)}"
+            await web.TCPSite(runner, "127.0.0.1", tcp_port).start()
+            server.url = f"http://127.0.0.1:{_bound_port(runner)}"
     except OSError as exc:
         raise ServiceError(
             f"perception server cannot listen ({exc}); is the port or socket in use?"
         ) from None
 
 
-def _bound_port(site: web.TCPSite) -> int:
-    server = site._server  # aiohttp exposes the asyncio server only here; needed for port 0
-    sockets = getattr(server, "sockets", None) or []
-    port: int = sockets[0].getsockname()[1]
-    return port
+def _bound_port(runner: web.AppRunner) -> int:
+    """The TCP port the runner is bound to (the Unix site's address is a path, not a tuple)."""
+    ports = [int(address[1]) for address in runner.addresses if isinstance(address, tuple)]
+    return ports[0]
 
 
 def _resolve_token(config: PerceptionConfig, tcp_port: int | None, token: str | None) -> str | None:
