@@ -143,10 +143,10 @@ def upright_box(pts):
         a = math.radians(deg)
         rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
         q = xz @ rot
-        lo, hi = q.min(axis=0), q.max(axis=0)
+        lo, hi = np.percentile(q, 0.2, axis=0), np.percentile(q, 99.8, axis=0)
         if best is None or np.prod(hi - lo) < best[0]:
             best = (np.prod(hi - lo), hi - lo, ((lo + hi) / 2) @ rot.T)
-    y0, y1 = float(pts[:, 1].min()), float(pts[:, 1].max())
+    y0, y1 = (float(v) for v in np.percentile(pts[:, 1], [0.2, 99.8]))
     sides = np.array([max(best[1]), y1 - y0, min(best[1])])
     return np.array([best[2][0], (y0 + y1) / 2, best[2][1]]), sides
 '''
@@ -171,8 +171,14 @@ if missing:
 
 _COMPUTE: dict[str, str] = {
     "abs_distance_closest": """\
-d = Geometry.closest_distance(pts[names[0]], pts[names[1]])
-print(f"closest-point gap between {names[0]} and {names[1]}: {d:.3f} m")
+def smoothed(p):
+    # each point becomes the mean of its 8 nearest neighbours, so depth noise averages out
+    return p[scipy.spatial.cKDTree(p).query(p, k=min(8, len(p)))[1]].mean(axis=1)
+
+
+raw = Geometry.closest_distance(pts[names[0]], pts[names[1]])
+d = Geometry.closest_distance(smoothed(pts[names[0]]), smoothed(pts[names[1]]))
+print(f"closest-point gap between {names[0]} and {names[1]}: {d:.3f} m (raw points: {raw:.3f} m)")
 result = round(d, 3)
 print(f"RESULT: {result}")
 """,
