@@ -145,7 +145,7 @@ async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda
     tally = _Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     total = config.n if config.n is not None else 0
     progress = ProgressSink(total, report, done=len(done), score_sum=tally.score_sum)
-    sinks: list[Sink] = [JsonlSink(layout.events), ResultsSink(layout.results, suite.name), progress]
+    sinks: list[Sink] = [*await anyio.to_thread.run_sync(_file_sinks, layout, suite.name), progress]
     started = time.monotonic()
     async with Bus(sinks) as bus:
         status = "error"
@@ -161,6 +161,11 @@ async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda
             with anyio.CancelScope(shield=True):
                 await bus.emit(_run_finished(layout, tally, status, time.monotonic() - started))
     return await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
+
+
+def _file_sinks(layout: RunLayout, suite_name: str) -> list[Sink]:
+    """The sinks that own the run's files (opening them is disk I/O, so this runs in a thread)."""
+    return [JsonlSink(layout.events), ResultsSink(layout.results, suite_name)]
 
 
 def _write_summary(layout: RunLayout, suite_name: str, failed: int) -> Summary:
