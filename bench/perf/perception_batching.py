@@ -34,8 +34,8 @@ import msgspec
 import numpy as np
 
 from claw.config import PerceptionConfig
+from claw.perception_wire import NDArray, PerceptionBackend, ReconstructRequest, SegmentRequest, encode
 from servers.perception._loader import load_backend
-from servers.perception.protocol import NDArray, PerceptionBackend, ReconstructRequest, SegmentRequest, encode
 from servers.perception.server import serve_perception
 
 CLIENTS = (1, 8, 64)

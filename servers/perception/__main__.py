@@ -17,7 +17,7 @@ import anyio
 
 from claw.config import PerceptionConfig
 from claw.errors import ClawError
-from servers.perception.protocol import PerceptionBackend
+from claw.perception_wire import PerceptionBackend
 from servers.perception.server import serve_perception
 
 __all__ = ["main"]

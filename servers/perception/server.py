@@ -3,7 +3,7 @@ backend, listening on a Unix socket (for confined kernels) and optionally loopba
 required there).
 
 Endpoints: `GET /health` (no auth), `GET /metrics` (JSON batcher statistics), `POST /v1/reconstruct` and
-`POST /v1/segment` (msgpack bodies from `servers.perception.protocol`; failures answer `ErrorResponse`).
+`POST /v1/segment` (msgpack bodies from `claw.perception_wire`; failures answer `ErrorResponse`).
 `serve_perception(...)` is the async context manager that owns the sockets, the batchers and the backend:
 it yields once ready and, on exit, stops intake, finishes queued and in-flight batches, then closes.
 """
@@ -28,9 +28,7 @@ from aiohttp import web
 
 from claw.config import PerceptionConfig
 from claw.errors import PerceptionBatchFailed, PerceptionError, PerceptionUnavailable, ServiceError
-from servers.perception._batcher import BatcherStatistics, DynamicBatcher, SerialDispatcher
-from servers.perception._loader import load_backend
-from servers.perception.protocol import (
+from claw.perception_wire import (
     ErrorResponse,
     PerceptionBackend,
     ReconstructRequest,
@@ -40,6 +38,8 @@ from servers.perception.protocol import (
     decode,
     encode,
 )
+from servers.perception._batcher import BatcherStatistics, DynamicBatcher, SerialDispatcher
+from servers.perception._loader import load_backend
 
 __all__ = ["HealthResponse", "MetricsResponse", "PerceptionServer", "serve_perception"]
 

@@ -14,9 +14,9 @@ import pytest
 from bench.perf.perception_batching import write_clip_vocab
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
+from claw.perception_wire import NDArray, ReconstructRequest, SegmentRequest
 from servers.perception._backends._common import claw_world, link_tracks, weights_path
 from servers.perception._loader import load_backend
-from servers.perception.protocol import NDArray, ReconstructRequest, SegmentRequest
 
 HAS_TORCH = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="the gpu extra (torch, transformers) is not installed")

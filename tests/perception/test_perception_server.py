@@ -21,10 +21,7 @@ from claw.errors import (
     PerceptionUnavailable,
     ServiceError,
 )
-from claw.tools import SAM3, Reconstruct, _client
-from servers.perception._backends.costmodel import CostModelBackend
-from servers.perception._loader import available_backends, load_backend
-from servers.perception.protocol import (
+from claw.perception_wire import (
     ErrorResponse,
     NDArray,
     ReconstructRequest,
@@ -34,6 +31,9 @@ from servers.perception.protocol import (
     decode,
     encode,
 )
+from claw.tools import SAM3, Reconstruct, _client
+from servers.perception._backends.costmodel import CostModelBackend
+from servers.perception._loader import available_backends, load_backend
 from servers.perception.server import HealthResponse, MetricsResponse, PerceptionServer, serve_perception
 
 CONFIG = PerceptionConfig(backend="costmodel", max_batch=8, max_delay_ms=1.0)

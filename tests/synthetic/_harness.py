@@ -23,12 +23,12 @@ from claw.config import PerceptionConfig
 from claw.llm import prompts
 from claw.llm.parsing import StepResponse, parse_step
 from claw.llm.types import Message
+from claw.perception_wire import ReconstructRequest, SegmentRequest
 from claw.sandbox._policy import check_cell
 from claw.sandbox.types import CellError, CellResult, SubmittedAnswer
 from claw.suite import Sample
 from servers.mockllm.policies.scripted import ScriptedPolicy
 from servers.perception._backends.synthetic import SyntheticBackend
-from servers.perception.protocol import ReconstructRequest, SegmentRequest
 
 
 class Outcome(msgspec.Struct, kw_only=True):

@@ -25,9 +25,9 @@ from bench.suites.synthetic._render import render
 from bench.suites.synthetic._suite import SyntheticSuite
 from bench.suites.synthetic._world import WorldKey, build_world
 from claw.config import PerceptionConfig
+from claw.perception_wire import NDArray, ReconstructRequest, SegmentRequest
 from claw.suite import SuiteOptions
 from servers.perception._backends.synthetic import SyntheticBackend
-from servers.perception.protocol import NDArray, ReconstructRequest, SegmentRequest
 
 __all__ = ["PerfReport", "main"]
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError
-from servers.perception.protocol import NDArray, ReconstructResponse
+from claw.perception_wire import NDArray, ReconstructResponse
 
 __all__ = ["ModelRunner", "claw_world", "link_tracks", "weights_path"]
 

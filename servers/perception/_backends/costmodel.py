@@ -9,7 +9,7 @@ import anyio
 import numpy as np
 
 from claw.config import PerceptionConfig
-from servers.perception.protocol import (
+from claw.perception_wire import (
     NDArray,
     ReconstructRequest,
     ReconstructResponse,

@@ -24,13 +24,13 @@ import torch
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from servers.perception._backends._common import ModelRunner, claw_world, weights_path
-from servers.perception.protocol import (
+from claw.perception_wire import (
     ReconstructRequest,
     ReconstructResponse,
     SegmentRequest,
     SegmentResponse,
 )
+from servers.perception._backends._common import ModelRunner, claw_world, weights_path
 
 with warnings.catch_warnings():
     # depth_anything_3 registers an omegaconf resolver and scripts helpers with calls that omegaconf and

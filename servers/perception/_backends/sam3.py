@@ -24,14 +24,14 @@ from transformers.models.sam3.modeling_sam3 import Sam3Model
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from servers.perception._backends._common import ModelRunner, link_tracks, weights_path
-from servers.perception.protocol import (
+from claw.perception_wire import (
     NDArray,
     ReconstructRequest,
     ReconstructResponse,
     SegmentRequest,
     SegmentResponse,
 )
+from servers.perception._backends._common import ModelRunner, link_tracks, weights_path
 
 __all__ = ["Sam3Backend", "backend_class"]
 

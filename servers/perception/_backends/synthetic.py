@@ -37,7 +37,7 @@ from bench.suites.synthetic import (
 )
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError, SuiteError
-from servers.perception.protocol import (
+from claw.perception_wire import (
     NDArray,
     ReconstructRequest,
     ReconstructResponse,

@@ -1,8 +1,8 @@
-"""The perception wire format: msgpack bodies whose arrays travel as raw bytes + dtype + shape.
+"""The perception wire format (shared by `servers/perception` and the kernel-side client in `claw/tools`,
+so it lives in `claw`): msgpack bodies whose arrays travel as raw bytes + dtype + shape.
 
-Shared by the server (`servers/perception`) and the kernel-side client (`claw/tools`). No pickle, no
-base64-in-JSON. Every request names the `scene` it comes from when the sample has one (the synthetic
-backend answers from that scene's ground truth; real backends ignore it).
+No pickle, no base64-in-JSON. Every request names the `scene` it comes from when the sample has one
+(the synthetic backend answers from that scene's ground truth; real backends ignore it).
 
 Endpoints (POST, `application/msgpack`): `/v1/reconstruct` takes `ReconstructRequest` and answers
 `ReconstructResponse`; `/v1/segment` takes `SegmentRequest` and answers `SegmentResponse`. Failures answer
