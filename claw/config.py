@@ -63,6 +63,9 @@ class AgentConfig(_Config, frozen=True, kw_only=True):
     temperature: float = 0.6
     token_budget: int = 0
     """Prompt+completion tokens per episode before a forced answer; 0 = unlimited."""
+    on_kernel_death: Literal["restart", "end"] = "restart"
+    """When a kernel dies mid-episode: give the episode a fresh kernel (its variables are gone, and the
+    model is told so) or end the episode with no answer."""
 
 
 class EndpointConfig(_Config, frozen=True, kw_only=True):

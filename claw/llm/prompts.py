@@ -239,6 +239,11 @@ def _result_text(result: CellResult) -> list[str]:
         lines.extend([OUTPUT_SECTION, result.stdout.rstrip() + cut])
     if result.error is not None:
         lines.extend([ERROR_SECTION, f"{result.error.ename}: {result.error.evalue}", result.error.traceback])
+    if result.status == "died":
+        lines.append(
+            "The kernel died and was replaced: every variable is gone; InputImages, Metadata and the tools "
+            "are loaded again."
+        )
     if result.variables:
         lines.append(VARIABLES_SECTION)
         lines.extend(_variable_line(v) for v in result.variables)

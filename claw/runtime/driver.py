@@ -18,7 +18,7 @@ import anyio
 import msgspec
 
 from claw.config import AgentConfig
-from claw.errors import LLMError
+from claw.errors import LLMError, SandboxError
 from claw.events import (
     AnswerSubmitted,
     CellChecked,
@@ -50,8 +50,10 @@ from claw.runtime.episode import (
     EpisodeState,
     Finish,
     Happened,
+    KernelRestarted,
     ModelFailed,
     ModelReplied,
+    RestartKernel,
     RunCell,
     advance,
     initial_state,
@@ -109,6 +111,8 @@ class EpisodeServices(msgspec.Struct, frozen=True, kw_only=True):
     score: Callable[[Sample, str | None], Score]
     agent: AgentConfig
     clock: Callable[[], float] = time.monotonic
+    replace_kernel: Callable[[], Awaitable[Kernel]] | None = None
+    """Checks out a fresh kernel when the episode's kernel dies (None: episodes end instead)."""
 
 
 class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -160,9 +164,12 @@ class _Episode:
 
     def __init__(self, sample: Sample, episode_id: str, services: EpisodeServices) -> None:
         self.sample, self.episode_id, self.s = sample, episode_id, services
+        agent = services.agent
+        restart = agent.on_kernel_death == "restart" and services.replace_kernel is not None
         self.state: EpisodeState = initial_state(
-            services.agent.interface, services.agent.max_steps, services.agent.token_budget
+            agent.interface, agent.max_steps, agent.token_budget, restart_dead_kernels=restart
         )
+        self.kernel: Kernel = services.kernel
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
@@ -232,6 +239,8 @@ async def _perform(ep: _Episode, action: Action) -> Happened:
             return await _check(ep, code)
         case RunCell(code=code):
             return await _run_cell(ep, code)
+        case RestartKernel():
+            return await _restart_kernel(ep)
     raise AssertionError(f"unexpected action {action!r}")
 
 
@@ -308,7 +317,7 @@ async def _check(ep: _Episode, code: str) -> Happened:
 
 
 async def _run_cell(ep: _Episode, code: str) -> Happened:
-    result: CellResult = await ep.s.kernel.execute(code, timeout=ep.s.agent.cell_timeout_s)
+    result: CellResult = await ep.kernel.execute(code, timeout=ep.s.agent.cell_timeout_s)
     error = result.error
     await ep.emit(
         CellExecuted,
@@ -322,7 +331,7 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
         variables=[v.name for v in result.variables],
     )
     if result.status == "died":
-        await ep.emit(KernelFailed, kernel_id=ep.s.kernel.kernel_id, message=error.evalue if error else "")
+        await ep.emit(KernelFailed, kernel_id=ep.kernel.kernel_id, message=error.evalue if error else "")
     if result.answer is not None:
         answer = result.answer
         await ep.emit(AnswerSubmitted, answer=answer.text, valid=answer.valid, message=answer.message)
@@ -331,6 +340,16 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
     if not (result.answer and result.answer.valid):
         await _emit_observation(ep, happened)
     return happened
+
+
+async def _restart_kernel(ep: _Episode) -> Happened:
+    assert ep.s.replace_kernel is not None, "restart_dead_kernels is only set when replace_kernel exists"
+    try:
+        ep.kernel = await ep.s.replace_kernel()
+    except SandboxError as exc:
+        await ep.emit(KernelFailed, kernel_id=ep.kernel.kernel_id, message=f"no replacement kernel: {exc}")
+        return KernelRestarted(ok=False)
+    return KernelRestarted(ok=True)
 
 
 async def _emit_observation(ep: _Episode, finished: CellFinished) -> None:

@@ -35,14 +35,16 @@ __all__ = [
     "EpisodeState",
     "Finish",
     "Happened",
+    "KernelRestarted",
     "ModelFailed",
     "ModelReplied",
+    "RestartKernel",
     "RunCell",
     "advance",
     "initial_state",
 ]
 
-Phase = Literal["start", "planning", "coding", "checking", "executing", "final", "done"]
+Phase = Literal["start", "planning", "coding", "checking", "executing", "restarting", "final", "done"]
 FinishReason = Literal["answered", "forced", "budget", "error"]
 
 MAX_CONSECUTIVE_MODEL_FAILURES = 3
@@ -54,6 +56,7 @@ class EpisodeState(msgspec.Struct, frozen=True, kw_only=True):
     interface: Interface
     max_steps: int
     token_budget: int = 0
+    restart_dead_kernels: bool = True
     phase: Phase = "start"
     step: int = 0
     """Code turns consumed so far (malformed replies, rejected cells and failed calls included)."""
@@ -63,6 +66,8 @@ class EpisodeState(msgspec.Struct, frozen=True, kw_only=True):
     """tool-call interface: the call whose cell is in flight."""
     extra_call_ids: tuple[str, ...] = ()
     """tool-call interface: further calls of the same reply, answered as not executed (one per step)."""
+    pending_death: CellFinished | None = None
+    """The cell whose kernel died, reported once the replacement kernel is up."""
     model_failures: int = 0
     """Consecutive failed model calls."""
     tokens_used: int = 0
@@ -109,7 +114,13 @@ class CellFinished(msgspec.Struct, frozen=True, kw_only=True):
     image_urls: tuple[str, ...] = ()
 
 
-Happened = Begin | ModelReplied | ModelFailed | CellJudged | CellFinished
+class KernelRestarted(msgspec.Struct, frozen=True, kw_only=True):
+    """The shell replaced the episode's dead kernel (`ok`), or could not."""
+
+    ok: bool
+
+
+Happened = Begin | ModelReplied | ModelFailed | CellJudged | CellFinished | KernelRestarted
 
 
 # -- what to do -----------------------------------------------------------------------------------------
@@ -143,13 +154,24 @@ class Finish(msgspec.Struct, frozen=True, kw_only=True):
     reason: FinishReason
 
 
-Action = CallModel | CheckCell | RunCell | Finish
+class RestartKernel(msgspec.Struct, frozen=True, kw_only=True):
+    """Give the episode a fresh kernel (the old one died)."""
 
 
-def initial_state(interface: Interface, max_steps: int, token_budget: int = 0) -> EpisodeState:
+Action = CallModel | CheckCell | RunCell | RestartKernel | Finish
+
+
+def initial_state(
+    interface: Interface, max_steps: int, token_budget: int = 0, *, restart_dead_kernels: bool = True
+) -> EpisodeState:
     """A fresh episode (`max_steps` is 1 for the single-pass and cot interfaces)."""
     steps = max_steps if interface in ("code", "tool-call") else 1
-    return EpisodeState(interface=interface, max_steps=steps, token_budget=token_budget)
+    return EpisodeState(
+        interface=interface,
+        max_steps=steps,
+        token_budget=token_budget,
+        restart_dead_kernels=restart_dead_kernels,
+    )
 
 
 def advance(state: EpisodeState, happened: Happened) -> tuple[EpisodeState, list[Action]]:
@@ -174,8 +196,14 @@ def advance(state: EpisodeState, happened: Happened) -> tuple[EpisodeState, list
             return _on_model_failure(state)
         case ("checking", CellJudged()):
             return _on_verdict(state, happened)
+        case ("executing", CellFinished(result=CellResult(status="died"))):
+            return _on_kernel_death(state, happened)
         case ("executing", CellFinished()):
             return _on_cell_finished(state, happened)
+        case ("restarting", KernelRestarted(ok=True)) if state.pending_death is not None:
+            return _on_cell_finished(state, state.pending_death)
+        case ("restarting", KernelRestarted(ok=False)):
+            return _done(state, None, "error")
         case ("final", ModelReplied(text=text)):
             return _done(
                 state, extract_final_answer(text), "answered" if state.interface == "cot" else "forced"
@@ -279,6 +307,12 @@ def _on_cell_finished(state: EpisodeState, finished: CellFinished) -> tuple[Epis
         state.step, finished.result, _steps_left(state) - 1, list(finished.image_urls)
     )
     return _next_turn(state, (note,))
+
+
+def _on_kernel_death(state: EpisodeState, finished: CellFinished) -> tuple[EpisodeState, list[Action]]:
+    if not state.restart_dead_kernels:
+        return _done(state, None, "error")
+    return msgspec.structs.replace(state, phase="restarting", pending_death=finished), [RestartKernel()]
 
 
 _ONE_PER_STEP = "Not executed: one tool call per turn. Call it again in your next turn if you still need it."

@@ -42,7 +42,7 @@ from claw.runtime.sinks import (
 )
 from claw.runtime.vlm_server import serve_vlm
 from claw.sandbox import KernelPool, check_cell
-from claw.sandbox.types import KernelSetup
+from claw.sandbox.types import Kernel, KernelSetup
 from claw.suite import Sample, Suite, SuiteOptions, get_suite
 
 __all__ = ["RunLayout", "prepare_run", "run_eval"]
@@ -303,16 +303,23 @@ async def _guarded_episode(
     limiter: anyio.CapacityLimiter,
 ) -> None:
     episode_id = _episode_id(sample, layout.config.seed)
+    setup = _setup(layout, services, sample, episode_id)
     try:
-        async with services.pool.checkout(_setup(layout, services, sample, episode_id)) as kernel:
+        async with AsyncExitStack() as kernels:
+
+            async def replace_kernel() -> Kernel:
+                # The dead kernel's checkout stays open until the episode ends; the pool replaces it.
+                return await kernels.enter_async_context(services.pool.checkout(setup))
+
             episode = EpisodeServices(
                 run_id=layout.run_id,
                 llm=services.llm,
-                kernel=kernel,
+                kernel=await replace_kernel(),
                 check=check_cell,
                 emit=bus.emit,
                 score=suite.score,
                 agent=layout.config.agent,
+                replace_kernel=replace_kernel,
             )
             outcome = await run_episode(sample, episode_id, episode)
         tally.episodes += 1

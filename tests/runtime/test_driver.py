@@ -17,6 +17,7 @@ from claw.events import (
     EpisodeFinished,
     EpisodeStarted,
     Event,
+    KernelFailed,
     LLMFailed,
     ObservationMade,
     PlanMade,
@@ -183,3 +184,32 @@ async def test_every_agent_request_extends_the_previous_one(tmp_path: Path) -> N
     assert len(agent) == 6
     for before, after in itertools.pairwise(agent):
         assert after[: len(before)] == before and len(after) > len(before)
+
+
+async def test_dead_kernel_is_swapped_for_a_fresh_one(tmp_path: Path) -> None:
+    script = iter([reply("x = 1"), reply("ReturnAnswer('B')")])
+    error = CellError(ename="KernelDied", evalue="exited", traceback="")
+    first = ScriptedKernel([CellResult(status="died", error=error)])
+    second = ScriptedKernel([CellResult(status="ok", answer=SubmittedAnswer(text="B", valid=True))])
+    events: list[Event] = []
+
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    async def replace_kernel() -> ScriptedKernel:
+        return second
+
+    services = EpisodeServices(
+        run_id="r",
+        llm=ScriptedTransport(lambda _r: next(script)),
+        kernel=first,
+        check=check,
+        emit=emit,
+        score=score,
+        agent=AgentConfig(plan=False),
+        replace_kernel=replace_kernel,  # type: ignore[arg-type]
+    )
+    outcome = await run_episode(make_sample(tmp_path), "ep", services)
+    assert (first.cells, second.cells) == (["x = 1"], ["ReturnAnswer('B')"])
+    assert any(isinstance(e, KernelFailed) for e in events)
+    assert outcome.reason == "answered" and outcome.score.value == 1.0

@@ -13,8 +13,10 @@ from claw.runtime.episode import (
     CheckCell,
     EpisodeState,
     Finish,
+    KernelRestarted,
     ModelFailed,
     ModelReplied,
+    RestartKernel,
     RunCell,
     advance,
     initial_state,
@@ -166,3 +168,28 @@ def test_single_pass_without_answer_ends_after_one_cell() -> None:
 def test_impossible_input_is_a_bug_not_a_silent_pass() -> None:
     with pytest.raises(ValueError, match="cannot happen"):
         advance(initial_state("code", 3), ok())
+
+
+def died() -> CellFinished:
+    error = CellError(ename="KernelDied", evalue="the kernel process exited", traceback="")
+    return CellFinished(result=CellResult(status="died", error=error))
+
+
+def test_dead_kernel_is_replaced_and_the_model_told_its_variables_are_gone() -> None:
+    state, _ = begin(initial_state("code", 5))
+    state = to_execution(state)
+    state, actions = advance(state, died())
+    assert actions == [RestartKernel()] and state.phase == "restarting"
+    state, actions = advance(state, KernelRestarted(ok=True))
+    call = actions[0]
+    assert isinstance(call, CallModel) and state.step == 1
+    assert "every variable is gone" in call.messages[-1].text()
+
+
+def test_dead_kernel_ends_the_episode_when_configured_or_not_replaceable() -> None:
+    state, _ = begin(initial_state("code", 5, restart_dead_kernels=False))
+    state = to_execution(state)
+    assert advance(state, died())[1] == [Finish(answer=None, reason="error")]
+    state, _ = begin(initial_state("code", 5))
+    state, _ = advance(to_execution(state), died())
+    assert advance(state, KernelRestarted(ok=False))[1] == [Finish(answer=None, reason="error")]
