@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = ["main"]
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +43,7 @@ def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--kernels", type=int, help="kernels in the pool")
     p.add_argument("--unsafe-no-confinement", action="store_true", default=None)
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(watches_stop=True)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -131,7 +134,8 @@ async def _cmd_eval(args: argparse.Namespace) -> int:
     from claw.runtime.tables import summary_table
 
     config = eval_config_from_args(args)
-    summary = await run_eval(config, report=(lambda _l: None) if args.quiet else _report_line)
+    report = (lambda _l: None) if args.quiet else _report_line
+    summary = await run_eval(config, report=report, stop=args.stop)
     print(summary_table(summary))
     run_dir = Path(config.run_dir) if config.run_dir else Path("runs") / summary.run_id
     print(f"run directory: {run_dir}")
@@ -210,13 +214,55 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
 }
 
 
+class Terminated(Exception):
+    """The process got SIGTERM or SIGHUP; everything it started has been stopped."""
+
+
+async def _until_signalled(command: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:
+    """Run `command`, turning SIGTERM/SIGHUP into a clean stop so that every server, kernel and file it
+    opened is closed by the block that opened it (no orphaned helper processes). The first signal sets
+    `args.stop` (commands that watch it, like `eval`, wind down and write their summary); a second one,
+    or the first for commands that do not watch it, cancels everything."""
+    code = 0
+    signalled = False
+    failure: Exception | None = None
+    args.stop = anyio.Event()
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            nonlocal signalled
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+                async for _ in signals:
+                    if signalled or not getattr(args, "watches_stop", False):
+                        tg.cancel_scope.cancel()
+                    signalled = True
+                    args.stop.set()
+
+        async def work() -> None:
+            nonlocal code, failure
+            try:
+                code = await command(args)
+            except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group's wrapping
+                failure = exc
+            finally:
+                tg.cancel_scope.cancel()
+
+        tg.start_soon(watch)
+        tg.start_soon(work)
+    if failure is not None:
+        raise failure
+    if signalled:
+        raise Terminated
+    return code
+
+
 def _run(command: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:
     options = {"use_uvloop": True} if sys.platform == "linux" else {}
     try:
-        code: int = anyio.run(command, args, backend_options=options)
+        code: int = anyio.run(_until_signalled, command, args, backend_options=options)
     except ModuleNotFoundError as exc:
         if exc.name == "uvloop":
-            code = anyio.run(command, args)
+            code = anyio.run(_until_signalled, command, args)
         else:
             raise
     return code
@@ -237,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("claw: interrupted; re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("claw: terminated; re-run the same command to resume", file=sys.stderr)
+        return EXIT_TERMINATED
     except OSError as exc:
         print(f"claw: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_USER_ERROR

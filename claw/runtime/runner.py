@@ -133,8 +133,13 @@ class _Tally(msgspec.Struct, kw_only=True):
     failed: int = 0
 
 
-async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda _line: None) -> Summary:
+async def run_eval(
+    config: EvalConfig, *, report: Callable[[str], None] = lambda _line: None, stop: anyio.Event | None = None
+) -> Summary:
     """Run `config`'s suite to the end (or resume it) and return its summary (also in `summary.json`).
+
+    Setting `stop` ends the run early and cleanly: episodes in flight are cancelled (a resumed run redoes
+    them), the services shut down, and the log ends with `RunFinished(status="cancelled")`.
 
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
@@ -152,8 +157,9 @@ async def run_eval(config: EvalConfig, *, report: Callable[[str], None] = lambda
         try:
             async with _open_services(layout, bus) as services:
                 await bus.emit(_run_started(layout, suite, len(done)))
-                await _run_episodes(layout, suite, services, bus, tally, {r.episode_id for r in done})
-            status = "success"
+                finished = {r.episode_id for r in done}
+                await _run_episodes(layout, suite, services, bus, tally, finished, stop)
+            status = "cancelled" if stop is not None and stop.is_set() else "success"
         except anyio.get_cancelled_exc_class():
             status = "cancelled"
             raise
@@ -267,16 +273,31 @@ def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:
 
 
 async def _run_episodes(
-    layout: RunLayout, suite: Suite, services: _Services, bus: Bus, tally: _Tally, finished: set[str]
+    layout: RunLayout,
+    suite: Suite,
+    services: _Services,
+    bus: Bus,
+    tally: _Tally,
+    finished: set[str],
+    stop: anyio.Event | None,
 ) -> None:
     limiter = anyio.CapacityLimiter(layout.config.limits.episodes)
-    async with anyio.create_task_group() as tg:
-        async for sample in _iterate_in_thread(suite.samples()):
-            episode_id = _episode_id(sample, layout.config.seed)
-            if episode_id in finished:
-                continue
-            await limiter.acquire_on_behalf_of(episode_id)
-            tg.start_soon(_guarded_episode, layout, suite, services, bus, tally, sample, limiter)
+    async with anyio.create_task_group() as watched:
+        if stop is not None:
+            watched.start_soon(_cancel_when_set, stop, watched.cancel_scope)
+        async with anyio.create_task_group() as tg:
+            async for sample in _iterate_in_thread(suite.samples()):
+                episode_id = _episode_id(sample, layout.config.seed)
+                if episode_id in finished:
+                    continue
+                await limiter.acquire_on_behalf_of(episode_id)
+                tg.start_soon(_guarded_episode, layout, suite, services, bus, tally, sample, limiter)
+        watched.cancel_scope.cancel()
+
+
+async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
+    await stop.wait()
+    scope.cancel()
 
 
 def _setup(layout: RunLayout, services: _Services, sample: Sample, episode_id: str) -> KernelSetup:
@@ -322,8 +343,9 @@ async def _guarded_episode(
                 replace_kernel=replace_kernel,
             )
             outcome = await run_episode(sample, episode_id, episode)
-        tally.episodes += 1
-        tally.score_sum += outcome.score.value
+            # Counted before the kernels are handed back: a cancellation there must not lose it.
+            tally.episodes += 1
+            tally.score_sum += outcome.score.value
     except ClawError as exc:
         await _record_failure(layout, bus, tally, sample, episode_id, exc)
     except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded

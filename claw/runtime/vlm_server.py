@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import msgspec
 from aiohttp import web
 
@@ -89,4 +90,5 @@ async def serve_vlm(
         await web.UnixSite(runner, socket_path).start()
         yield socket_path
     finally:
-        await runner.cleanup()
+        with anyio.CancelScope(shield=True):
+            await runner.cleanup()

@@ -87,11 +87,12 @@ class PidsCgroups:
             await _remove_cgroup(self.root / kernel_id)
 
     async def close(self) -> None:
-        """Remove every kernel cgroup, then the pool's."""
+        """Remove every kernel cgroup, then the pool's (even when the run is being cancelled)."""
         if self.root is None:
             return
-        for child in _children(self.root):
-            await _remove_cgroup(child)
+        with anyio.CancelScope(shield=True):
+            for child in _children(self.root):
+                await _remove_cgroup(child)
         _try_remove(self.root)
 
 

@@ -428,7 +428,9 @@ def decide_confinement(config: SandboxConfig, hello: Hello) -> bool:
 
 
 async def _remove_tree(path: Path) -> None:
-    await anyio.to_thread.run_sync(shutil.rmtree, path, True)
+    # Runs while the pool closes, possibly because the run was cancelled: finish the removal anyway.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(shutil.rmtree, path, True)
 
 
 def _make_workdir() -> Path:

@@ -5,11 +5,13 @@ leaves behind. Also: user errors end in one line and a non-zero exit code."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import psutil
 import pytest
 
 from claw.events import (
@@ -117,3 +119,37 @@ def test_user_errors_are_one_line_without_traceback(args: tuple[str, ...], messa
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_sigterm_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    command = [
+        sys.executable,
+        "-m",
+        "claw.cli",
+        "eval",
+        "--n",
+        "12",
+        "--run-dir",
+        str(run_dir),
+        "--seed",
+        "2",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        for line in process.stderr:  # progress lines `[done/12] …`; stop once one episode is done
+            if line.startswith("[") and not line.startswith("[0/"):
+                break
+        helpers = psutil.Process(process.pid).children(recursive=True)
+        assert helpers, "claw eval started no helper processes"
+        process.send_signal(signal.SIGTERM)
+        process.stderr.read()
+        assert process.wait(timeout=60) == 143
+    _gone, alive = psutil.wait_procs(helpers, timeout=10)
+    assert not alive, f"left running: {[p.cmdline() for p in alive]}"
+    events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "cancelled"
+    assert json.loads((run_dir / "summary.json").read_text())["n"] >= 1
+    done = claw("eval", "--n", "12", "--run-dir", str(run_dir), "--seed", "2", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["n"] == 12
