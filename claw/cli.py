@@ -215,27 +215,31 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
 
 
 class Terminated(Exception):
-    """The process got SIGTERM or SIGHUP; everything it started has been stopped."""
+    """The process got SIGINT, SIGTERM or SIGHUP; everything it started has been stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 async def _until_signalled(command: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:
-    """Run `command`, turning SIGTERM/SIGHUP into a clean stop so that every server, kernel and file it
+    """Run `command`, turning SIGINT/SIGTERM/SIGHUP into a clean stop so that every server, kernel and file it
     opened is closed by the block that opened it (no orphaned helper processes). The first signal sets
     `args.stop` (commands that watch it, like `eval`, wind down and write their summary); a second one,
     or the first for commands that do not watch it, cancels everything."""
     code = 0
-    signalled = False
+    signalled: int | None = None
     failure: Exception | None = None
     args.stop = anyio.Event()
     async with anyio.create_task_group() as tg:
 
         async def watch() -> None:
             nonlocal signalled
-            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
-                async for _ in signals:
-                    if signalled or not getattr(args, "watches_stop", False):
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
+                async for signum in signals:
+                    if signalled is not None or not getattr(args, "watches_stop", False):
                         tg.cancel_scope.cancel()
-                    signalled = True
+                    signalled = signum
                     args.stop.set()
 
         async def work() -> None:
@@ -251,8 +255,8 @@ async def _until_signalled(command: Callable[[argparse.Namespace], Any], args: a
         tg.start_soon(work)
     if failure is not None:
         raise failure
-    if signalled:
-        raise Terminated
+    if signalled is not None:
+        raise Terminated(signalled)
     return code
 
 
@@ -283,9 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("claw: interrupted; re-run the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Terminated:
-        print("claw: terminated; re-run the same command to resume", file=sys.stderr)
-        return EXIT_TERMINATED
+    except Terminated as stopped:
+        print(f"claw: stopped by {stopped}; re-run the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED if stopped.signum == signal.SIGINT else EXIT_TERMINATED
     except OSError as exc:
         print(f"claw: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_USER_ERROR
