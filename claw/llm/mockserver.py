@@ -11,28 +11,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio
-
-from claw.llm._process import Supervised, supervised
+from claw._process import supervised, wait_ready_line
 
 __all__ = ["READY_PREFIX", "start_mock_server"]
 
 READY_PREFIX = "READY "
 """The readiness line's prefix; the base URL follows it."""
-
-
-async def wait_ready_line(child: Supervised, timeout_s: float) -> str:
-    """The URL from the child's `READY <url>` line.
-
-    Raises:
-        ServiceError: the child exited, or printed no readiness line within `timeout_s`.
-    """
-    with anyio.move_on_after(timeout_s):
-        while True:
-            line = await child.next_line()
-            if line.startswith(READY_PREFIX):
-                return line[len(READY_PREFIX) :].strip()
-    raise child.failure(f"did not report readiness within {timeout_s:g} s")
 
 
 @asynccontextmanager
@@ -70,4 +54,4 @@ async def start_mock_server(
     async with supervised(
         [*command, *extra_args], name=f"mock LLM server ({policy})", log_path=log_path
     ) as child:
-        yield await wait_ready_line(child, ready_timeout_s)
+        yield await wait_ready_line(child, ready_timeout_s, prefix=READY_PREFIX)

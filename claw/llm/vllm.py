@@ -29,10 +29,10 @@ import anyio
 import msgspec
 import structlog
 
+from claw._process import Supervised, supervised
 from claw.config import EndpointConfig
 from claw.errors import ConfigError, ServiceError
 from claw.llm._http import HttpClient
-from claw.llm._process import Supervised, supervised
 from claw.llm.endpoints import EndpointsFile, ServedEndpoint, write_endpoints_file
 
 __all__ = ["VllmSpec", "endpoints_of", "replica_env", "run_vllm", "serve_vllm", "vllm_command"]

@@ -10,6 +10,7 @@ goes on.
 from __future__ import annotations
 
 import secrets
+import sys
 import tempfile
 import time
 import traceback
@@ -21,6 +22,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from claw._process import supervised, wait_ready_line
 from claw._version import __version__
 from claw.config import EvalConfig
 from claw.errors import ClawError, ConfigError
@@ -30,7 +32,6 @@ from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
 from claw.runtime.driver import EpisodeServices, run_episode
-from claw.runtime.services import spawn_service
 from claw.runtime.sinks import (
     JsonlSink,
     ProgressSink,
@@ -81,6 +82,10 @@ class RunLayout(msgspec.Struct, frozen=True, kw_only=True):
         return self.run_dir / "logs"
 
 
+_SERVICE_READY_S = 60.0
+"""How long a helper server may take to print its readiness line."""
+
+
 def _new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -106,7 +111,7 @@ def prepare_run(config: EvalConfig) -> RunLayout:
         run_id = config.run_id or _new_run_id()
     run_dir = run_dir or Path("runs") / run_id
     config = msgspec.structs.replace(config, run_id=run_id, run_dir=str(run_dir))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_bytes(msgspec.json.format(msgspec.json.encode(config), indent=2))
     return RunLayout(run_id=run_id, run_dir=run_dir, config=config)
 
@@ -256,10 +261,19 @@ async def _perception(layout: RunLayout, socket: Path) -> AsyncIterator[tuple[st
     if perception.url or perception.socket:
         yield perception.socket, perception.url
         return
-    args = ["servers.perception", "--backend", perception.backend, "--socket", str(socket)]
-    args += ["--noise", perception.noise, "--max-batch", str(perception.max_batch)]
-    args += ["--max-delay-ms", str(perception.max_delay_ms)]
-    async with spawn_service(args, name="perception server", log_path=layout.logs / "perception.log"):
+    command = [sys.executable, "-m", "servers.perception", "--backend", perception.backend]
+    command += [
+        "--socket",
+        str(socket),
+        "--noise",
+        perception.noise,
+        "--max-batch",
+        str(perception.max_batch),
+    ]
+    command += ["--max-delay-ms", str(perception.max_delay_ms)]
+    log = layout.logs / "perception.log"
+    async with supervised(command, name="perception server", log_path=log) as child:
+        await wait_ready_line(child, _SERVICE_READY_S)
         yield str(socket), None
 
 

@@ -18,6 +18,7 @@ import anyio
 from claw.config import PerceptionConfig
 from claw.errors import ClawError
 from claw.perception_wire import PerceptionBackend
+from servers._lifeline import die_with_parent
 from servers.perception.server import serve_perception
 
 __all__ = ["main"]
@@ -95,6 +96,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server; returns the process exit code."""
+    die_with_parent()
     args = _parser().parse_args(argv)
     try:
         anyio.run(_serve, args)

@@ -1,4 +1,5 @@
-"""`supervised`: a child process owned by an `async with` — output drained, stopped on exit, never orphaned.
+"""`supervised`: a child process (a helper server, vLLM) owned by an `async with` — output drained,
+stopped on exit, never orphaned.
 
 The child runs in its own session (process group), so stopping it also stops anything it spawned (vLLM's
 workers). Its stdout lines are offered to the caller for readiness checks, and the last lines of its
@@ -21,7 +22,11 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from claw.errors import ServiceError
 
-__all__ = ["Supervised", "sole_exception", "supervised"]
+__all__ = ["PARENT_PID_ENV", "Supervised", "sole_exception", "supervised", "wait_ready_line"]
+
+PARENT_PID_ENV = "CLAW_PARENT_PID"
+"""Given to every child: claw's own servers arm a lifeline with it (`servers/_lifeline.py`) so they
+exit when this process dies, even by SIGKILL."""
 
 _TAIL_LINES = 40
 
@@ -125,7 +130,7 @@ async def supervised(
             list(command),
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env=None if env is None else dict(env),
+            env={**(os.environ if env is None else env), PARENT_PID_ENV: str(os.getpid())},
         )
     except OSError as exc:
         raise ServiceError(f"cannot start {name} ({command[0]}): {exc}") from None
@@ -137,6 +142,20 @@ async def supervised(
     except BaseExceptionGroup as group:
         leaf = sole_exception(group)
         raise leaf from leaf.__cause__
+
+
+async def wait_ready_line(child: Supervised, timeout_s: float, *, prefix: str = "READY ") -> str:
+    """The rest of the child's first stdout line that starts with `prefix` (e.g. the URL it serves).
+
+    Raises:
+        ServiceError: the child exited, or printed no readiness line within `timeout_s`.
+    """
+    with anyio.move_on_after(timeout_s):
+        while True:
+            line = await child.next_line()
+            if line.startswith(prefix):
+                return line[len(prefix) :].strip()
+    raise child.failure(f"did not report readiness within {timeout_s:g} s")
 
 
 def sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
