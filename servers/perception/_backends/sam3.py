@@ -123,7 +123,7 @@ class Sam3Backend:
             "attention_mask": tokens["attention_mask"].to(self._device),
         }
         if jobs[0].boxes is not None:
-            inputs.update(_box_inputs(jobs[0], self._device))
+            inputs.update(_box_inputs(jobs[0], self._device, self._model.dtype))
         outputs = self._model(**inputs)
         return [_instances(outputs, k, job) for k, job in enumerate(jobs)]
 
@@ -173,13 +173,14 @@ def _prompt_boxes(request: SegmentRequest) -> npt.NDArray[np.float64] | None:
     return np.array([[x - rx, y - ry, x + rx, y + ry] for x, y in clicks], dtype=np.float64)
 
 
-def _box_inputs(job: _Job, device: torch.device) -> dict[str, torch.Tensor]:
+def _box_inputs(job: _Job, device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     assert job.boxes is not None  # only called for box jobs
     h, w = job.image.shape[:2]
     x1, y1, x2, y2 = (np.clip(job.boxes[:, i] / s, 0.0, 1.0) for i, s in enumerate((w, h, w, h)))
     cxcywh = np.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=1)
     return {
-        "input_boxes": torch.tensor(cxcywh[None], dtype=torch.float32, device=device),
+        # in the model's dtype: a bf16 model on a GPU rejects float32 box embeddings
+        "input_boxes": torch.tensor(cxcywh[None], dtype=dtype, device=device),
         "input_boxes_labels": torch.ones((1, len(cxcywh)), dtype=torch.long, device=device),
     }
 
