@@ -1,5 +1,6 @@
 """Helpers shared by the model backends (`sam3`, `da3`): locating local weights from config, running
-blocking model code off the event loop one batch at a time, and linking per-frame instances into tracks.
+blocking model code off the event loop one batch at a time, linking per-frame instances into tracks, and
+turning multi-view geometry into claw's gravity-aligned world frame (floor plane fitted by RANSAC).
 No torch here, so all of it is testable without the GPU extra.
 
 Nothing here downloads anything: weights come only from the local paths in `perception.weights`.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import anyio
 import numpy as np
@@ -125,11 +126,18 @@ def claw_world(
     intrinsics: npt.NDArray[np.float64],
     w2c: npt.NDArray[np.float64],
     size: tuple[int, int],
+    *,
+    fit_floor: bool = True,
 ) -> ReconstructResponse:
     """Model-resolution multi-view geometry -> claw's conventions at the input resolution.
 
-    The world frame is camera 0's, turned to +Y up / -Z forward (camera 0 assumed level), shifted so
-    the ground (5th percentile of confident heights) is at Y = 0.
+    Gravity comes from the floor: RANSAC (seeded, on a sample of confident points) finds the plane with
+    the most inliers among those whose normal is within 45 degrees of camera 0's up and that have few
+    points below them (a floor, not a wall, ceiling or table top). The world is turned so that normal,
+    pointing towards camera 0, is +Y, turned about Y so camera 0 looks along -Z, and shifted so the
+    floor is at Y = 0. When no plane has enough inliers (no floor in view) it falls back to assuming
+    camera 0 is level: its frame turned to +Y up / -Z forward, the ground (5th percentile of confident
+    heights) at Y = 0.
 
     Args:
         depth: (N, h, w) planar depth at the model's resolution.
@@ -137,6 +145,7 @@ def claw_world(
         intrinsics: (N, 3, 3) K at the model's resolution.
         w2c: (N, 3|4, 4) world-to-camera poses in the model's world frame (OpenCV axes).
         size: (H, W) of the input frames.
+        fit_floor: False skips the floor fit and always assumes camera 0 is level.
 
     Returns:
         The wire response: depth, world points, confidence, K and camera-to-world poses at (H, W).
@@ -146,11 +155,15 @@ def claw_world(
     k_input = intrinsics * scale[None, :, None]
     c2w = _poses_4x4(w2c)
     c2w = _FLIP_YZ @ np.linalg.inv(c2w[0]) @ c2w
+    floor = _fit_floor(_sample_points(depth, confidence, intrinsics, c2w)) if fit_floor else None
+    if floor is not None:
+        c2w = _floor_frame(floor, c2w[0, :3, 2]) @ c2w
     depth_in, conf_in = _resize_nearest(depth, h, w), _resize_nearest(confidence, h, w)
     points = _back_project(depth_in, k_input, c2w)
-    ground = _ground_height(points, conf_in)
-    c2w[:, 1, 3] -= ground
-    points[..., 1] -= ground
+    if floor is None:
+        ground = _ground_height(points, conf_in)
+        c2w[:, 1, 3] -= ground
+        points[..., 1] -= ground
     return ReconstructResponse(
         depth=NDArray.from_numpy(depth_in.astype(np.float32, copy=False)),
         points=NDArray.from_numpy(points),
@@ -158,6 +171,114 @@ def claw_world(
         intrinsics=NDArray.from_numpy(k_input.astype(np.float64)),
         extrinsics=NDArray.from_numpy(c2w),
     )
+
+
+class _Plane(NamedTuple):
+    """The points p with normal . p + offset = 0; the normal is unit length and offset > 0 (camera 0,
+    at the origin, is on the normal's side)."""
+
+    normal: npt.NDArray[np.float64]
+    offset: float
+
+
+# The floor normal is within 45 degrees of camera 0's up: footage looking down at a table is often
+# pitched 35-40 degrees, and walls (90 degrees) stay well outside.
+_FLOOR_COS = float(np.cos(np.radians(45.0)))
+_SAMPLE = 8_000  # confident points the plane is fitted to (scoring cost grows with it)
+_ITERATIONS = 512  # RANSAC hypotheses, all scored at once (only the roughly horizontal ones)
+_LOW_QUANTILE = 0.3  # hypotheses are drawn from this lowest fraction of the sample
+_INLIER_DISTANCE = 0.015  # as a fraction of the sample's median distance from camera 0 (scale-free)
+_MIN_INLIERS = 0.05  # fraction of the sample a floor must hold
+_MAX_BELOW = 0.1  # fraction of the sample allowed below a floor
+_SEED = 42
+
+
+def _sample_points(
+    depth: npt.NDArray[np.float32],
+    confidence: npt.NDArray[np.float32],
+    k: npt.NDArray[np.float64],
+    c2w: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """About _SAMPLE world points, strided over all views, of at least median confidence."""
+    step = max(1, depth.size // (2 * _SAMPLE))
+    flat = np.arange(0, depth.size, step)
+    conf, z = confidence.reshape(-1)[flat], depth.reshape(-1)[flat].astype(np.float64)
+    keep = (conf >= np.median(conf)) & np.isfinite(z) & (z > 0)
+    i, v, u = np.unravel_index(flat[keep], depth.shape)
+    z, ki = z[keep], k[i]
+    cam = np.stack([(u - ki[:, 0, 2]) / ki[:, 0, 0] * z, (v - ki[:, 1, 2]) / ki[:, 1, 1] * z, z], axis=1)
+    return np.asarray(np.einsum("nij,nj->ni", c2w[i, :3, :3], cam) + c2w[i, :3, 3], dtype=np.float64)
+
+
+def _fit_floor(points: npt.NDArray[np.float64]) -> _Plane | None:
+    """The floor plane among `points` (camera-0 level frame, +Y is camera 0's up), or None."""
+    if len(points) < 3:
+        return None
+    tolerance = _INLIER_DISTANCE * float(np.median(np.linalg.norm(points, axis=1)))
+    normals, offsets = _hypotheses(points, np.random.default_rng(_SEED))
+    scores = _floor_scores(points.astype(np.float32), normals, offsets, tolerance)
+    if not scores.size or scores.max() < max(50, _MIN_INLIERS * len(points)):
+        return None
+    best = int(np.argmax(scores))
+    plane: _Plane | None = _Plane(normals[best], float(offsets[best]))
+    for shrink in (1.0, 0.5, 0.25):  # tighter passes drop wall bottoms and skirting boards
+        plane = _refit(points, plane, tolerance * shrink) if plane is not None else None
+    return plane
+
+
+def _hypotheses(
+    points: npt.NDArray[np.float64], rng: np.random.Generator
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Planes through random triples of the lowest points (along camera 0's up, where a floor is),
+    oriented towards the origin, kept if roughly horizontal."""
+    low = points[points[:, 1] <= np.quantile(points[:, 1], _LOW_QUANTILE)]
+    a, b, c = low[rng.integers(0, len(low), (3, _ITERATIONS))]
+    normals = np.cross(b - a, c - a)
+    length = np.linalg.norm(normals, axis=1)
+    ok = length > 1e-12
+    normals = normals[ok] / length[ok, None]
+    offsets = -np.einsum("ni,ni->n", normals, a[ok])
+    sign = np.where(offsets < 0, -1.0, 1.0)
+    normals, offsets = normals * sign[:, None], offsets * sign
+    level = normals[:, 1] >= _FLOOR_COS
+    return normals[level], offsets[level]
+
+
+def _floor_scores(
+    points: npt.NDArray[np.float32],
+    normals: npt.NDArray[np.float64],
+    offsets: npt.NDArray[np.float64],
+    tolerance: float,
+) -> npt.NDArray[np.int64]:
+    """Inlier count per plane; 0 for planes with more than _MAX_BELOW of the points beneath them."""
+    signed = points @ normals.T.astype(np.float32) + offsets.astype(np.float32)
+    inliers = np.count_nonzero(np.abs(signed) <= tolerance, axis=0)
+    below = np.count_nonzero(signed < -tolerance, axis=0)
+    return np.where(below <= _MAX_BELOW * len(points), inliers, 0).astype(np.int64)
+
+
+def _refit(points: npt.NDArray[np.float64], plane: _Plane, tolerance: float) -> _Plane | None:
+    """Least-squares plane through `plane`'s inliers; None if it stops looking like a floor."""
+    inliers = points[np.abs(points @ plane.normal + plane.offset) <= tolerance]
+    if len(inliers) < 3:
+        return None
+    centre = inliers.mean(axis=0)
+    normal = np.linalg.svd(inliers - centre, full_matrices=False)[2][2]
+    normal = normal if normal @ plane.normal >= 0 else -normal
+    offset = -float(np.median(inliers @ normal))  # the median: clutter lying on the floor is all above it
+    return _Plane(normal, offset) if normal[1] >= _FLOOR_COS and offset > 0 else None
+
+
+def _floor_frame(floor: _Plane, forward: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """4x4 transform taking the floor's normal to +Y, camera 0's `forward` (projected) to -Z, the floor
+    to Y = 0."""
+    up = floor.normal
+    along = forward - (forward @ up) * up  # not zero: forward is at least 45 degrees from the floor normal
+    z = -along / np.linalg.norm(along)
+    out = np.eye(4)
+    out[:3, :3] = np.stack([np.cross(up, z), up, z])
+    out[1, 3] = floor.offset
+    return out
 
 
 def _back_project(

@@ -6,8 +6,9 @@ naming the preset, e.g. `{"model_name": "da3nested-giant-large"}`, and `model.sa
 downloaded. Frames are resized to a multiple of the 14-pixel patch (long side `process_res`) and
 normalised with ImageNet statistics; requests in one server batch with the same frame count and size
 run as one (B, N, 3, H, W) forward pass. Depth is metric only with a metric or nested checkpoint.
-Confidence is mapped to 0..1 as 1 - 1/conf (DA3's confidence is >= 1). World frame: camera 0's, turned
-to +Y up and -Z forward (camera 0 assumed level), ground at Y = 0 (see `claw_world`).
+Confidence is mapped to 0..1 as 1 - 1/conf (DA3's confidence is >= 1). World frame (see `claw_world`):
++Y up along the normal of the floor plane found in the points, camera 0 looking along -Z, floor at Y = 0;
+with no floor in view, camera 0's frame assumed level, ground at Y = 0.
 """
 
 from __future__ import annotations
