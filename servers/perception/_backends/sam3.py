@@ -1,16 +1,25 @@
-"""The `sam3` backend: SAM 3 promptable concept segmentation through transformers' `Sam3Model`.
+"""The `sam3` backend: SAM 3 promptable concept segmentation through transformers' `Sam3Model`, and
+video propagation through `Sam3VideoModel` when the checkpoint holds the tracker too.
 
 Weights: `perception.weights.sam3` names a local folder holding a transformers SAM 3 checkpoint
 (`config.json`, `model.safetensors`) and its CLIP tokenizer files (`vocab.json`, `merges.txt`); nothing
-is downloaded. A server batch is flattened into frames and run in chunks of images; text prompts share one
-forward pass per chunk, box prompts (and points, turned into small boxes around each click, as SAM 3's
-image model takes no points) run per frame and need torchvision's `roi_align`. Instances are linked into
-tracks across the frames of one request by mask overlap (`object_ids`); SAM 3's memory-based video
-propagation is not wired here.
+is downloaded. A `sam3_video` checkpoint (the published `facebook/sam3` one) serves both paths from one
+copy of the weights (the image model is its detector); a `sam3` (image-only) checkpoint serves the image
+path alone.
+
+Single-frame requests (and every request when the checkpoint has no tracker) run the image model: a
+server batch is flattened into frames and run in chunks of images; text prompts share one forward pass per
+chunk, box prompts (and points, turned into small boxes around each click, as SAM 3's image model takes no
+points) run per frame and need torchvision's `roi_align`; instances are linked into tracks across frames by
+mask overlap. A multi-frame request with a video checkpoint is run through the video model, frames in
+request order, one request after another: a text prompt is detected on every frame and tracked by SAM 3's
+memory (object ids from the tracker); point or box prompts on the first frame are propagated by the tracker
+alone (each box one object, all clicks together one object, id 0 for the clicks and k for box k).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +30,10 @@ import numpy.typing as npt
 import torch
 from transformers import CLIPTokenizer
 from transformers.models.sam3.modeling_sam3 import Sam3Model
+from transformers.models.sam3_tracker_video.modeling_sam3_tracker_video import (
+    Sam3TrackerVideoInferenceSession,
+)
+from transformers.models.sam3_video.modeling_sam3_video import Sam3VideoInferenceSession, Sam3VideoModel
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
@@ -39,6 +52,11 @@ _HINT = "a transformers SAM 3 checkpoint (config.json, model.safetensors, vocab.
 _POINT_BOX_FRACTION = 0.05
 _VISUAL_PROMPT = "visual"
 _MAX_TEXT_TOKENS = 32
+_VIDEO_TYPE = "sam3_video"
+_FILES = ("config.json", "vocab.json", "merges.txt")
+_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+_BOX_LABELS = (2, 3)
+"""The tracker's point labels for a box's top-left and bottom-right corners."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,14 @@ class _Found:
     boxes: npt.NDArray[np.float32]
 
 
+@dataclass(frozen=True)
+class _Tracked:
+    """One frame's instances from the video model, with the tracker's object ids."""
+
+    found: _Found
+    ids: list[int]
+
+
 class Sam3Backend:
     """SAM 3 instance segmentation; see the module docstring."""
 
@@ -67,14 +93,15 @@ class Sam3Backend:
     def __init__(self, config: PerceptionConfig, *, chunk: int = 16) -> None:
         path = weights_path(config, "sam3", hint=_HINT)
         self._device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self._model, self._tokenizer = _load(path, self._device)
+        self._model, self._video, self._tokenizer = _load(path, self._device)
         vision: Any = self._model.config.vision_config
         self._size = int(vision.backbone_config.image_size)
         self._chunk = max(1, chunk)
         self._runner = ModelRunner("sam3")
 
     def __repr__(self) -> str:
-        return f"<Sam3Backend device={self._device} image_size={self._size}>"
+        video = self._video is not None
+        return f"<Sam3Backend device={self._device} image_size={self._size} video={video}>"
 
     async def reconstruct(self, batch: list[ReconstructRequest]) -> list[ReconstructResponse]:
         """Not served by this backend.
@@ -89,14 +116,85 @@ class Sam3Backend:
         return await self._runner.run(lambda: self._segment_batch(batch))
 
     def _segment_batch(self, batch: list[SegmentRequest]) -> list[SegmentResponse]:
-        jobs = [job for request in batch for job in _jobs(request)]
-        found = self._detect_all(jobs)
+        videos = [self._video is not None and len(request.images) > 1 for request in batch]
+        images = [request for request, video in zip(batch, videos, strict=True) if not video]
+        found = self._detect_all([job for request in images for job in _jobs(request)])
         responses, start = [], 0
-        for request in batch:
+        for request, video in zip(batch, videos, strict=True):
+            if video:
+                responses.append(self._track(request))
+                continue
             n = len(request.images)
             responses.append(_response(found[start : start + n]))
             start += n
         return responses
+
+    def _track(self, request: SegmentRequest) -> SegmentResponse:
+        frames = [np.array(wire.to_numpy(), dtype=np.uint8) for wire in request.images]
+        if request.boxes is not None or request.points is not None:
+            tracked = self._track_clicks(request, frames)
+        else:
+            tracked = self._track_text(request, frames)
+        return _tracked_response(tracked)
+
+    @torch.inference_mode()
+    def _track_text(self, request: SegmentRequest, frames: list[npt.NDArray[np.uint8]]) -> list[_Tracked]:
+        video: Any = self._video
+        session = Sam3VideoInferenceSession(**self._session_args(frames))
+        prompt = session.add_prompt(request.text or _VISUAL_PROMPT)
+        tokens = self._tokens([request.text or _VISUAL_PROMPT])
+        session.prompt_input_ids[prompt] = tokens["input_ids"]
+        session.prompt_attention_masks[prompt] = tokens["attention_mask"]
+        video.score_threshold_detection = request.threshold  # the request's cut, not the checkpoint's
+        tracked: dict[int, _Tracked] = {}
+        for out in video.propagate_in_video_iterator(session):
+            hidden = set(out.suppressed_obj_ids or ()) | set(session.hotstart_removed_obj_ids)
+            masks = {i: m for i, m in out.obj_id_to_mask.items() if i not in hidden}
+            frame = frames[out.frame_idx]
+            tracked[out.frame_idx] = _frame_objects(masks, out.obj_id_to_score, frame, request.threshold)
+        return [tracked[i] for i in range(len(frames))]
+
+    @torch.inference_mode()
+    def _track_clicks(self, request: SegmentRequest, frames: list[npt.NDArray[np.uint8]]) -> list[_Tracked]:
+        video: Any = self._video
+        session = Sam3TrackerVideoInferenceSession(**self._session_args(frames))
+        for obj_id, (coords, labels) in enumerate(_clicks(request, frames[0].shape[:2], self._size)):
+            obj_idx = session.obj_id_to_idx(obj_id)
+            session.add_point_inputs(obj_idx, 0, {"point_coords": coords, "point_labels": labels})
+        session.obj_with_new_inputs = list(session.obj_ids)
+        tracked = []
+        for index, frame in enumerate(frames):
+            embeds = video.detector_model.get_vision_features(pixel_values=session.get_frame(index)[None])
+            feats, positions = video.get_vision_features_for_tracker(vision_embeds=embeds)
+            session.cache.cache_vision_features(
+                index, {"vision_feats": feats, "vision_pos_embeds": positions}
+            )
+            out = video.tracker_model(inference_session=session, frame_idx=index)
+            masks = {obj_id: out.pred_masks[k] for k, obj_id in enumerate(out.object_ids)}
+            logits = out.object_score_logits.float().reshape(-1).sigmoid().tolist()
+            scores = dict(zip(out.object_ids, logits, strict=True))
+            tracked.append(_frame_objects(masks, scores, frame, request.threshold))
+        return tracked
+
+    def _session_args(self, frames: list[npt.NDArray[np.uint8]]) -> dict[str, Any]:
+        h, w = frames[0].shape[:2]
+        device, dtype = self._device, self._model.dtype
+        pixels = torch.stack([self._pixels(frame) for frame in frames])
+        return {
+            "video": pixels,
+            "video_height": h,
+            "video_width": w,
+            "inference_device": device,
+            "inference_state_device": device,
+            "video_storage_device": device,
+            "dtype": dtype,
+        }
+
+    def _tokens(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        tokens = self._tokenizer(
+            texts, padding="max_length", max_length=_MAX_TEXT_TOKENS, truncation=True, return_tensors="pt"
+        )
+        return {key: tokens[key].to(self._device) for key in ("input_ids", "attention_mask")}
 
     def _detect_all(self, jobs: list[_Job]) -> list[_Found]:
         found: dict[int, _Found] = {}
@@ -110,17 +208,9 @@ class Sam3Backend:
 
     @torch.inference_mode()
     def _forward(self, jobs: list[_Job]) -> list[_Found]:
-        tokens = self._tokenizer(
-            [job.text for job in jobs],
-            padding="max_length",
-            max_length=_MAX_TEXT_TOKENS,
-            truncation=True,
-            return_tensors="pt",
-        )
         inputs: dict[str, Any] = {
             "pixel_values": torch.stack([self._pixels(job.image) for job in jobs]),
-            "input_ids": tokens["input_ids"].to(self._device),
-            "attention_mask": tokens["attention_mask"].to(self._device),
+            **self._tokens([job.text for job in jobs]),
         }
         if jobs[0].boxes is not None:
             inputs.update(_box_inputs(jobs[0], self._device, self._model.dtype))
@@ -136,19 +226,40 @@ class Sam3Backend:
         return ((resized[0] - 0.5) / 0.5).to(self._model.dtype)
 
 
-def _load(path: Path, device: torch.device) -> tuple[Sam3Model, CLIPTokenizer]:
+def _load(path: Path, device: torch.device) -> tuple[Sam3Model, Sam3VideoModel | None, CLIPTokenizer]:
+    """The image model, the video model (None for an image-only checkpoint) and the tokenizer."""
+    is_video = _model_type(path) == _VIDEO_TYPE
     try:
-        model = Sam3Model.from_pretrained(str(path), local_files_only=True)
+        cls: Any = Sam3VideoModel if is_video else Sam3Model
+        model = cls.from_pretrained(str(path), local_files_only=True)
         tokenizer = CLIPTokenizer.from_pretrained(str(path), local_files_only=True)
     except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"perception.weights.sam3 = {str(path)!r}: cannot load SAM 3 from it ({exc}); "
-            f"it must hold {_HINT}",
-            field="perception.weights.sam3",
-        ) from None
+        raise _load_error(path, str(exc)) from None
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    loaded: Any = model
-    return loaded.to(device=device, dtype=dtype).eval(), tokenizer
+    loaded: Any = model.to(device=device, dtype=dtype).eval()
+    if is_video:
+        return loaded.detector_model, loaded, tokenizer
+    return loaded, None, tokenizer
+
+
+def _model_type(path: Path) -> str | None:
+    missing = [name for name in _FILES if not (path / name).is_file()]
+    if not any((path / name).is_file() for name in _WEIGHTS):
+        missing.append(_WEIGHTS[0])
+    if missing:
+        raise _load_error(path, f"missing {', '.join(missing)}")
+    try:
+        model_type = json.loads((path / "config.json").read_text()).get("model_type")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise _load_error(path, f"config.json is unreadable: {exc}") from None
+    return model_type if isinstance(model_type, str) else None
+
+
+def _load_error(path: Path, why: str) -> ConfigError:
+    return ConfigError(
+        f"perception.weights.sam3 = {str(path)!r}: cannot load SAM 3 from it ({why}); it must hold {_HINT}",
+        field="perception.weights.sam3",
+    )
 
 
 def _jobs(request: SegmentRequest) -> Iterator[_Job]:
@@ -213,6 +324,72 @@ def _response(frames: list[_Found]) -> SegmentResponse:
         scores=[NDArray.from_numpy(f.scores) for f in frames],
         boxes=[NDArray.from_numpy(f.boxes) for f in frames],
         object_ids=ids,
+    )
+
+
+def _clicks(
+    request: SegmentRequest, size: tuple[int, ...], target: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The tracker's point inputs, one (coords (1, 1, N, 2), labels (1, 1, N)) per object, in model pixels."""
+    h, w = size
+    scale = np.array([target / w, target / h])
+    if request.boxes is not None:
+        for box in np.asarray(request.boxes, dtype=np.float64).reshape(-1, 4):
+            yield _click_tensors(box.reshape(2, 2) * scale, list(_BOX_LABELS))
+        return
+    points = np.asarray(request.points, dtype=np.float64).reshape(-1, 2)
+    labels = request.point_labels or [1] * len(points)
+    if len(labels) != len(points):
+        raise PerceptionError(
+            f"{len(points)} points but {len(labels)} point_labels; give one label per point"
+        )
+    if 1 not in labels:
+        raise PerceptionError("SAM 3 needs at least one foreground point (label 1)")
+    yield _click_tensors(points * scale, labels)
+
+
+def _click_tensors(coords: npt.NDArray[np.float64], labels: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    return (
+        torch.tensor(coords[None, None], dtype=torch.float32),
+        torch.tensor([[labels]], dtype=torch.int32),
+    )
+
+
+def _frame_objects(
+    low_res: dict[int, torch.Tensor], scores: dict[int, float], frame: npt.NDArray[np.uint8], threshold: float
+) -> _Tracked:
+    """Masks at the frame's size for objects scoring at least `threshold`, best first; empty ones dropped."""
+    h, w = frame.shape[:2]
+    ids = sorted((i for i in low_res if scores.get(i, 0.0) >= threshold), key=lambda i: -scores[i])
+    masks = np.zeros((0, h, w), bool)
+    if ids:
+        stacked = torch.stack([low_res[i].float().reshape(low_res[i].shape[-2:]) for i in ids])
+        masks = (_resize(stacked, h, w) > 0).cpu().numpy()
+    present = np.asarray(masks.any(axis=(1, 2)), dtype=bool)
+    ids = [i for i, keep in zip(ids, present.tolist(), strict=True) if keep]
+    found = _Found(
+        masks=masks[present],
+        scores=np.array([scores[i] for i in ids], dtype=np.float32),
+        boxes=_mask_boxes(masks[present]),
+    )
+    return _Tracked(found=found, ids=ids)
+
+
+def _mask_boxes(masks: npt.NDArray[np.bool_]) -> npt.NDArray[np.float32]:
+    """Pixel xyxy boxes around non-empty masks (right and bottom edges exclusive)."""
+    boxes = np.zeros((len(masks), 4), np.float32)
+    for k, mask in enumerate(masks):
+        ys, xs = np.nonzero(mask)
+        boxes[k] = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    return boxes
+
+
+def _tracked_response(frames: list[_Tracked]) -> SegmentResponse:
+    return SegmentResponse(
+        masks=[NDArray.from_numpy(f.found.masks) for f in frames],
+        scores=[NDArray.from_numpy(f.found.scores) for f in frames],
+        boxes=[NDArray.from_numpy(f.found.boxes) for f in frames],
+        object_ids=[f.ids for f in frames],
     )
 
 
