@@ -186,10 +186,10 @@ class _Plane(NamedTuple):
 _FLOOR_COS = float(np.cos(np.radians(45.0)))
 _SAMPLE = 8_000  # confident points the plane is fitted to (scoring cost grows with it)
 _ITERATIONS = 512  # RANSAC hypotheses, all scored at once (only the roughly horizontal ones)
-_LOW_QUANTILE = 0.3  # hypotheses are drawn from this lowest fraction of the sample
+_PATCHES = 8  # hypotheses come from point triples in one of PATCHES x PATCHES tiles of one view
 _INLIER_DISTANCE = 0.015  # as a fraction of the sample's median distance from camera 0 (scale-free)
 _MIN_INLIERS = 0.05  # fraction of the sample a floor must hold
-_MAX_BELOW = 0.1  # fraction of the sample allowed below a floor
+_MAX_BELOW = _MIN_INLIERS  # a plane with a floor's worth of points (2 tolerances) below it is no floor
 _SEED = 42
 
 
@@ -198,8 +198,9 @@ def _sample_points(
     confidence: npt.NDArray[np.float32],
     k: npt.NDArray[np.float64],
     c2w: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
-    """About _SAMPLE world points, strided over all views, of at least median confidence."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+    """About _SAMPLE world points, strided over all views, of at least median confidence, with the
+    image tile (view, tile row, tile column, as one id) each comes from."""
     step = max(1, depth.size // (2 * _SAMPLE))
     flat = np.arange(0, depth.size, step)
     conf, z = confidence.reshape(-1)[flat], depth.reshape(-1)[flat].astype(np.float64)
@@ -207,15 +208,18 @@ def _sample_points(
     i, v, u = np.unravel_index(flat[keep], depth.shape)
     z, ki = z[keep], k[i]
     cam = np.stack([(u - ki[:, 0, 2]) / ki[:, 0, 0] * z, (v - ki[:, 1, 2]) / ki[:, 1, 1] * z, z], axis=1)
-    return np.asarray(np.einsum("nij,nj->ni", c2w[i, :3, :3], cam) + c2w[i, :3, 3], dtype=np.float64)
+    points = np.asarray(np.einsum("nij,nj->ni", c2w[i, :3, :3], cam) + c2w[i, :3, 3], dtype=np.float64)
+    tiles = (i * _PATCHES + v * _PATCHES // depth.shape[1]) * _PATCHES + u * _PATCHES // depth.shape[2]
+    return points, np.asarray(tiles, dtype=np.intp)
 
 
-def _fit_floor(points: npt.NDArray[np.float64]) -> _Plane | None:
-    """The floor plane among `points` (camera-0 level frame, +Y is camera 0's up), or None."""
+def _fit_floor(sample: tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]) -> _Plane | None:
+    """The floor plane among the sampled points (camera-0 level frame, +Y is camera 0's up), or None."""
+    points, tiles = sample
     if len(points) < 3:
         return None
     tolerance = _INLIER_DISTANCE * float(np.median(np.linalg.norm(points, axis=1)))
-    normals, offsets = _hypotheses(points, np.random.default_rng(_SEED))
+    normals, offsets = _hypotheses(points, tiles, np.random.default_rng(_SEED))
     scores = _floor_scores(points.astype(np.float32), normals, offsets, tolerance)
     if not scores.size or scores.max() < max(50, _MIN_INLIERS * len(points)):
         return None
@@ -227,12 +231,17 @@ def _fit_floor(points: npt.NDArray[np.float64]) -> _Plane | None:
 
 
 def _hypotheses(
-    points: npt.NDArray[np.float64], rng: np.random.Generator
+    points: npt.NDArray[np.float64], tiles: npt.NDArray[np.intp], rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Planes through random triples of the lowest points (along camera 0's up, where a floor is),
-    oriented towards the origin, kept if roughly horizontal."""
-    low = points[points[:, 1] <= np.quantile(points[:, 1], _LOW_QUANTILE)]
-    a, b, c = low[rng.integers(0, len(low), (3, _ITERATIONS))]
+    """Planes through random point triples from one image tile, oriented towards the origin, kept if
+    roughly horizontal. Triples from one tile mostly lie on one surface, so every surface gets
+    hypotheses in proportion to its area (triples from the whole cloud rarely do)."""
+    order = np.argsort(tiles, kind="stable")
+    points, tiles = points[order], tiles[order]
+    first = rng.integers(0, len(points), _ITERATIONS)
+    start = np.searchsorted(tiles, tiles[first], side="left")
+    count = np.searchsorted(tiles, tiles[first], side="right") - start
+    a, b, c = points[first], *points[start + (rng.random((2, _ITERATIONS)) * count).astype(np.intp)]
     normals = np.cross(b - a, c - a)
     length = np.linalg.norm(normals, axis=1)
     ok = length > 1e-12
@@ -250,10 +259,10 @@ def _floor_scores(
     offsets: npt.NDArray[np.float64],
     tolerance: float,
 ) -> npt.NDArray[np.int64]:
-    """Inlier count per plane; 0 for planes with more than _MAX_BELOW of the points beneath them."""
+    """Inlier count per plane; 0 for planes with more than _MAX_BELOW of the points well beneath them."""
     signed = points @ normals.T.astype(np.float32) + offsets.astype(np.float32)
     inliers = np.count_nonzero(np.abs(signed) <= tolerance, axis=0)
-    below = np.count_nonzero(signed < -tolerance, axis=0)
+    below = np.count_nonzero(signed < -2 * tolerance, axis=0)
     return np.where(below <= _MAX_BELOW * len(points), inliers, 0).astype(np.int64)
 
 
