@@ -126,14 +126,21 @@ def test_level_camera_matches_the_camera_frame() -> None:
     np.testing.assert_allclose(c2w[:, :3, 3], [c[:3, 3] for c in cams], atol=0.005)
 
 
-def test_floor_beats_a_larger_table_top() -> None:
-    table = (np.array([-1.5, 0.0, -3.0]), np.array([1.5, 0.75, -1.2]))
+TABLES = [
+    (np.array([-1.5, 0.0, -3.0]), np.array([1.5, 0.75, -1.2])),
+    (np.array([-1.2, 0.0, -2.5]), np.array([1.2, 0.75, -0.2])),  # floor only beside and beyond it
+]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_floor_beats_a_larger_table_top(table: tuple[F64, F64]) -> None:
     cams = [_camera((0.0, 1.6, 0.0), pitch=35, roll=5)]
     out = _reconstruct(cams, [table], noise=0.003)
     c2w = out.extrinsics.to_numpy()
     truth = _render(cams[0], [table])[None]
     assert _pixels_at(cams, truth, 0.75, inside=table).sum() > _pixels_at(cams, truth, 0.0).sum()
-    assert c2w[0, 1, 3] == pytest.approx(1.6, abs=0.02)  # heights measured from the floor, not the table
+    # Only slivers of floor show around the table, so the fit is looser; the table top is 0.85 m off.
+    assert c2w[0, 1, 3] == pytest.approx(1.6, abs=0.05)  # heights measured from the floor, not the table
 
 
 def test_no_floor_in_view_keeps_the_camera_frame() -> None:

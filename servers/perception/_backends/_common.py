@@ -184,13 +184,20 @@ class _Plane(NamedTuple):
 # The floor normal is within 45 degrees of camera 0's up: footage looking down at a table is often
 # pitched 35-40 degrees, and walls (90 degrees) stay well outside.
 _FLOOR_COS = float(np.cos(np.radians(45.0)))
+_NORMAL_COS = float(np.cos(np.radians(25.0)))  # an inlier's own surface normal agrees with the plane's
 _SAMPLE = 8_000  # confident points the plane is fitted to (scoring cost grows with it)
 _ITERATIONS = 512  # RANSAC hypotheses, all scored at once (only the roughly horizontal ones)
-_PATCHES = 8  # hypotheses come from point triples in one of PATCHES x PATCHES tiles of one view
 _INLIER_DISTANCE = 0.015  # as a fraction of the sample's median distance from camera 0 (scale-free)
 _MIN_INLIERS = 0.05  # fraction of the sample a floor must hold
 _MAX_BELOW = _MIN_INLIERS  # a plane with a floor's worth of points (2 tolerances) below it is no floor
 _SEED = 42
+
+
+class _Sample(NamedTuple):
+    """Confident world points (camera-0 level frame) with each one's local surface normal."""
+
+    points: npt.NDArray[np.float64]
+    normals: npt.NDArray[np.float64]
 
 
 def _sample_points(
@@ -198,77 +205,97 @@ def _sample_points(
     confidence: npt.NDArray[np.float32],
     k: npt.NDArray[np.float64],
     c2w: npt.NDArray[np.float64],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
-    """About _SAMPLE world points, strided over all views, of at least median confidence, with the
-    image tile (view, tile row, tile column, as one id) each comes from."""
+) -> _Sample:
+    """About _SAMPLE points, strided over all views, of at least median confidence; normals from the
+    points a few pixels right of and below each (left of / above at the image border)."""
+    h, w = depth.shape[1:]
     step = max(1, depth.size // (2 * _SAMPLE))
     flat = np.arange(0, depth.size, step)
-    conf, z = confidence.reshape(-1)[flat], depth.reshape(-1)[flat].astype(np.float64)
-    keep = (conf >= np.median(conf)) & np.isfinite(z) & (z > 0)
-    i, v, u = np.unravel_index(flat[keep], depth.shape)
-    z, ki = z[keep], k[i]
+    conf = confidence.reshape(-1)[flat]
+    i, v, u = np.unravel_index(flat[conf >= np.median(conf)], depth.shape)
+    gap = max(2, min(h, w) // 20)
+    centre = _lift(depth, k, c2w, i, v, u)
+    right = _lift(depth, k, c2w, i, v, np.where(u + gap < w, u + gap, u - gap))
+    down = _lift(depth, k, c2w, i, np.where(v + gap < h, v + gap, v - gap), u)
+    normals = np.cross(right - centre, down - centre)
+    length = np.linalg.norm(normals, axis=1)
+    ok = np.isfinite(length) & (length > 0)
+    return _Sample(centre[ok], normals[ok] / length[ok, None])
+
+
+def _lift(
+    depth: npt.NDArray[np.float32],
+    k: npt.NDArray[np.float64],
+    c2w: npt.NDArray[np.float64],
+    i: npt.NDArray[np.intp],
+    v: npt.NDArray[np.intp],
+    u: npt.NDArray[np.intp],
+) -> npt.NDArray[np.float64]:
+    """World points of pixels (view i, row v, column u); NaN where the depth is not positive."""
+    z = depth[i, v, u].astype(np.float64)
+    z = np.where(z > 0, z, np.nan)
+    ki = k[i]
     cam = np.stack([(u - ki[:, 0, 2]) / ki[:, 0, 0] * z, (v - ki[:, 1, 2]) / ki[:, 1, 1] * z, z], axis=1)
-    points = np.asarray(np.einsum("nij,nj->ni", c2w[i, :3, :3], cam) + c2w[i, :3, 3], dtype=np.float64)
-    tiles = (i * _PATCHES + v * _PATCHES // depth.shape[1]) * _PATCHES + u * _PATCHES // depth.shape[2]
-    return points, np.asarray(tiles, dtype=np.intp)
+    return np.asarray(np.einsum("nij,nj->ni", c2w[i, :3, :3], cam) + c2w[i, :3, 3], dtype=np.float64)
 
 
-def _fit_floor(sample: tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]) -> _Plane | None:
-    """The floor plane among the sampled points (camera-0 level frame, +Y is camera 0's up), or None."""
-    points, tiles = sample
-    if len(points) < 3:
+def _fit_floor(sample: _Sample) -> _Plane | None:
+    """The floor plane among the sampled points (+Y is camera 0's up), or None."""
+    if len(sample.points) < 3:
         return None
-    tolerance = _INLIER_DISTANCE * float(np.median(np.linalg.norm(points, axis=1)))
-    normals, offsets = _hypotheses(points, tiles, np.random.default_rng(_SEED))
-    scores = _floor_scores(points.astype(np.float32), normals, offsets, tolerance)
-    if not scores.size or scores.max() < max(50, _MIN_INLIERS * len(points)):
+    tolerance = _INLIER_DISTANCE * float(np.median(np.linalg.norm(sample.points, axis=1)))
+    normals, offsets = _hypotheses(sample, np.random.default_rng(_SEED))
+    scores = _floor_scores(sample, normals, offsets, tolerance)
+    if not scores.size or scores.max() < max(50, _MIN_INLIERS * len(sample.points)):
         return None
     best = int(np.argmax(scores))
     plane: _Plane | None = _Plane(normals[best], float(offsets[best]))
-    for shrink in (1.0, 0.5, 0.25):  # tighter passes drop wall bottoms and skirting boards
-        plane = _refit(points, plane, tolerance * shrink) if plane is not None else None
+    for shrink in (2.0, 2.0, 1.0, 0.5, 0.25):  # wide first (a hypothesis is rough), then tighter
+        plane = _refit(sample, plane, tolerance * shrink) if plane is not None else None
     return plane
 
 
 def _hypotheses(
-    points: npt.NDArray[np.float64], tiles: npt.NDArray[np.intp], rng: np.random.Generator
+    sample: _Sample, rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Planes through random point triples from one image tile, oriented towards the origin, kept if
-    roughly horizontal. Triples from one tile mostly lie on one surface, so every surface gets
-    hypotheses in proportion to its area (triples from the whole cloud rarely do)."""
-    order = np.argsort(tiles, kind="stable")
-    points, tiles = points[order], tiles[order]
-    first = rng.integers(0, len(points), _ITERATIONS)
-    start = np.searchsorted(tiles, tiles[first], side="left")
-    count = np.searchsorted(tiles, tiles[first], side="right") - start
-    a, b, c = points[first], *points[start + (rng.random((2, _ITERATIONS)) * count).astype(np.intp)]
-    normals = np.cross(b - a, c - a)
-    length = np.linalg.norm(normals, axis=1)
-    ok = length > 1e-12
-    normals = normals[ok] / length[ok, None]
-    offsets = -np.einsum("ni,ni->n", normals, a[ok])
+    """Planes through random points along their own normals, oriented towards the origin, kept if
+    roughly horizontal: every surface gets hypotheses in proportion to its area."""
+    pick = rng.integers(0, len(sample.points), _ITERATIONS)
+    normals = sample.normals[pick]
+    offsets = -np.einsum("ni,ni->n", normals, sample.points[pick])
     sign = np.where(offsets < 0, -1.0, 1.0)
     normals, offsets = normals * sign[:, None], offsets * sign
     level = normals[:, 1] >= _FLOOR_COS
     return normals[level], offsets[level]
 
 
+def _inliers(
+    sample: _Sample, normals: npt.NDArray[np.float64], offsets: npt.NDArray[np.float64], tolerance: float
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """Signed distances (points x planes) and which points are inliers: near the plane and facing
+    the same way (a slanted plane slicing through a table top or a wall gains nothing)."""
+    signed = sample.points.astype(np.float32) @ normals.T.astype(np.float32) + offsets.astype(np.float32)
+    facing = np.abs(sample.normals.astype(np.float32) @ normals.T.astype(np.float32)) >= _NORMAL_COS
+    return signed, (np.abs(signed) <= tolerance) & facing
+
+
 def _floor_scores(
-    points: npt.NDArray[np.float32],
+    sample: _Sample,
     normals: npt.NDArray[np.float64],
     offsets: npt.NDArray[np.float64],
     tolerance: float,
 ) -> npt.NDArray[np.int64]:
     """Inlier count per plane; 0 for planes with more than _MAX_BELOW of the points well beneath them."""
-    signed = points @ normals.T.astype(np.float32) + offsets.astype(np.float32)
-    inliers = np.count_nonzero(np.abs(signed) <= tolerance, axis=0)
+    signed, inliers = _inliers(sample, normals, offsets, tolerance)
     below = np.count_nonzero(signed < -2 * tolerance, axis=0)
-    return np.where(below <= _MAX_BELOW * len(points), inliers, 0).astype(np.int64)
+    counts = np.count_nonzero(inliers, axis=0)
+    return np.where(below <= _MAX_BELOW * len(signed), counts, 0).astype(np.int64)
 
 
-def _refit(points: npt.NDArray[np.float64], plane: _Plane, tolerance: float) -> _Plane | None:
+def _refit(sample: _Sample, plane: _Plane, tolerance: float) -> _Plane | None:
     """Least-squares plane through `plane`'s inliers; None if it stops looking like a floor."""
-    inliers = points[np.abs(points @ plane.normal + plane.offset) <= tolerance]
+    keep = _inliers(sample, plane.normal[None], np.array([plane.offset]), tolerance)[1][:, 0]
+    inliers = sample.points[keep]
     if len(inliers) < 3:
         return None
     centre = inliers.mean(axis=0)
