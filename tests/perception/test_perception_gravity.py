@@ -159,3 +159,10 @@ def _render_room(c2w: F64, room: tuple[F64, F64]) -> npt.NDArray[np.float32]:
     v, u = np.mgrid[0 : MODEL_HW[0], 0 : MODEL_HW[1]].astype(np.float64)
     cam = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], axis=-1)
     return _slabs(c2w[:3, 3], cam @ c2w[:3, :3].T, room)[1].astype(np.float32)
+
+
+def test_a_ceiling_is_never_the_floor() -> None:
+    cams = [_camera((0.0, 1.5, 0.0), pitch=-15, roll=5)]  # looking up: ceiling, walls, no floor
+    fitted = _reconstruct(cams, [BOX], noise=0.005)
+    level = _reconstruct(cams, [BOX], noise=0.005, fit_floor=False)
+    np.testing.assert_array_equal(fitted.extrinsics.to_numpy(), level.extrinsics.to_numpy())
