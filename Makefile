@@ -22,6 +22,7 @@ run: $(STAMP) system-deps
 	$(BIN)/claw eval
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check claw servers bench tests
 	$(BIN)/ruff check claw servers bench tests
 
 typecheck: $(STAMP)

@@ -342,4 +342,3 @@ def suite_factory(
         return BenchSuite(spec, options, rows=rows, build=build, score=score, rules="sc", sampling=sampling)
 
     return official, sc
-
