@@ -28,6 +28,7 @@ __all__ = [
     "Video",
     "get_suite",
     "register_suite",
+    "suite_factory",
     "suite_names",
 ]
 
@@ -153,19 +154,27 @@ def suite_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_suite(name: str, options: SuiteOptions) -> Suite:
-    """Build the suite registered as `name`.
+def suite_factory(name: str) -> SuiteFactory:
+    """The factory registered as `name` (nothing is built or read yet).
 
     Raises:
         SuiteError: no suite has that name.
     """
     _load_entry_points()
     try:
-        factory = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
         raise SuiteError(f"unknown suite {name!r}; known suites: {known} (see `claw suites`)") from None
-    return factory(options)
+
+
+def get_suite(name: str, options: SuiteOptions) -> Suite:
+    """Build the suite registered as `name`.
+
+    Raises:
+        SuiteError: no suite has that name, or its data cannot be read.
+    """
+    return suite_factory(name)(options)
 
 
 def frame_paths(sample: Sample) -> list[Path]:

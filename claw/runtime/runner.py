@@ -44,7 +44,7 @@ from claw.runtime.sinks import (
 from claw.runtime.vlm_server import serve_vlm
 from claw.sandbox import KernelPool, check_cell
 from claw.sandbox.types import Kernel, KernelSetup
-from claw.suite import Sample, Suite, SuiteOptions, get_suite
+from claw.suite import Sample, Suite, SuiteOptions, get_suite, suite_factory
 
 __all__ = ["RunLayout", "prepare_run", "run_eval"]
 
@@ -149,6 +149,7 @@ async def run_eval(
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
     """
+    suite_factory(config.suite)  # an unknown suite is refused before anything is written
     layout = await anyio.to_thread.run_sync(prepare_run, config)
     suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout))
     done = await anyio.to_thread.run_sync(read_results, layout.results)

@@ -34,13 +34,14 @@ from claw.events import (
 pytestmark = pytest.mark.slow
 
 
-def claw(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def claw(*args: str, timeout: float = 240, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "claw.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -113,8 +114,11 @@ def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
         (("report", "/nonexistent/run"), "no results"),
     ],
 )
-def test_user_errors_are_one_line_without_traceback(args: tuple[str, ...], message: str) -> None:
-    done = claw(*args, timeout=60)
+def test_user_errors_are_one_line_without_traceback(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    done = claw(*args, timeout=60, cwd=tmp_path)
+    assert not (tmp_path / "runs").exists(), "a refused run must not leave a run directory behind"
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
