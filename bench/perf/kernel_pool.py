@@ -18,7 +18,6 @@ Confinement is whatever `SandboxConfig()` gives here (namespaces when available)
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ import anyio
 import psutil
 from jupyter_client.manager import AsyncKernelManager
 
+from bench.perf._cli import say, write_figures
 from claw.config import SandboxConfig
 from claw.sandbox import KernelPool
 from claw.sandbox.types import KernelSetup
@@ -162,6 +162,6 @@ if __name__ == "__main__":
     arguments = _parse(sys.argv[1:])
     figures = anyio.run(main, arguments)
     for key, value in figures.items():
-        print(f"{key:24s} {value}")
+        say(f"{key:24s} {value}")
     if arguments.json is not None:
-        arguments.json.write_text(json.dumps(figures, indent=2) + "\n")
+        write_figures(figures, arguments.json)

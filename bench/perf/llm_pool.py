@@ -31,6 +31,7 @@ import aiohttp
 import anyio
 import msgspec
 
+from bench.perf._cli import say, write_figures
 from claw.config import EndpointConfig, ModelsConfig
 from claw.llm import ChatRequest, Message, RoleRouter, open_llm, start_mock_server
 from servers.mockllm.__main__ import loop_options
@@ -211,10 +212,10 @@ def _summary(runs: list[Run], args: argparse.Namespace) -> dict[str, object]:
 
 
 def _print(runs: list[Run]) -> None:
-    print(f"{'episodes':>8} {'requests':>8} {'wall s':>7} {'ideal s':>7} {'eff':>6} {'req/s':>7} "
+    say(f"{'episodes':>8} {'requests':>8} {'wall s':>7} {'ideal s':>7} {'eff':>6} {'req/s':>7} "
           f"{'p50 ms':>7} {'p95 ms':>7} {'cpu ms/req':>10} {'prefix':>6} {'failed':>6}")  # fmt: skip
     for r in runs:
-        print(
+        say(
             f"{r.episodes:>8} {r.requests:>8} {r.wall_s:>7.2f} {r.ideal_s:>7.2f} {r.efficiency:>6.3f} "
             f"{r.throughput_rps:>7.1f} {r.latency_ms_p50:>7.0f} {r.latency_ms_p95:>7.0f} "
             f"{r.client_cpu_ms_per_request:>10.3f} {r.prefix_hit_share:>6.3f} {r.failed_calls:>6}"
@@ -246,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print a table; write JSON when asked."""
     args = _parser().parse_args(argv)
     summary = anyio.run(_main, args, backend_options=loop_options())
-    print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
+    say(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
     if args.json is not None:
-        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_figures(summary, args.json)
     return 0
 
 

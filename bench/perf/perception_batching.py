@@ -33,6 +33,7 @@ import anyio
 import msgspec
 import numpy as np
 
+from bench.perf._cli import say, write_figures
 from claw.config import PerceptionConfig
 from claw.perception_wire import NDArray, PerceptionBackend, ReconstructRequest, SegmentRequest, encode
 from servers.perception._loader import load_backend
@@ -217,15 +218,15 @@ def _summary(args: argparse.Namespace, runs: list[Run]) -> dict[str, object]:
 
 def _print(runs: list[Run], summary: dict[str, object]) -> None:
     header = ("mode", "clients", "req", "req/s", "mean ms", "p95 ms", "batch", "err")
-    print("{:<6} {:>7} {:>5} {:>8} {:>8} {:>8} {:>6} {:>4}".format(*header))
+    say("{:<6} {:>7} {:>5} {:>8} {:>8} {:>8} {:>6} {:>4}".format(*header))
     for r in runs:
-        print(
+        say(
             f"{r.mode:<6} {r.clients:>7} {r.requests:>5} {r.throughput_rps:>8.1f} {r.latency_ms_mean:>8.1f} "
             f"{r.latency_ms_p95:>8.1f} {r.mean_batch_size:>6.1f} {r.errors:>4}"
         )
     for key, value in summary.items():
         if key.startswith(("speedup_", "latency_ratio_")):
-            print(f"{key} = {value:.2f}")
+            say(f"{key} = {value:.2f}")
 
 
 async def _main(args: argparse.Namespace) -> dict[str, object]:
@@ -267,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     summary = anyio.run(_main, args)
     if args.json:
-        Path(args.json).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_figures(summary, args.json)
     return 0
 
 

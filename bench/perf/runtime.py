@@ -22,6 +22,7 @@ import anyio
 import numpy as np
 from PIL import Image
 
+from bench.perf._cli import say, write_figures
 from claw.config import AgentConfig, ModelsConfig
 from claw.llm import open_llm, start_mock_server
 from claw.llm.types import ChatTransport
@@ -113,7 +114,7 @@ async def _main(args: argparse.Namespace) -> dict[str, object]:
                     figures[f"episodes_per_s_{level}"] = round(achieved, 2)
                     figures[f"efficiency_{level}"] = round(achieved / ideal, 3)
                     figures[f"runtime_cpu_ms_per_step_{level}"] = round(1000 * run["cpu_s"] / steps, 3)
-                    print(
+                    say(
                         f"concurrency {level:>4}: {achieved:8.1f} episodes/s  efficiency "
                         f"{achieved / ideal:.3f}  runtime CPU {1000 * run['cpu_s'] / steps:.2f} ms/step"
                     )
@@ -132,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = anyio.run(_main, args)
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
+        write_figures(figures, args.json)
+    say(json.dumps(figures, indent=2))
     return 0
 
 
