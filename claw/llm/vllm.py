@@ -148,7 +148,7 @@ async def run_vllm(
         ServiceError: vLLM is not installed, or a replica exited or was not ready in time (with its output).
         ConfigError: not enough GPUs listed for `replicas * tp`.
     """
-    _check_executable(spec)
+    await anyio.to_thread.run_sync(_check_executable, spec)  # `which` stats every PATH entry
     base = dict(os.environ if env is None else env)
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(HttpClient())
