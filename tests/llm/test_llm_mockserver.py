@@ -23,7 +23,7 @@ async def test_serves_and_stops(tmp_path: Path) -> None:
     async with open_llm(models, per_endpoint_limit=1, default_url=url, env={}) as llm:
         with pytest.raises(LLMConnectError):
             await llm.complete(ask("ping"))
-    assert "READY" in log.read_text()
+    assert "READY" in await anyio.Path(log).read_text()
 
 
 async def test_unknown_policy_fails_with_its_message() -> None:

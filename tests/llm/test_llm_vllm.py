@@ -107,7 +107,7 @@ async def test_replicas_come_up_and_serve_through_the_pool(standin: Path) -> Non
             replies = [await llm.complete(ask("hi", session=f"s{i}")) for i in range(2)]
     assert [r.content for r in replies] == ["hi", "hi"]
     assert {r.endpoint for r in replies} == {spec.url(0), spec.url(1)}
-    lines = [json.loads(line) for line in standin.read_text().splitlines()]
+    lines = [json.loads(line) for line in (await anyio.Path(standin).read_text()).splitlines()]
     assert sorted(line["cuda_visible_devices"] for line in lines) == ["0", "1"]
     assert all(line["argv"][:2] == ["serve", "org/model"] for line in lines)
     assert all(child.process.returncode is not None for child in children)
@@ -138,7 +138,7 @@ async def test_serve_vllm_writes_the_file_and_stops_cleanly_on_sigterm(standin: 
             while not await anyio.Path(path).exists():
                 assert process.returncode is None
                 await anyio.sleep(0.05)
-        served = read_endpoints_file(path)
+        served = await anyio.to_thread.run_sync(read_endpoints_file, path)
         async with open_llm(ModelsConfig(endpoints_file=str(path)), per_endpoint_limit=2, env={}) as llm:
             reply = await llm.complete(ask("through the file"))
         process.send_signal(signal.SIGTERM)
@@ -146,6 +146,6 @@ async def test_serve_vllm_writes_the_file_and_stops_cleanly_on_sigterm(standin: 
             status = await process.wait()
     assert reply.content == "through the file"
     assert [e.url for e in served.endpoints] == [f"http://127.0.0.1:{port}/v1"]
-    assert status == 0 and not path.exists()
+    assert status == 0 and not await anyio.Path(path).exists()
     with pytest.raises(OSError):  # the replica is gone too: its port is free again
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        await anyio.connect_tcp("127.0.0.1", port)

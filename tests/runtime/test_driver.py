@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import anyio
 import msgspec
 import numpy as np
 from PIL import Image
@@ -97,7 +98,7 @@ async def run(tmp_path: Path, handler: object, results: list[CellResult], **agen
         score=score,
         agent=AgentConfig(**agent),  # type: ignore[arg-type]
     )
-    await run_episode(make_sample(tmp_path), "ep", services)
+    await run_episode(await anyio.to_thread.run_sync(make_sample, tmp_path), "ep", services)
     return events
 
 
@@ -209,7 +210,7 @@ async def test_dead_kernel_is_swapped_for_a_fresh_one(tmp_path: Path) -> None:
         agent=AgentConfig(plan=False),
         replace_kernel=replace_kernel,  # type: ignore[arg-type]
     )
-    outcome = await run_episode(make_sample(tmp_path), "ep", services)
+    outcome = await run_episode(await anyio.to_thread.run_sync(make_sample, tmp_path), "ep", services)
     assert (first.cells, second.cells) == (["x = 1"], ["ReturnAnswer('B')"])
     assert any(isinstance(e, KernelFailed) for e in events)
     assert outcome.reason == "answered" and outcome.score.value == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import msgspec
 import pytest
 
@@ -84,9 +85,9 @@ async def test_bus_writes_events_and_synced_results(tmp_path: Path) -> None:
     async with Bus([JsonlSink(events_path), ResultsSink(results_path, "s")]) as bus:
         for event in ALL_EVENTS:
             await bus.emit(event)
-    lines = events_path.read_bytes().splitlines()
+    lines = (await anyio.Path(events_path).read_bytes()).splitlines()
     assert [ev.decode_event(line) for line in lines] == ALL_EVENTS
-    results = read_results(results_path)
+    results = await anyio.to_thread.run_sync(read_results, results_path)
     assert [(r.episode_id, r.score, r.suite) for r in results] == [("e", 1.0, "s")]
 
 

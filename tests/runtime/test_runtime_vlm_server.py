@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -33,17 +33,24 @@ def _timeout(_: ChatRequest) -> ChatResponse:
     raise LLMTimeout("vlm did not answer in time", endpoint="http://vlm")
 
 
+@pytest.fixture
+def socket_dir() -> Iterator[Path]:
+    """A short temp directory (Unix socket paths are limited to ~100 bytes), made off the event loop."""
+    with tempfile.TemporaryDirectory(prefix="claw-vlm-") as directory:
+        yield Path(directory)
+
+
 @asynccontextmanager
-async def _asking(transport: ScriptedTransport, events: list[Event]) -> AsyncIterator[aiohttp.ClientSession]:
+async def _asking(
+    transport: ScriptedTransport, events: list[Event], socket_dir: Path
+) -> AsyncIterator[aiohttp.ClientSession]:
     async def emit(event: Event) -> None:
         events.append(event)
 
-    with tempfile.TemporaryDirectory(prefix="claw-vlm-") as directory:
-        socket_path = str(Path(directory) / "vlm.sock")
-        async with serve_vlm(socket_path, transport, run_id="r1", emit=emit) as path:
-            connector = aiohttp.UnixConnector(path=path)
-            async with aiohttp.ClientSession(connector=connector) as session:
-                yield session
+    async with serve_vlm(str(socket_dir / "vlm.sock"), transport, run_id="r1", emit=emit) as path:
+        connector = aiohttp.UnixConnector(path=path)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            yield session
 
 
 async def _post(session: aiohttp.ClientSession, ask: AskRequest) -> tuple[int, bytes]:
@@ -51,9 +58,9 @@ async def _post(session: aiohttp.ClientSession, ask: AskRequest) -> tuple[int, b
         return reply.status, await reply.read()
 
 
-async def test_ask_answers_and_records_the_full_response() -> None:
+async def test_ask_answers_and_records_the_full_response(socket_dir: Path) -> None:
     events: list[Event] = []
-    async with _asking(ScriptedTransport(_long_answer), events) as session:
+    async with _asking(ScriptedTransport(_long_answer), events, socket_dir) as session:
         status, body = await _post(session, AskRequest(episode_id="e1", question="how far?"))
     assert status == 200
     assert msgspec.msgpack.decode(body, type=AskResponse).answer == "seen: how far?"
@@ -66,9 +73,9 @@ async def test_ask_answers_and_records_the_full_response() -> None:
     assert (responded.latency_s, responded.attempts) == (0.25, 2)
 
 
-async def test_ask_failure_is_reported_and_answered_502() -> None:
+async def test_ask_failure_is_reported_and_answered_502(socket_dir: Path) -> None:
     events: list[Event] = []
-    async with _asking(ScriptedTransport(_timeout), events) as session:
+    async with _asking(ScriptedTransport(_timeout), events, socket_dir) as session:
         status, body = await _post(session, AskRequest(episode_id="e2", question="q"))
     assert status == 502
     error = msgspec.msgpack.decode(body, type=AskError)
@@ -79,9 +86,12 @@ async def test_ask_failure_is_reported_and_answered_502() -> None:
 
 
 @pytest.mark.parametrize("body", [b"\xc1 not msgpack", msgspec.msgpack.encode({"question": "no episode"})])
-async def test_malformed_ask_is_a_400_that_never_reaches_the_model(body: bytes) -> None:
+async def test_malformed_ask_is_a_400_that_never_reaches_the_model(body: bytes, socket_dir: Path) -> None:
     transport = ScriptedTransport(_long_answer)
-    async with _asking(transport, []) as session, session.post("http://vlm/v1/ask", data=body) as reply:
+    async with (
+        _asking(transport, [], socket_dir) as session,
+        session.post("http://vlm/v1/ask", data=body) as reply,
+    ):
         assert reply.status == 400
         assert msgspec.msgpack.decode(await reply.read(), type=AskError).error_type == "ValueError"
     assert transport.requests == []

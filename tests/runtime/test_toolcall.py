@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anyio
 import msgspec
 import pytest
 
@@ -135,7 +136,7 @@ async def test_episode_through_function_calls(tmp_path: Path) -> None:
         score=score,
         agent=AgentConfig(interface="tool-call", plan=False),
     )
-    await run_episode(make_sample(tmp_path), "ep", services)
+    await run_episode(await anyio.to_thread.run_sync(make_sample, tmp_path), "ep", services)
     assert kernel.cells[0].startswith("r1 = tools.SAM3(frames=InputImages[0]")
     assert kernel.cells[1].startswith("r2 = ReturnAnswer(answer='B')")
     assert sum(isinstance(e, CellProposed) for e in events) == 2
