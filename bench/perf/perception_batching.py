@@ -23,7 +23,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ import msgspec
 import numpy as np
 
 from bench.perf._cli import say, write_figures
+from claw._files import temporary_directory
 from claw.config import PerceptionConfig
 from claw.perception_wire import NDArray, PerceptionBackend, ReconstructRequest, SegmentRequest, encode
 from servers.perception._loader import load_backend
@@ -103,8 +103,8 @@ async def _measure(
 ) -> Run:
     per_client = max(2, args.requests // clients)
     path = "/v1/segment" if args.op == "segment" else "/v1/reconstruct"
-    with tempfile.TemporaryDirectory() as folder:
-        sock = str(Path(folder) / "p.sock")
+    async with temporary_directory() as folder:
+        sock = str(folder / "p.sock")
         async with serve_perception(
             config, socket_path=sock, backend=backend, batching=mode == "batch"
         ) as server:
@@ -231,7 +231,7 @@ def _print(runs: list[Run], summary: dict[str, object]) -> None:
 
 async def _main(args: argparse.Namespace) -> dict[str, object]:
     config = _config(args)
-    backend = _backend(args, config)
+    backend = await anyio.to_thread.run_sync(_backend, args, config)  # a real backend loads weights
     runs = [
         await _measure(args, config, backend, mode, n) for n in args.clients for mode in ("lock", "batch")
     ]

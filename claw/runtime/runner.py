@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from claw._files import temporary_directory
 from claw._process import supervised, wait_ready_line
 from claw._version import __version__
 from claw.config import EvalConfig
@@ -226,7 +226,7 @@ async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[_Services
     config = layout.config
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
-        sockets = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="claw-")))
+        sockets = await stack.enter_async_context(temporary_directory(prefix="claw-"))
         socket, url = await stack.enter_async_context(_perception(layout, sockets / "perception.sock"))
         default_url = None
         if not config.models.agent and not config.models.endpoints_file:
