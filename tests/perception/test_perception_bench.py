@@ -26,7 +26,7 @@ async def test_the_benchmark_writes_its_summary(tmp_path: Path) -> None:
         "0",
     ]
     assert await anyio.to_thread.run_sync(perception_batching.main, argv) == 0
-    summary = json.loads(out.read_text())
+    summary = json.loads(await anyio.Path(out).read_text())
     assert {"speedup_4", "latency_ratio_1", "runs"} <= summary.keys()
     assert {(r["mode"], r["clients"]) for r in summary["runs"]} == {
         (m, n) for m in ("lock", "batch") for n in (1, 4)

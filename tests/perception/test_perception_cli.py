@@ -40,7 +40,7 @@ async def test_the_server_process_reports_ready_and_stops_on_sigterm(tmp_path: P
         proc.send_signal(signal.SIGTERM)
         with anyio.fail_after(30):
             assert await proc.wait() == 0
-    assert not Path(sock).exists()
+    assert not await anyio.Path(sock).exists()
 
 
 async def test_an_unknown_backend_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from functools import partial
 from pathlib import Path
 
+import anyio
 import numpy as np
 import pytest
 
@@ -124,7 +126,8 @@ def _image(h: int, w: int, seed: int) -> NDArray:
 
 @needs_torch
 async def test_sam3_segments_a_batch_of_requests(sam3_weights: Path) -> None:
-    backend = load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)}))
+    config = PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)})
+    backend = await anyio.to_thread.run_sync(load_backend, config)  # loads weights: off the loop
     video = SegmentRequest(
         images=[_image(30, 40, i) for i in range(3)], frame_indices=[0, 5, 10], text="chair", threshold=0.0
     )
@@ -143,7 +146,8 @@ async def test_sam3_segments_a_batch_of_requests(sam3_weights: Path) -> None:
 
 @needs_torch
 async def test_sam3_does_not_reconstruct(sam3_weights: Path) -> None:
-    backend = load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)}))
+    config = PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)})
+    backend = await anyio.to_thread.run_sync(load_backend, config)  # loads weights: off the loop
     with pytest.raises(PerceptionError, match="only segments"):
         await backend.reconstruct([ReconstructRequest(images=[_image(4, 4, 0)], frame_indices=[0])])
 
@@ -151,7 +155,8 @@ async def test_sam3_does_not_reconstruct(sam3_weights: Path) -> None:
 @needs_torch
 @pytest.mark.skipif(importlib.util.find_spec("torchvision") is None, reason="box prompts need torchvision")
 async def test_sam3_box_and_point_prompts(sam3_weights: Path) -> None:
-    backend = load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)}))
+    config = PerceptionConfig(backend="sam3", weights={"sam3": str(sam3_weights)})
+    backend = await anyio.to_thread.run_sync(load_backend, config)  # loads weights: off the loop
     boxes = SegmentRequest(
         images=[_image(30, 40, 1)], frame_indices=[0], boxes=[[2, 3, 20, 25]], threshold=0.0
     )
@@ -210,7 +215,7 @@ async def test_da3_reconstructs_a_batch_in_claw_conventions(da3_weights: Path) -
     config = PerceptionConfig(backend="da3", weights={"da3": str(da3_weights)})
     from servers.perception._backends.da3 import Da3Backend
 
-    backend = Da3Backend(config, process_res=42)
+    backend = await anyio.to_thread.run_sync(partial(Da3Backend, config, process_res=42))
     two = ReconstructRequest(images=[_image(30, 40, 1), _image(30, 40, 2)], frame_indices=[0, 8])
     other = ReconstructRequest(images=[_image(24, 24, 3)], frame_indices=[4])
     out = await backend.reconstruct([two, other, two])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -228,7 +227,7 @@ async def test_exit_finishes_the_in_flight_batch(sock: str) -> None:
             await backend.entered.wait()
             tg.start_soon(release_when_stuck, server)
     assert answers == [200]
-    assert not os.path.exists(sock)
+    assert not await anyio.Path(sock).exists()
 
 
 async def test_a_live_socket_is_not_stolen(sock: str) -> None:
