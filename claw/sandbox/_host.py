@@ -91,9 +91,9 @@ class PidsCgroups:
         if self.root is None:
             return
         with anyio.CancelScope(shield=True):
-            for child in _children(self.root):
+            for child in await anyio.to_thread.run_sync(_children, self.root):
                 await _remove_cgroup(child)
-        _try_remove(self.root)
+            await anyio.to_thread.run_sync(_try_remove, self.root)
 
 
 def _children(root: Path) -> list[Path]:
@@ -103,7 +103,7 @@ def _children(root: Path) -> list[Path]:
 async def _remove_cgroup(path: Path, attempts: int = 100) -> None:
     # rmdir fails while the group still has members; they were SIGKILLed and need a moment to exit.
     for _ in range(attempts):
-        if _try_remove(path):
+        if await anyio.to_thread.run_sync(_try_remove, path):
             return
         await anyio.sleep(0.01)
 

@@ -157,11 +157,12 @@ class KernelPool:
         self._context.setsockopt(zmq.LINGER, 0)
         self._stack.callback(self._context.destroy, 0)
         await anyio.to_thread.run_sync(self._prepare_cgroups)
-        template = TemplateProcess(self._workdir, wrapper=self._wrapper())
+        wrapper = await anyio.to_thread.run_sync(self._wrapper)  # bwrap_prefix stats the bound paths
+        template = TemplateProcess(self._workdir, wrapper=wrapper)
         self._template = await self._stack.enter_async_context(template)
         self._decide_confinement(self._template)
         if self.confined:
-            self._confine_host()
+            await anyio.to_thread.run_sync(self._confine_host)  # stats every path a kernel needs
         self._send, self._receive = anyio.create_memory_object_stream[PooledKernel](self.size)
         self._stack.push_async_callback(self._drain_idle)
         self._tasks = await self._stack.enter_async_context(anyio.create_task_group())
