@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
 from claw.config import SandboxConfig
@@ -14,7 +15,7 @@ async def test_runs_a_file_and_prints_the_observation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cell = tmp_path / "cell.py"
-    cell.write_text(
+    await anyio.Path(cell).write_text(
         "import math\nvalue = math.sqrt(16)\nprint('value', value)\nshow(np.zeros((4, 4)), 'z')\n"
     )
     code = await sandbox_run(cell, SandboxConfig())
@@ -26,7 +27,7 @@ async def test_runs_a_file_and_prints_the_observation(
 
 async def test_policy_rejection_is_an_observation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cell = tmp_path / "bad.py"
-    cell.write_text("x = 1\nimport subprocess\n")
+    await anyio.Path(cell).write_text("x = 1\nimport subprocess\n")
     assert await sandbox_run(cell, SandboxConfig()) == 0
     out = capsys.readouterr().out
     assert "rejected" in out and "line 2" in out and "subprocess" in out and "rule: import" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import anyio
 import psutil
 import pytest
 
@@ -47,7 +48,8 @@ async def test_bwrap_outer_layer_runs_confined_kernels(frames_dir: Path) -> None
     config = SandboxConfig(confinement="bwrap", memory_mb=TEST_CONFIG.memory_mb, max_processes=48)
     async with KernelPool(config, size=1) as pool:
         assert pool.template_pid is not None
-        assert psutil.Process(pool.template_pid).parent().name() == "bwrap"
+        pid = pool.template_pid
+        assert await anyio.to_thread.run_sync(lambda: psutil.Process(pid).parent().name()) == "bwrap"
         async with pool.checkout(make_setup(frames_dir)) as kernel:
             shape = await kernel.execute("print(InputImages[0].array.shape)", timeout=30)
             write = await kernel.execute("open('/tmp/claw-bwrap-test', 'w')", timeout=30)
@@ -57,4 +59,4 @@ async def test_bwrap_outer_layer_runs_confined_kernels(frames_dir: Path) -> None
     assert shape.stdout == "(24, 32, 3)\n"
     assert write.error is not None and "Read-only file system" in write.error.evalue
     assert net.error is not None and "unreachable" in net.error.evalue
-    assert not Path("/tmp/claw-bwrap-test").exists()
+    assert not await anyio.Path("/tmp/claw-bwrap-test").exists()

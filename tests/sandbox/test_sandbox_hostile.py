@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
 import pytest_asyncio
 
@@ -288,10 +289,10 @@ async def test_confinement_contains_cell_without_ast_check(
         result = await kernel.execute(cell.code, timeout=3)
     observed = _observation(result)
     assert re.search(cell.expect, observed, re.DOTALL), observed[-1500:]
-    assert list(host.canary_dir.iterdir()) == []
+    assert [path async for path in anyio.Path(host.canary_dir).iterdir()] == []
     assert host.connections == []
     assert host.secret not in observed
-    assert host.secret_file.read_text() == host.secret
+    assert await anyio.Path(host.secret_file).read_text() == host.secret
     assert len(result.stdout) <= 700
 
 

@@ -183,13 +183,19 @@ async def test_failed_bootstrap_surfaces_at_the_first_cell(
             await kernel.execute("print(1)", timeout=30)
 
 
+def _kill_template(pid: int) -> list[psutil.Process]:
+    """Kill the template process (psutil reads /proc, so this runs in a thread); return its kernels."""
+    template = psutil.Process(pid)
+    kernels: list[psutil.Process] = template.children()
+    template.kill()
+    return kernels
+
+
 async def test_template_death_takes_its_kernels_and_fails_checkout_cleanly(frames_dir: Path) -> None:
     async with KernelPool(TEST_CONFIG, size=1) as lonely:
         assert lonely.template_pid is not None
-        template = psutil.Process(lonely.template_pid)
-        kernels = template.children()
+        kernels = await anyio.to_thread.run_sync(_kill_template, lonely.template_pid)
         assert len(kernels) == 1
-        template.kill()
         _, alive = await anyio.to_thread.run_sync(lambda: psutil.wait_procs(kernels, timeout=10))
         assert alive == []
         with pytest.raises(SandboxError, match=r"broken|not running|exited"):
@@ -212,7 +218,7 @@ async def test_perception_socket_reaches_a_confined_kernel_through_the_relay(
     pool: KernelPool, frames_dir: Path, tmp_path: Path
 ) -> None:
     private = tmp_path / "private"
-    private.mkdir(mode=0o700)
+    await anyio.Path(private).mkdir(mode=0o700)
     seen: list[bytes] = []
 
     async def echo(stream: anyio.abc.SocketStream) -> None:
