@@ -9,7 +9,7 @@ Narrow exceptions, each a third-party internal we cannot move off the loop:
 - anyio's `create_unix_listener`, which stats (and unlinks a stale) socket path before binding;
 - a test marked `@pytest.mark.allow_blocking("why")` runs without the guard: only for an async test whose
   point is a blocking call, saying why (no test needs it today).
-Plain sync tests (the official synchronous `openai` client, the subprocess-driven e2e runs) need no
+Plain sync tests (a synchronous client, the subprocess-driven e2e runs) need no
 exception: blockbuster only objects while an event loop is running in the calling thread.
 """
 
