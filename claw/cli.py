@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from claw._logging import configure_logging
 from claw.config import EvalConfig, config_from_mapping, load_config
 from claw.errors import ClawError
 
@@ -275,6 +276,7 @@ def _run(command: Callable[[argparse.Namespace], Any], args: argparse.Namespace)
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `claw` console script; returns the exit code."""
     args = _build_parser().parse_args(argv)
+    configure_logging()
     try:
         return _run(_COMMANDS[args.command], args)
     except ClawError as exc:

@@ -15,6 +15,7 @@ from functools import partial
 
 import anyio
 
+from claw._logging import configure_logging
 from claw.errors import ClawError
 from servers._lifeline import die_with_parent
 from servers.mockllm.faults import Faults
@@ -84,6 +85,7 @@ async def run_server(
 def main(argv: list[str] | None = None) -> int:
     """Run the server; the exit status is 0 after a signal, 2 for bad options, 1 if it cannot serve."""
     die_with_parent()
+    configure_logging()
     args = _parser().parse_args(argv)
     try:
         options = options_from_args(args)

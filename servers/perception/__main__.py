@@ -15,6 +15,7 @@ from typing import TextIO
 
 import anyio
 
+from claw._logging import configure_logging
 from claw.config import PerceptionConfig
 from claw.errors import ClawError
 from claw.perception_wire import PerceptionBackend
@@ -97,6 +98,7 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server; returns the process exit code."""
     die_with_parent()
+    configure_logging()
     args = _parser().parse_args(argv)
     try:
         anyio.run(_serve, args)
