@@ -19,7 +19,8 @@ import msgspec
 
 from bench.scoring import group_mean, macro_mean, micro_mean
 from bench.suites._specs import GROUPS, SPECS, BenchSpec, spec
-from claw.events import EpisodeResult, decode_result
+from claw.events import EpisodeResult
+from claw.runtime.sinks import read_results
 
 __all__ = [
     "BenchFigure",
@@ -76,15 +77,9 @@ def load_results(path: Path) -> list[EpisodeResult]:
     """The results of a run directory (or of a `results.jsonl` file), the last line per episode winning.
 
     Raises:
-        msgspec.DecodeError: a line is not a result record.
+        ClawError: a line is not a result record.
     """
-    file = path / "results.jsonl" if path.is_dir() else path
-    latest: dict[tuple[str, str], EpisodeResult] = {}
-    for line in file.read_bytes().splitlines():
-        if line.strip():
-            result = decode_result(line)
-            latest[(result.suite, result.episode_id)] = result
-    return list(latest.values())
+    return read_results(path / "results.jsonl" if path.is_dir() else path)
 
 
 def _kept(bench: BenchSpec, results: Iterable[EpisodeResult], rules: str) -> list[EpisodeResult]:

@@ -38,6 +38,7 @@ from claw.runtime.sinks import (
     ResultsSink,
     Summary,
     read_results,
+    repair_results,
     summarize,
     write_summary,
 )
@@ -152,6 +153,7 @@ async def run_eval(
     suite_factory(config.suite)  # an unknown suite is refused before anything is written
     layout = await anyio.to_thread.run_sync(prepare_run, config)
     suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout))
+    await anyio.to_thread.run_sync(repair_results, layout.results)  # before the results sink appends
     done = await anyio.to_thread.run_sync(read_results, layout.results)
     tally = _Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     total = config.n if config.n is not None else 0

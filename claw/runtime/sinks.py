@@ -33,6 +33,7 @@ __all__ = [
     "ResultsSink",
     "Summary",
     "read_results",
+    "repair_results",
     "summarize",
     "write_summary",
 ]
@@ -201,10 +202,23 @@ def write_summary(path: Path, summary: Summary) -> None:
     tmp.replace(path)
 
 
+def repair_results(path: Path) -> None:
+    """Cut a partial last line (a crash mid-write) off `results.jsonl`, so that appending can resume.
+
+    Only the process about to append may call this; readers use `read_results`, which skips the tail.
+    """
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
 def read_results(path: Path) -> list[EpisodeResult]:
     """Every finished episode recorded in `results.jsonl`, last record per episode winning.
 
-    A partial last line (a crash mid-write) is cut off, since it never recorded a finished episode.
+    The file is only read: a partial last line (a crash, or a run still writing) is skipped, since it
+    never recorded a finished episode.
 
     Raises:
         ClawError: a line in the middle of the file is corrupt (the message names the line).
@@ -212,11 +226,9 @@ def read_results(path: Path) -> list[EpisodeResult]:
     if not path.exists():
         return []
     data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        data = data[: data.rfind(b"\n") + 1]
-        path.write_bytes(data)
+    complete = data[: data.rfind(b"\n") + 1]
     results: dict[str, EpisodeResult] = {}
-    for number, line in enumerate(data.splitlines(), start=1):
+    for number, line in enumerate(complete.splitlines(), start=1):
         try:
             result = decode_result(line)
         except msgspec.DecodeError as exc:

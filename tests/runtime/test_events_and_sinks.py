@@ -11,7 +11,7 @@ import pytest
 from claw import events as ev
 from claw.errors import ClawError
 from claw.runtime.bus import Bus
-from claw.runtime.sinks import JsonlSink, ResultsSink, read_results, summarize
+from claw.runtime.sinks import JsonlSink, ResultsSink, read_results, repair_results, summarize
 
 ALL_EVENTS: list[ev.Event] = [
     ev.RunStarted(run_id="r", suite="s", claw_version="0", config={"n": 3}),
@@ -108,10 +108,13 @@ def _result(episode: str, category: str, score: float) -> ev.EpisodeResult:
     )
 
 
-def test_read_results_cuts_a_partial_last_line(tmp_path: Path) -> None:
+def test_partial_last_line_is_skipped_by_readers_and_cut_before_appending(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
     path.write_bytes(ev.encode_line(_result("e1", "c", 1.0)) + b'{"run_id": "r", "epis')
+    partial = path.read_bytes()
     assert [r.episode_id for r in read_results(path)] == ["e1"]
+    assert path.read_bytes() == partial, "reading must never change the file a run may be writing"
+    repair_results(path)
     path.write_bytes(path.read_bytes() + ev.encode_line(_result("e2", "c", 0.0)))
     assert [r.episode_id for r in read_results(path)] == ["e1", "e2"]
 
