@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
@@ -175,8 +174,3 @@ def get_suite(name: str, options: SuiteOptions) -> Suite:
         SuiteError: no suite has that name, or its data cannot be read.
     """
     return suite_factory(name)(options)
-
-
-def frame_paths(sample: Sample) -> list[Path]:
-    """All frame files of a sample, video by video."""
-    return [Path(f.path) for v in sample.videos for f in v.frames]

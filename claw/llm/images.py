@@ -19,7 +19,7 @@ from PIL import Image
 from claw.errors import ConfigError
 from claw.llm.types import ImagePart, ImageURL, Message, TextPart
 
-__all__ = ["ImageFormat", "ImageInput", "image_message", "image_part", "to_data_url"]
+__all__ = ["ImageFormat", "ImageInput", "bytes_data_url", "image_message", "image_part", "to_data_url"]
 
 ImageFormat = Literal["png", "jpeg"]
 ImageInput = Image.Image | npt.NDArray[np.generic] | str | Path
@@ -62,7 +62,12 @@ def to_data_url(
         pil = pil.convert("RGB")
     buffer = io.BytesIO()
     pil.save(buffer, format=fmt.upper(), **({"quality": quality} if fmt == "jpeg" else {"optimize": False}))
-    return f"data:image/{fmt};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
+    return bytes_data_url(buffer.getvalue(), f"image/{fmt}")
+
+
+def bytes_data_url(data: bytes, mime: str = "image/png") -> str:
+    """A base64 `data:` URL for already-encoded image bytes (sent as they are, not re-encoded)."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def image_part(image: ImageInput, *, max_side: int = 1024, fmt: ImageFormat = "png") -> ImagePart:

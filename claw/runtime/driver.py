@@ -8,7 +8,6 @@ in tests and against real servers in `claw eval` alike.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,6 +36,7 @@ from claw.events import (
     make_event,
 )
 from claw.llm import prompts
+from claw.llm.images import bytes_data_url
 from claw.llm.parsing import Malformed, parse_step
 from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, ImagePart, Message
 from claw.runtime import toolcall
@@ -66,7 +66,6 @@ __all__ = [
     "EpisodeOutcome",
     "EpisodeServices",
     "Verdict",
-    "image_data_url",
     "llm_failed_fields",
     "llm_responded_fields",
     "run_episode",
@@ -127,11 +126,6 @@ class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
-def image_data_url(data: bytes, mime: str = "image/png") -> str:
-    """`data:` URL for encoded image bytes."""
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def llm_responded_fields(response: ChatResponse) -> dict[str, Any]:
     """The `LLMResponded` fields `response` fills in; the caller adds `role` and the event stamp."""
     usage = response.usage
@@ -156,7 +150,7 @@ def _key_frame_urls(sample: Sample, limit: int) -> list[str]:
     if len(frames) > limit > 1:
         frames = [frames[round(i * (len(frames) - 1) / (limit - 1))] for i in range(limit)]
     paths = [Path(f.path) for f in frames[:limit]]
-    return [image_data_url(p.read_bytes(), _MIME.get(p.suffix.lower(), "image/png")) for p in paths]
+    return [bytes_data_url(p.read_bytes(), _MIME.get(p.suffix.lower(), "image/png")) for p in paths]
 
 
 class _Episode:
@@ -335,7 +329,7 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
     if result.answer is not None:
         answer = result.answer
         await ep.emit(AnswerSubmitted, answer=answer.text, valid=answer.valid, message=answer.message)
-    urls = tuple(image_data_url(img.png) for img in result.images)
+    urls = tuple(bytes_data_url(img.png) for img in result.images)
     happened = CellFinished(result=result, image_urls=urls)
     if not (result.answer and result.answer.valid):
         await _emit_observation(ep, happened)

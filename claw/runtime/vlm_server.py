@@ -18,8 +18,9 @@ from aiohttp import web
 from claw.bridge import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 from claw.errors import LLMError
 from claw.events import Event, LLMFailed, LLMRequested, LLMResponded, make_event
+from claw.llm.images import bytes_data_url
 from claw.llm.types import ChatRequest, ChatTransport, ContentPart, ImagePart, ImageURL, Message, TextPart
-from claw.runtime.driver import image_data_url, llm_failed_fields, llm_responded_fields
+from claw.runtime.driver import llm_failed_fields, llm_responded_fields
 
 __all__ = ["ask_messages", "serve_vlm"]
 
@@ -33,7 +34,7 @@ _MSGPACK = "application/msgpack"
 def ask_messages(request: AskRequest) -> list[Message]:
     """The isolated chat transcript for one question."""
     parts: list[ContentPart] = [TextPart(text=request.question)]
-    parts += [ImagePart(image_url=ImageURL(url=image_data_url(img, _mime(img)))) for img in request.images]
+    parts += [ImagePart(image_url=ImageURL(url=bytes_data_url(img, _mime(img)))) for img in request.images]
     return [Message(role="system", content=_SYSTEM), Message(role="user", content=parts)]
 
 
