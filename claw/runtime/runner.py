@@ -16,7 +16,6 @@ import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import anyio
 import msgspec
@@ -121,10 +120,6 @@ def _episode_id(sample: Sample, seed: int) -> str:
     return f"{sample.suite}/{sample.id}/s{seed}"
 
 
-def _stamp(cls: type[Event], run_id: str, **fields: Any) -> Event:
-    return make_event(cls, run_id=run_id, **fields)
-
-
 class _Services(msgspec.Struct, kw_only=True):
     llm: ChatTransport
     pool: KernelPool
@@ -200,9 +195,9 @@ def _suite_options(layout: RunLayout) -> SuiteOptions:
 
 
 def _run_started(layout: RunLayout, suite: Suite, resumed: int) -> Event:
-    return _stamp(
+    return make_event(
         RunStarted,
-        layout.run_id,
+        run_id=layout.run_id,
         suite=suite.name,
         claw_version=__version__,
         config=msgspec.to_builtins(layout.config),
@@ -212,9 +207,9 @@ def _run_started(layout: RunLayout, suite: Suite, resumed: int) -> Event:
 
 def _run_finished(layout: RunLayout, tally: _Tally, status: str, duration_s: float) -> Event:
     accuracy = tally.score_sum / tally.episodes if tally.episodes else 0.0
-    return _stamp(
+    return make_event(
         RunFinished,
-        layout.run_id,
+        run_id=layout.run_id,
         status=status,
         episodes=tally.episodes,
         failed=tally.failed,
@@ -376,11 +371,10 @@ async def _record_failure(
 ) -> None:
     tally.failed += 1
     await bus.emit(
-        EpisodeFailed(
+        make_event(
+            EpisodeFailed,
             run_id=layout.run_id,
             episode_id=episode_id,
-            t_mono=time.monotonic(),
-            t_wall=time.time(),
             sample_id=sample.id,
             error_type=type(exc).__name__,
             message=str(exc),
