@@ -30,8 +30,8 @@ from jupyter_client.manager import AsyncKernelManager
 from bench.perf._cli import say, write_figures
 from claw.config import SandboxConfig
 from claw.sandbox import KernelPool
-from claw.sandbox.types import KernelSetup
 from claw.suite import Frame, Video
+from claw.wire.kernel import KernelSetup
 
 
 def _ms(samples: list[float], q: float = 0.5) -> float:

@@ -35,7 +35,7 @@ import numpy as np
 from bench.perf._cli import say, write_figures
 from claw._files import temporary_directory
 from claw.config import PerceptionConfig
-from claw.perception_wire import NDArray, PerceptionBackend, ReconstructRequest, SegmentRequest, encode
+from claw.wire.perception import NDArray, PerceptionBackend, ReconstructRequest, SegmentRequest, encode
 from servers.perception._loader import load_backend
 from servers.perception.server import serve_perception
 

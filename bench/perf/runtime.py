@@ -30,8 +30,8 @@ from claw.runtime.bus import Bus
 from claw.runtime.driver import EpisodeServices, run_episode
 from claw.runtime.sinks import JsonlSink
 from claw.sandbox import check_cell
-from claw.sandbox.types import CellResult, SubmittedAnswer
 from claw.suite import Frame, Sample, Score, Video
+from claw.wire.kernel import CellResult, SubmittedAnswer
 from servers.mockllm.policies.steps import STEPS
 
 CALLS_PER_EPISODE = STEPS + 2

@@ -30,8 +30,8 @@ from claw.llm.markers import (
     VARIABLES_SECTION,
 )
 from claw.llm.types import ContentPart, ImagePart, ImageURL, Message, TextPart
-from claw.sandbox.types import CellResult, VariableSummary
 from claw.suite import Sample
+from claw.wire.kernel import CellResult, VariableSummary
 
 __all__ = [
     "agent_system_prompt",

@@ -58,8 +58,9 @@ from claw.runtime.episode import (
     advance,
     initial_state,
 )
-from claw.sandbox.types import CellResult, Kernel
+from claw.sandbox.types import Kernel
 from claw.suite import Sample, Score
+from claw.wire.kernel import CellResult
 
 __all__ = [
     "CellChecker",

@@ -23,7 +23,7 @@ from claw.llm import prompts
 from claw.llm.parsing import Malformed, extract_final_answer, parse_step
 from claw.llm.types import Message, Role, ToolCall
 from claw.runtime import toolcall
-from claw.sandbox.types import CellResult
+from claw.wire.kernel import CellResult
 
 __all__ = [
     "Action",

@@ -43,8 +43,9 @@ from claw.runtime.sinks import (
 )
 from claw.runtime.vlm_server import serve_vlm
 from claw.sandbox import KernelPool, check_cell
-from claw.sandbox.types import Kernel, KernelSetup
+from claw.sandbox.types import Kernel
 from claw.suite import Sample, Suite, SuiteOptions, get_suite, suite_factory
+from claw.wire.kernel import KernelSetup
 
 __all__ = ["RunLayout", "prepare_run", "run_eval"]
 

@@ -15,12 +15,12 @@ import anyio
 import msgspec
 from aiohttp import web
 
-from claw.bridge import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 from claw.errors import LLMError
 from claw.events import Event, LLMFailed, LLMRequested, LLMResponded, make_event
 from claw.llm.images import bytes_data_url
 from claw.llm.types import ChatRequest, ChatTransport, ContentPart, ImagePart, ImageURL, Message, TextPart
 from claw.runtime.driver import llm_failed_fields, llm_responded_fields
+from claw.wire.vlm import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 
 __all__ = ["ask_messages", "serve_vlm"]
 

@@ -1,6 +1,7 @@
 """The kernel sandbox: `KernelPool` (warm, confined kernels forked from a pre-imported template, one per
-episode), `check_cell` (the AST policy that gives early, readable feedback) and the kernel records in
-`claw.sandbox.types`. OS confinement, not the AST check, is the security boundary.
+episode), `check_cell` (the AST policy that gives early, readable feedback) and the `Kernel` protocol in
+`claw.sandbox.types` (the records a kernel takes and returns are in `claw.wire.kernel`). OS confinement, not
+the AST check, is the security boundary.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import ctypes
 import os
 import resource
 
-from claw.sandbox._wire import KernelSpec, Limits
+from claw.wire.template import KernelSpec, Limits
 
 __all__ = ["apply_limits", "enter_namespaces", "finish_in_pid_namespace", "join_cgroup", "probe"]
 

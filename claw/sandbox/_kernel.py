@@ -23,8 +23,7 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from claw.errors import KernelDied, SandboxError
 from claw.sandbox._output import CellCollector
 from claw.sandbox._process import KernelProcess
-from claw.sandbox._wire import REPORT_MIME, CellReport
-from claw.sandbox.types import CellError, CellResult
+from claw.wire.kernel import REPORT_MIME, CellError, CellReport, CellResult
 
 __all__ = ["ConnectionFiles", "PooledKernel"]
 

@@ -8,8 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from claw.sandbox._wire import CellReport
-from claw.sandbox.types import CellError, CellResult, CellStatus
+from claw.wire.kernel import CellError, CellReport, CellResult, CellStatus
 
 __all__ = ["BoundedText", "CellCollector", "strip_ansi"]
 

@@ -35,8 +35,9 @@ from claw.sandbox._host import (
 from claw.sandbox._kernel import ConnectionFiles, PooledKernel
 from claw.sandbox._process import TemplateProcess
 from claw.sandbox._relay import relay
-from claw.sandbox._wire import Hello, KernelSpec, Limits
-from claw.sandbox.types import Kernel, KernelSetup
+from claw.sandbox.types import Kernel
+from claw.wire.kernel import KernelSetup
+from claw.wire.template import Hello, KernelSpec, Limits
 
 __all__ = ["KernelPool", "PoolStatistics"]
 

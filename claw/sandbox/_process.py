@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from claw.errors import SandboxError
-from claw.sandbox._wire import (
+from claw.wire.template import (
     HEADER_SIZE,
     Exited,
     FromTemplate,

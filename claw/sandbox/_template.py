@@ -24,7 +24,7 @@ from types import FrameType
 import msgspec
 
 from claw.sandbox import _confine
-from claw.sandbox._wire import (
+from claw.wire.template import (
     HEADER_SIZE,
     Exited,
     FromTemplate,

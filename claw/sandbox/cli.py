@@ -20,7 +20,7 @@ from claw.errors import ClawError
 from claw.llm.prompts import observation_message, rejection_message
 from claw.sandbox._policy import check_cell
 from claw.sandbox._pool import KernelPool
-from claw.sandbox.types import CellResult, KernelSetup
+from claw.wire.kernel import CellResult, KernelSetup
 
 __all__ = ["render_result", "sandbox_run"]
 

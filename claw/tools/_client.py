@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from claw.errors import PerceptionBatchFailed, PerceptionError, PerceptionUnavailable
-from claw.perception_wire import ErrorResponse, decode, encode
+from claw.wire.perception import ErrorResponse, decode, encode
 
 __all__ = ["ClientSettings", "configure", "current_settings", "post", "reset"]
 

@@ -15,15 +15,15 @@ import numpy as np
 import numpy.typing as npt
 
 from claw.errors import PerceptionError
-from claw.perception_wire import (
+from claw.tools import _client
+from claw.tools._frames import FrameMap, collect_frames
+from claw.wire.perception import (
     NDArray,
     ReconstructRequest,
     ReconstructResponse,
     SegmentRequest,
     SegmentResponse,
 )
-from claw.tools import _client
-from claw.tools._frames import FrameMap, collect_frames
 
 __all__ = ["MAX_RECONSTRUCT_FRAMES", "SAM3", "Reconstruct", "Reconstruction", "Segmentation"]
 

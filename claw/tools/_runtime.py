@@ -27,9 +27,15 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from claw.sandbox._wire import REPORT_MIME, CellReport
-from claw.sandbox.types import KernelSetup, ShownImage, SubmittedAnswer, VariableSummary
 from claw.suite import Video
+from claw.wire.kernel import (
+    REPORT_MIME,
+    CellReport,
+    KernelSetup,
+    ShownImage,
+    SubmittedAnswer,
+    VariableSummary,
+)
 
 __all__ = [
     "FrameImage",

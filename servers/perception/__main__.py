@@ -18,7 +18,7 @@ import anyio
 from claw._logging import configure_logging
 from claw.config import PerceptionConfig
 from claw.errors import ClawError
-from claw.perception_wire import PerceptionBackend
+from claw.wire.perception import PerceptionBackend
 from servers._lifeline import die_with_parent
 from servers.perception.server import serve_perception
 

@@ -14,7 +14,7 @@ from types import ModuleType
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError
-from claw.perception_wire import PerceptionBackend
+from claw.wire.perception import PerceptionBackend
 
 __all__ = ["available_backends", "load_backend"]
 

@@ -3,7 +3,7 @@ backend, listening on a Unix socket (for confined kernels) and optionally loopba
 required there).
 
 Endpoints: `GET /health` (no auth), `GET /metrics` (JSON batcher statistics), `POST /v1/reconstruct` and
-`POST /v1/segment` (msgpack bodies from `claw.perception_wire`; failures answer `ErrorResponse`).
+`POST /v1/segment` (msgpack bodies from `claw.wire.perception`; failures answer `ErrorResponse`).
 `serve_perception(...)` is the async context manager that owns the sockets, the batchers and the backend:
 it yields once ready and, on exit, stops intake, finishes queued and in-flight batches, then closes.
 """
@@ -28,7 +28,7 @@ from aiohttp import web
 
 from claw.config import PerceptionConfig
 from claw.errors import PerceptionBatchFailed, PerceptionError, PerceptionUnavailable, ServiceError
-from claw.perception_wire import (
+from claw.wire.perception import (
     ErrorResponse,
     PerceptionBackend,
     ReconstructRequest,

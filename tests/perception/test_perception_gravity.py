@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from claw.perception_wire import ReconstructResponse
+from claw.wire.perception import ReconstructResponse
 from servers.perception._backends._common import claw_world
 
 F64 = npt.NDArray[np.float64]

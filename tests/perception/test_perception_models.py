@@ -16,7 +16,7 @@ import pytest
 from bench.perf.perception_batching import write_clip_vocab
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from claw.perception_wire import NDArray, ReconstructRequest, SegmentRequest
+from claw.wire.perception import NDArray, ReconstructRequest, SegmentRequest
 from servers.perception._backends._common import claw_world, link_tracks, weights_path
 from servers.perception._loader import load_backend
 

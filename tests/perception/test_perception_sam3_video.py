@@ -14,7 +14,7 @@ import pytest
 from bench.perf.perception_batching import write_clip_vocab
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from claw.perception_wire import NDArray, SegmentRequest, SegmentResponse
+from claw.wire.perception import NDArray, SegmentRequest, SegmentResponse
 from servers.perception._loader import load_backend
 
 HAS_TORCH = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))

@@ -20,7 +20,8 @@ from claw.errors import (
     PerceptionUnavailable,
     ServiceError,
 )
-from claw.perception_wire import (
+from claw.tools import SAM3, Reconstruct, _client
+from claw.wire.perception import (
     ErrorResponse,
     NDArray,
     ReconstructRequest,
@@ -30,7 +31,6 @@ from claw.perception_wire import (
     decode,
     encode,
 )
-from claw.tools import SAM3, Reconstruct, _client
 from servers.perception._backends.costmodel import CostModelBackend
 from servers.perception._loader import available_backends, load_backend
 from servers.perception.server import HealthResponse, MetricsResponse, PerceptionServer, serve_perception

@@ -26,8 +26,8 @@ from claw.events import (
 from claw.llm import ScriptedTransport
 from claw.llm.types import ChatRequest, ImagePart
 from claw.runtime.driver import EpisodeServices, run_episode
-from claw.sandbox.types import CellError, CellResult, SubmittedAnswer
 from claw.suite import Frame, Sample, Score, Video
+from claw.wire.kernel import CellError, CellResult, SubmittedAnswer
 
 FENCE = "```"
 

@@ -21,7 +21,7 @@ from claw.runtime.episode import (
     advance,
     initial_state,
 )
-from claw.sandbox.types import CellError, CellResult, SubmittedAnswer
+from claw.wire.kernel import CellError, CellResult, SubmittedAnswer
 
 GOOD_REPLY = "**Purpose:** p\n**Reasoning:** r\n**Next Goal:** g\n**Code:**\n```python\nx = 1\n```"
 FIRST = Message(role="user", content="## Question\nhow far?")

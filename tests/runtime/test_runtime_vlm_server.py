@@ -11,11 +11,11 @@ import aiohttp
 import msgspec
 import pytest
 
-from claw.bridge import AskError, AskRequest, AskResponse
 from claw.errors import LLMTimeout
 from claw.events import Event, LLMFailed, LLMRequested, LLMResponded
 from claw.llm import ChatRequest, ChatResponse, ScriptedTransport, Usage
 from claw.runtime.vlm_server import serve_vlm
+from claw.wire.vlm import AskError, AskRequest, AskResponse
 
 
 def _long_answer(request: ChatRequest) -> ChatResponse:

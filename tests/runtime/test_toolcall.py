@@ -18,7 +18,7 @@ from claw.runtime.driver import EpisodeServices, run_episode
 from claw.runtime.episode import Begin, CheckCell, ModelReplied, advance, initial_state
 from claw.runtime.toolcall import ToolCellError, cell_for_call, tool_specs
 from claw.sandbox import check_cell
-from claw.sandbox.types import CellResult, SubmittedAnswer
+from claw.wire.kernel import CellResult, SubmittedAnswer
 from tests.runtime.test_driver import ScriptedKernel, make_sample, score
 
 

@@ -16,8 +16,8 @@ from PIL import Image
 
 from claw.config import SandboxConfig
 from claw.sandbox import KernelPool
-from claw.sandbox.types import KernelSetup
 from claw.suite import Frame, Video
+from claw.wire.kernel import KernelSetup
 
 TEST_CONFIG = SandboxConfig(memory_mb=1536, cpu_seconds=120, max_processes=48, max_file_mb=8)
 

@@ -13,7 +13,7 @@ from claw.config import SandboxConfig
 from claw.errors import ConfinementUnavailable
 from claw.sandbox import KernelPool
 from claw.sandbox._pool import decide_confinement
-from claw.sandbox._wire import Hello
+from claw.wire.template import Hello
 from tests.sandbox.conftest import TEST_CONFIG, make_setup
 
 WORKS = Hello(pid=1, namespaces=True)

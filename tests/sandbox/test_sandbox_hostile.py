@@ -24,7 +24,7 @@ import pytest
 import pytest_asyncio
 
 from claw.sandbox import KernelPool, check_cell
-from claw.sandbox.types import CellResult
+from claw.wire.kernel import CellResult
 from tests.sandbox.conftest import TEST_CONFIG, make_setup, pool_in_task
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")

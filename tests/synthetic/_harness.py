@@ -23,10 +23,10 @@ from claw.config import PerceptionConfig
 from claw.llm import prompts
 from claw.llm.parsing import StepResponse, parse_step
 from claw.llm.types import Message
-from claw.perception_wire import ReconstructRequest, SegmentRequest
 from claw.sandbox._policy import check_cell
-from claw.sandbox.types import CellError, CellResult, SubmittedAnswer
 from claw.suite import Sample
+from claw.wire.kernel import CellError, CellResult, SubmittedAnswer
+from claw.wire.perception import ReconstructRequest, SegmentRequest
 from servers.mockllm.policies.scripted import ScriptedPolicy
 from servers.perception._backends.synthetic import SyntheticBackend
 

@@ -8,7 +8,7 @@ import pytest
 from bench.suites.synthetic import FLOOR_ID, WALL_ID, WorldKey, build_world, render
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from claw.perception_wire import NDArray, ReconstructRequest, SegmentRequest
+from claw.wire.perception import NDArray, ReconstructRequest, SegmentRequest
 from servers.perception._backends.synthetic import SyntheticBackend, backend_class, match_prompt
 
 KEY = WorldKey(2, 0)  # a 12-view multi-view rig

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from claw.errors import PerceptionError
-from claw.perception_wire import NDArray, ReconstructResponse, SegmentResponse
 from claw.tools._frames import FrameMap, as_image, collect_frames
 from claw.tools._perception import SAM3, _reconstruction, _segmentation
+from claw.wire.perception import NDArray, ReconstructResponse, SegmentResponse
 
 
 class Frame:

@@ -25,8 +25,8 @@ from bench.suites.synthetic._render import render
 from bench.suites.synthetic._suite import SyntheticSuite
 from bench.suites.synthetic._world import WorldKey, build_world
 from claw.config import PerceptionConfig
-from claw.perception_wire import NDArray, ReconstructRequest, SegmentRequest
 from claw.suite import SuiteOptions
+from claw.wire.perception import NDArray, ReconstructRequest, SegmentRequest
 from servers.perception._backends.synthetic import SyntheticBackend
 
 __all__ = ["PerfReport", "main"]

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError
-from claw.perception_wire import NDArray, ReconstructResponse
+from claw.wire.perception import NDArray, ReconstructResponse
 
 __all__ = ["ModelRunner", "claw_world", "link_tracks", "weights_path"]
 

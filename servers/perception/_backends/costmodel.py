@@ -9,7 +9,7 @@ import anyio
 import numpy as np
 
 from claw.config import PerceptionConfig
-from claw.perception_wire import (
+from claw.wire.perception import (
     NDArray,
     ReconstructRequest,
     ReconstructResponse,

@@ -25,12 +25,7 @@ import torch
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from claw.perception_wire import (
-    ReconstructRequest,
-    ReconstructResponse,
-    SegmentRequest,
-    SegmentResponse,
-)
+from claw.wire.perception import ReconstructRequest, ReconstructResponse, SegmentRequest, SegmentResponse
 from servers.perception._backends._common import ModelRunner, claw_world, weights_path
 
 with warnings.catch_warnings():

@@ -37,7 +37,7 @@ from transformers.models.sam3_video.modeling_sam3_video import Sam3VideoInferenc
 
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
-from claw.perception_wire import (
+from claw.wire.perception import (
     NDArray,
     ReconstructRequest,
     ReconstructResponse,

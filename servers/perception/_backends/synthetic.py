@@ -37,7 +37,7 @@ from bench.suites.synthetic import (
 )
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError, SuiteError
-from claw.perception_wire import (
+from claw.wire.perception import (
     NDArray,
     ReconstructRequest,
     ReconstructResponse,

@@ -1,5 +1,5 @@
-"""The sandbox's private wire formats: the frames the host and the kernel template process exchange over
-the template's stdin/stdout, and the per-cell report a kernel publishes after every cell.
+"""The frames the sandbox host and the kernel template process exchange over the template's stdin/stdout
+(spawn requests, limits, spawn outcomes, exits).
 
 Every record is a msgspec Struct; frames are length-prefixed msgpack. Nothing here is pickled and no
 source code is generated from data: the template and the kernel only ever decode these types.
@@ -11,11 +11,7 @@ import struct
 
 import msgspec
 
-from claw.sandbox.types import ShownImage, SubmittedAnswer, VariableSummary
-
 __all__ = [
-    "REPORT_MIME",
-    "CellReport",
     "Exited",
     "FromTemplate",
     "Hello",
@@ -27,9 +23,6 @@ __all__ = [
     "frame",
     "read_frame_length",
 ]
-
-REPORT_MIME = "application/vnd.claw.report+json"
-"""Mime type of the display_data message that carries a `CellReport` after every cell."""
 
 _HEADER = struct.Struct(">I")
 HEADER_SIZE = _HEADER.size
@@ -107,17 +100,6 @@ class Exited(msgspec.Struct, frozen=True, kw_only=True, tag="exited"):
 
 
 FromTemplate = Hello | Spawned | SpawnFailed | Exited
-
-
-class CellReport(msgspec.Struct, frozen=True, kw_only=True):
-    """What the in-kernel hook publishes after each cell, besides the streamed output."""
-
-    variables: tuple[VariableSummary, ...] = ()
-    variables_omitted: int = 0
-    images: tuple[ShownImage, ...] = ()
-    images_dropped: int = 0
-    answer: SubmittedAnswer | None = None
-    error_lineno: int | None = None
 
 
 def frame(payload: bytes) -> bytes:
