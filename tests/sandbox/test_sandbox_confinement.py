@@ -12,7 +12,7 @@ import pytest
 from claw.config import SandboxConfig
 from claw.errors import ConfinementUnavailable
 from claw.sandbox import KernelPool
-from claw.sandbox._pool import decide_confinement
+from claw.sandbox._launch import decide_confinement
 from claw.wire.template import Hello
 from tests.sandbox.conftest import TEST_CONFIG, make_setup
 
