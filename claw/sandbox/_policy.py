@@ -1,12 +1,14 @@
 """The AST policy: early, readable feedback on a model-written cell before it runs.
 
-An allow-list of importable modules; no dunder or private (`_x`) attribute access; no names that reach
-the interpreter's machinery (`eval`, `exec`, `compile`, `open`, `__import__`, `getattr`, `setattr`,
-`globals`, `vars`, `get_ipython`, …); no file-writing or process-spawning methods (`tofile`, `savefig`,
-`savetxt`, `write`, `system`, …); no frame, generator or code-object introspection. Each rule is one
-small method of one `ast.NodeVisitor`; the first violation (in source order) comes back as a
-`Violation` naming the rule, the line and what is allowed. This check is a courtesy to the model, not
-the security boundary: the OS confinement of every kernel is.
+It rejects only what reaches files, processes or the interpreter's machinery: imports outside an
+allow-list (`_modules`), an allowed module's attribute that is itself a module outside it (`plt.importlib`,
+`enum.bltns`), dunder or private (`_x`) attribute access, names that reach the interpreter (`eval`,
+`exec`, `compile`, `open`, `__import__`, `globals`, `vars`, `get_ipython`, …), `getattr`/`setattr` with
+anything but a literal public attribute name, file-writing or process-spawning methods (`tofile`,
+`savefig`, `savetxt`, `system`, …) and frame, generator or code-object introspection. Each rule is one
+small method of one `ast.NodeVisitor`; the first violation (in source order) comes back as a `Violation`
+naming the rule, the line and what is allowed. This check is a courtesy to the model, not the security
+boundary: the OS confinement of every kernel is.
 """
 
 from __future__ import annotations
@@ -15,38 +17,36 @@ import ast
 
 import msgspec
 
+from claw.sandbox._modules import (
+    ALLOWED_MODULES,
+    ALLOWED_TEXT,
+    PREBOUND_MODULES,
+    attribute_module,
+    module_allowed,
+)
+
 __all__ = ["ALLOWED_MODULES", "Violation", "check_cell"]
 
-ALLOWED_MODULES = frozenset(
-    {
-        "bisect", "cmath", "collections", "copy", "dataclasses", "datetime", "decimal", "enum", "fractions",
-        "functools", "heapq", "itertools", "json", "math", "numpy", "operator", "random", "re", "scipy",
-        "statistics", "string", "textwrap", "typing", "claw.tools", "PIL.Image", "PIL.ImageDraw",
-    }
-)  # fmt: skip
-"""Top-level modules (or exact dotted modules) a cell may import."""
-
-_DENIED_SUBMODULES = frozenset(
-    {"scipy.io", "numpy.ctypeslib", "numpy.f2py", "numpy.distutils", "numpy.testing"}
-)
 _FORBIDDEN_NAMES = frozenset(
     {
-        "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
-        "vars", "breakpoint", "input", "help", "memoryview", "get_ipython", "exit", "quit",
+        "eval", "exec", "compile", "open", "delattr", "globals", "locals", "vars", "breakpoint", "input",
+        "help", "get_ipython", "exit", "quit",
     }
 )  # fmt: skip
+_LITERAL_NAME_CALLS = frozenset({"getattr", "setattr", "hasattr"})
+"""Allowed only with a literal public attribute name (then they are `obj.name` written differently)."""
 _FILE_METHODS = frozenset(
     {
         "tofile", "save", "savez", "savez_compressed", "savetxt", "savefig", "imsave", "imwrite", "to_csv",
         "to_json", "to_parquet", "to_pickle", "dump", "write", "writelines", "write_text", "write_bytes",
-        "memmap", "open_memmap", "fromfile", "mkdir", "makedirs", "remove", "unlink", "rmdir", "rename",
-        "replace_file", "system", "popen", "fork", "kill", "spawn", "execv", "execve", "open",
-        "DataSource", "load", "loadtxt", "genfromtxt", "fromregex", "ctypeslib", "f2py", "distutils",
-        "format_map", "savemat", "mmwrite", "hb_write",
+        "memmap", "open_memmap", "fromfile", "mkdir", "makedirs", "unlink", "rmdir", "rename",
+        "system", "popen", "fork", "kill", "spawn", "execv", "execve", "open", "DataSource", "load",
+        "loadtxt", "genfromtxt", "fromregex", "ctypeslib", "f2py", "distutils", "format_map", "savemat",
+        "mmwrite", "hb_write",
     }
 )  # fmt: skip
 _DENIED_ATTRIBUTES = frozenset(
-    {"io", "ctypeslib", "f2py", "distutils", "os", "sys", "subprocess", "builtins"}
+    {"io", "ctypeslib", "f2py", "distutils", "os", "sys", "subprocess", "builtins", "importlib"}
 )
 _INTROSPECTION = frozenset(
     {
@@ -55,9 +55,7 @@ _INTROSPECTION = frozenset(
         "co_consts", "co_names",
     }
 )  # fmt: skip
-_ALLOWED_TEXT = (
-    "math, numpy, scipy (not scipy.io), collections, itertools, functools, statistics, re, json, random…"
-)
+_FILES_HINT = "cells cannot touch files or processes: use print() for values and show(image) for images"
 
 
 class Violation(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,54 +83,74 @@ def _violation(node: ast.AST, rule: str, what: str, hint: str) -> _Found:
     return _Found(Violation(rule=rule, lineno=lineno, col=col, message=what, hint=hint))
 
 
-def _module_allowed(name: str) -> bool:
-    if any(name == denied or name.startswith(denied + ".") for denied in _DENIED_SUBMODULES):
-        return False
-    return any(name == allowed or name.startswith(allowed + ".") for allowed in ALLOWED_MODULES)
-
-
 class _Policy(ast.NodeVisitor):
-    """One method per node type; each raises `_Found` on the first violation it sees."""
+    """One method per node type; each raises `_Found` on the first violation it sees.
+
+    `modules` maps the names that hold a module (pre-bound ones and the cell's own imports) to the
+    module's name, so attribute chains rooted at them can be resolved.
+    """
+
+    def __init__(self) -> None:
+        self.modules = dict(PREBOUND_MODULES)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._check_module(node, alias.name)
+            if alias.asname is not None:
+                self.modules[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                self.modules[top] = top
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level or node.module is None:
-            hint = f"import from: {_ALLOWED_TEXT}"
+            hint = f"import from: {ALLOWED_TEXT}"
             raise _violation(node, "import", "relative imports are not allowed", hint)
+        self._check_module(node, node.module)
         for alias in node.names:
             if alias.name == "*":
                 raise _violation(node, "import", "`import *` is not allowed", "import the names you need")
             self._check_attribute_name(node, alias.name)
-            dotted = f"{node.module}.{alias.name}"
-            self._check_module_member(node, dotted)
-            if not _module_allowed(dotted):
-                self._check_module(node, node.module)
-
-    def _check_module_member(self, node: ast.AST, dotted: str) -> None:
-        if any(dotted == denied or dotted.startswith(denied + ".") for denied in _DENIED_SUBMODULES):
-            raise _violation(
-                node, "import", f"import of {dotted!r} is not allowed", f"allowed: {_ALLOWED_TEXT}"
-            )
+            target = attribute_module(node.module, alias.name)
+            if target is not None:
+                self._check_reached_module(node, f"{node.module}.{alias.name}", target)
+                self.modules[alias.asname or alias.name] = target
 
     def _check_module(self, node: ast.AST, name: str) -> None:
         for part in name.split("."):
             self._check_attribute_name(node, part)
-        if not _module_allowed(name):
-            hint = f"allowed modules: {_ALLOWED_TEXT}; np, scipy, plt, tools and math are already imported"
+        if not module_allowed(name):
+            hint = f"allowed modules: {ALLOWED_TEXT}; np, scipy, plt, tools and math are already imported"
             raise _violation(node, "import", f"import of {name!r} is not allowed", hint)
+
+    def _check_reached_module(self, node: ast.AST, path: str, module: str) -> None:
+        if not module_allowed(module):
+            what = f"`{path}` is the module {module!r}, which cells may not use"
+            raise _violation(node, "import", what, f"allowed modules: {ALLOWED_TEXT}")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self._check_attribute_name(node, node.attr)
         if node.attr in _DENIED_ATTRIBUTES:
-            hint = "cells cannot touch files or processes: use print() for values and show(image) for images"
-            raise _violation(node, "file-io", f"attribute `.{node.attr}` is not allowed", hint)
+            raise _violation(node, "file-io", f"attribute `.{node.attr}` is not allowed", _FILES_HINT)
         if node.attr in _INTROSPECTION:
             hint = "frame, generator and code objects are off limits; work with values directly"
             raise _violation(node, "introspection", f"attribute `.{node.attr}` is not allowed", hint)
+        self._check_module_chain(node)
         self.generic_visit(node)
+
+    def _check_module_chain(self, node: ast.Attribute) -> None:
+        """`a.b.c` rooted at a module name: every step that is a module must be an allowed one."""
+        chain = _chain(node)
+        if chain is None or chain[0] not in self.modules:
+            return
+        module, path = self.modules[chain[0]], chain[0]
+        for attribute in chain[1:]:
+            path = f"{path}.{attribute}"
+            reached = attribute_module(module, attribute)
+            if reached is None:
+                return
+            self._check_reached_module(node, path, reached)
+            module = reached
 
     def _check_attribute_name(self, node: ast.AST, name: str) -> None:
         if name.startswith("__") and name.endswith("__") and len(name) > 4:
@@ -149,17 +167,33 @@ class _Policy(ast.NodeVisitor):
         if node.id in _FORBIDDEN_NAMES:
             hint = "call functions directly and read attributes with a dot; files and eval are unavailable"
             raise _violation(node, "forbidden-name", f"`{node.id}` is not allowed", hint)
+        if node.id in _LITERAL_NAME_CALLS and not getattr(node, "claw_literal_call", False):
+            hint = f"call {node.id}(obj, 'name') with a literal attribute name, or use obj.name"
+            raise _violation(node, "forbidden-name", f"`{node.id}` needs a literal attribute name", hint)
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _FILE_METHODS:
-            hint = "cells cannot touch files or processes: use print() for values and show(image) for images"
-            raise _violation(node, "file-io", f"`.{func.attr}(...)` is not allowed", hint)
+            raise _violation(node, "file-io", f"`.{func.attr}(...)` is not allowed", _FILES_HINT)
         if isinstance(func, ast.Attribute) and func.attr == "format" and _has_dunder_text(func.value):
             raise _violation(
                 node, "format", "format strings may not reach dunder attributes", "use f-strings"
             )
+        if isinstance(func, ast.Name) and func.id in _LITERAL_NAME_CALLS:
+            self._check_literal_call(node, func)
         self.generic_visit(node)
+
+    def _check_literal_call(self, node: ast.Call, func: ast.Name) -> None:
+        """`getattr(obj, "name"[, default])` is `obj.name`: allowed when "name" is a literal public name."""
+        if len(node.args) < 2 or node.keywords:
+            return
+        name = node.args[1]
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            return
+        attribute = ast.Attribute(value=node.args[0], attr=name.value, ctx=ast.Load())
+        ast.copy_location(attribute, node)
+        self.visit_Attribute(attribute)
+        func.claw_literal_call = True  # type: ignore[attr-defined]  # the visit of `func` lets it pass
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check_definition(node, node.name)
@@ -174,6 +208,19 @@ class _Policy(ast.NodeVisitor):
         if name.startswith("__") and name.endswith("__"):
             raise _violation(node, "dunder", f"defining `{name}` is not allowed", "use an ordinary name")
         self.generic_visit(node)
+
+
+def _chain(node: ast.Attribute) -> list[str] | None:
+    """`a.b.c` as ["a", "b", "c"], or None when the chain does not start at a plain name."""
+    names: list[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Attribute):
+        names.append(current.attr)
+        current = current.value
+    if not isinstance(current, ast.Name):
+        return None
+    names.append(current.id)
+    return names[::-1]
 
 
 def _has_dunder_text(node: ast.AST) -> bool:
