@@ -75,6 +75,11 @@ def _build_parser() -> argparse.ArgumentParser:
     run = sandbox_sub.add_parser("run", help="run FILE.py as one cell under the episode sandbox")
     run.add_argument("file", type=Path)
     run.add_argument("--unsafe-no-confinement", action="store_true")
+    run.add_argument(
+        "--no-ast-check",
+        action="store_true",
+        help="skip the AST policy, so the cell meets only the OS confinement (to see what that layer holds)",
+    )
     serve = sub.add_parser("serve", help="start model servers")
     serve_sub = serve.add_subparsers(dest="serve_command", required=True)
     vllm = serve_sub.add_parser("vllm", help="start vLLM servers and write an endpoints file")
@@ -189,7 +194,7 @@ async def _cmd_sandbox(args: argparse.Namespace) -> int:
     from claw.sandbox.cli import sandbox_run
 
     config = SandboxConfig(unsafe_no_confinement=args.unsafe_no_confinement)
-    return await sandbox_run(args.file, config)
+    return await sandbox_run(args.file, config, ast_check=not args.no_ast_check)
 
 
 async def _cmd_serve(args: argparse.Namespace) -> int:

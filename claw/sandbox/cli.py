@@ -1,7 +1,8 @@
 """`claw sandbox run FILE.py`: run a file as one cell, exactly as an episode would, and print what the
 model would see. For debugging cells and for security review of the sandbox.
 
-The file goes through the same AST policy, then runs in a fresh kernel from a one-kernel pool under the
+The file goes through the same AST policy (unless `--no-ast-check` switches it off, to see what the OS
+layer alone holds), then runs in a fresh kernel from a one-kernel pool under the
 same confinement, limits, output caps and cell timeout as an episode's kernel (the `AgentConfig`
 defaults). `sandbox_run` writes the observation to stdout itself and returns the exit code for the CLI:
 0 when the sandbox did its job (whatever the cell did, including a rejection or a timeout), 1 when the
@@ -49,8 +50,9 @@ async def _run_cell(code: str, config: SandboxConfig, agent: AgentConfig) -> Cel
         return await kernel.execute(code, timeout=agent.cell_timeout_s)
 
 
-async def sandbox_run(path: Path, config: SandboxConfig) -> int:
-    """Run `path` as one cell under the episode sandbox and print the observation.
+async def sandbox_run(path: Path, config: SandboxConfig, *, ast_check: bool = True) -> int:
+    """Run `path` as one cell under the episode sandbox and print the observation; `ast_check=False`
+    skips the AST policy so the cell meets only the OS confinement.
 
     Returns:
         0 when the sandbox worked (whatever the cell did), 1 when the sandbox failed, 2 when `path`
@@ -61,7 +63,7 @@ async def sandbox_run(path: Path, config: SandboxConfig) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         await _write(f"claw sandbox run: cannot read {path}: {exc}", error=True)
         return 2
-    violation = check_cell(code)
+    violation = check_cell(code) if ast_check else None
     if violation is not None:
         rejected = rejection_message(
             1, violation.rule, violation.lineno, violation.message, 2, hint=violation.hint

@@ -36,3 +36,16 @@ async def test_policy_rejection_is_an_observation(tmp_path: Path, capsys: pytest
 async def test_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert await sandbox_run(tmp_path / "missing.py", SandboxConfig()) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+async def test_no_ast_check_runs_a_cell_the_policy_rejects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell = tmp_path / "hostile.py"
+    await anyio.Path(cell).write_text("import os\nprint('uid', os.getuid())\nopen('/claw-cli-probe', 'w')\n")
+    assert await sandbox_run(cell, SandboxConfig(), ast_check=False) == 0
+    out = capsys.readouterr().out
+    assert "rejected" not in out
+    assert "uid " in out
+    assert "Read-only file system" in out or "Permission denied" in out
+    assert not await anyio.Path("/claw-cli-probe").exists()
