@@ -15,6 +15,7 @@ import msgspec
 from claw.errors import ConfigError
 
 __all__ = [
+    "PERCEPTION_OPERATIONS",
     "AgentConfig",
     "EndpointConfig",
     "EvalConfig",
@@ -93,19 +94,46 @@ class ModelsConfig(_Config, frozen=True, kw_only=True):
     max_retries: int = 4
 
 
+PERCEPTION_OPERATIONS = ("reconstruct", "segment")
+"""The operations a perception server serves; each may be routed to its own backend."""
+
+
 class PerceptionConfig(_Config, frozen=True, kw_only=True):
-    """Perception server: started by claw (backend) or an existing one (url / socket)."""
+    """Perception: a server claw starts (backends per operation) or an existing one (url / socket).
+
+    A run uses several backends at once: `backend` serves every operation not named in `operations`
+    (e.g. `operations = {segment = "sam3", reconstruct = "da3"}`); one server process hosts them all,
+    each with its own batcher and model thread.
+    """
 
     backend: str = "synthetic"
+    operations: dict[str, str] = msgspec.field(default_factory=dict)
+    """Backend per operation (`reconstruct`, `segment`), overriding `backend` for that operation."""
     noise: str = "none"
     url: str | None = None
+    """An existing server's `http://HOST:PORT` (needs `token_env`); kernels reach it through a relay."""
     socket: str | None = None
+    """An existing server's Unix socket path."""
     token_env: str | None = None
+    """Environment variable holding the bearer token of the server at `url`."""
     max_batch: int = 16
     max_delay_ms: float = 5.0
     weights: dict[str, str] = msgspec.field(default_factory=dict)
     """Local weight paths per backend (`sam3`, `da3`); nothing is downloaded."""
     connect_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.operations) - set(PERCEPTION_OPERATIONS))
+        if unknown:
+            raise ConfigError(
+                f"perception.operations has unknown operation {unknown[0]!r}; "
+                f"use {' or '.join(PERCEPTION_OPERATIONS)}",
+                field=f"perception.operations.{unknown[0]}",
+            )
+
+    def backend_for(self, operation: str) -> str:
+        """The backend name serving `operation`."""
+        return self.operations.get(operation, self.backend)
 
 
 class SandboxConfig(_Config, frozen=True, kw_only=True):

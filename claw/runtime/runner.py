@@ -10,7 +10,6 @@ goes on.
 from __future__ import annotations
 
 import secrets
-import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,7 +20,6 @@ import anyio
 import msgspec
 
 from claw._files import temporary_directory
-from claw._process import supervised, wait_ready_line
 from claw._version import __version__
 from claw.config import EvalConfig
 from claw.errors import ClawError, ConfigError
@@ -31,6 +29,7 @@ from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
 from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.perception_service import open_perception
 from claw.runtime.sinks import (
     JsonlSink,
     ProgressSink,
@@ -83,10 +82,6 @@ class RunLayout(msgspec.Struct, frozen=True, kw_only=True):
         return self.run_dir / "logs"
 
 
-_SERVICE_READY_S = 60.0
-"""How long a helper server may take to print its readiness line."""
-
-
 def _new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -124,8 +119,7 @@ def _episode_id(sample: Sample, seed: int) -> str:
 class _Services(msgspec.Struct, kw_only=True):
     llm: ChatTransport
     pool: KernelPool
-    perception_socket: str | None
-    perception_url: str | None
+    perception_socket: str
     vlm_socket: str
 
 
@@ -225,7 +219,9 @@ async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[_Services
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
         sockets = await stack.enter_async_context(temporary_directory(prefix="claw-"))
-        socket, url = await stack.enter_async_context(_perception(layout, sockets / "perception.sock"))
+        socket = await stack.enter_async_context(
+            open_perception(config.perception, sockets / "perception.sock", layout.logs / "perception.log")
+        )
         default_url = None
         if not config.models.agent and not config.models.endpoints_file:
             default_url = await stack.enter_async_context(
@@ -249,31 +245,7 @@ async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[_Services
                 max_images_per_step=config.agent.max_images_per_step,
             )
         )
-        yield _Services(
-            llm=llm, pool=pool, perception_socket=socket, perception_url=url, vlm_socket=vlm_socket
-        )
-
-
-@asynccontextmanager
-async def _perception(layout: RunLayout, socket: Path) -> AsyncIterator[tuple[str | None, str | None]]:
-    perception = layout.config.perception
-    if perception.url or perception.socket:
-        yield perception.socket, perception.url
-        return
-    command = [sys.executable, "-m", "servers.perception", "--backend", perception.backend]
-    command += [
-        "--socket",
-        str(socket),
-        "--noise",
-        perception.noise,
-        "--max-batch",
-        str(perception.max_batch),
-    ]
-    command += ["--max-delay-ms", str(perception.max_delay_ms)]
-    log = layout.logs / "perception.log"
-    async with supervised(command, name="perception server", log_path=log) as child:
-        await wait_ready_line(child, _SERVICE_READY_S)
-        yield str(socket), None
+        yield _Services(llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket)
 
 
 def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:
@@ -321,7 +293,6 @@ def _setup(layout: RunLayout, services: _Services, sample: Sample, episode_id: s
         options=sample.options,
         metadata=sample.metadata,
         perception_socket=services.perception_socket,
-        perception_url=services.perception_url,
         vlm_socket=services.vlm_socket,
         max_images_per_step=layout.config.agent.max_images_per_step,
     )

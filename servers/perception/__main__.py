@@ -1,7 +1,10 @@
-"""`python -m servers.perception --backend NAME --socket PATH [--port N] [--noise NAME]`: run the
-perception server as a process. Prints exactly one readiness line to stdout once it accepts requests
-(`READY unix=PATH tcp=URL|- [token=TOKEN]`), serves until SIGTERM/SIGINT, then drains and exits 0. A
-user error (unknown backend, missing weights, socket in use) is one line on stderr and exit code 2.
+"""`python -m servers.perception --backend NAME [--operation OP=NAME ...] --socket PATH [--port N]
+[--weights NAME=PATH ...]`: run the perception server as a process. One process may host several
+backends, one per operation (e.g. `--operation segment=sam3 --operation reconstruct=da3`).
+
+Prints exactly one readiness line to stdout once it accepts requests (`READY unix=PATH tcp=URL|-
+[token=TOKEN]`), serves until SIGTERM/SIGINT, then drains and exits 0. A user error (unknown backend,
+missing weights, socket in use) is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import anyio
 
 from claw._logging import configure_logging
 from claw.config import PerceptionConfig
-from claw.errors import ClawError
+from claw.errors import ClawError, ConfigError
 from claw.wire.perception import PerceptionBackend
 from servers._lifeline import die_with_parent
 from servers.perception.server import serve_perception
@@ -28,6 +31,13 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m servers.perception", description=__doc__)
     parser.add_argument("--backend", default="synthetic", help="synthetic, costmodel, sam3 or da3")
+    parser.add_argument(
+        "--operation",
+        action="append",
+        default=[],
+        metavar="OP=NAME",
+        help="serve operation OP (reconstruct, segment) with backend NAME instead of --backend",
+    )
     parser.add_argument("--socket", required=True, help="Unix socket path to listen on")
     parser.add_argument("--port", type=int, default=None, help="also listen on 127.0.0.1:PORT (0 = any)")
     parser.add_argument("--noise", default="none", help="synthetic backend noise model")
@@ -49,9 +59,10 @@ def _cost(text: str) -> tuple[float, float]:
 
 
 def _config(args: argparse.Namespace) -> PerceptionConfig:
-    weights = dict(item.split("=", 1) for item in args.weights if "=" in item)
+    weights = _pairs(args.weights, "--weights NAME=PATH")
     return PerceptionConfig(
         backend=args.backend,
+        operations=_pairs(args.operation, "--operation OP=NAME"),
         noise=args.noise,
         socket=args.socket,
         max_batch=args.max_batch,
@@ -59,6 +70,13 @@ def _config(args: argparse.Namespace) -> PerceptionConfig:
         weights=weights,
         token_env=args.token_env,
     )
+
+
+def _pairs(items: list[str], form: str) -> dict[str, str]:
+    bad = [item for item in items if "=" not in item]
+    if bad:
+        raise ConfigError(f"expected {form}, got {bad[0]!r}")
+    return dict(item.split("=", 1) for item in items)
 
 
 def _backend(args: argparse.Namespace, config: PerceptionConfig) -> PerceptionBackend | None:

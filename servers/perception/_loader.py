@@ -1,5 +1,6 @@
 """Backend selection by name: `servers/perception/_backends/<name>.py` must end with
-`backend_class = ...`, a class constructed as `backend_class(config: PerceptionConfig)`.
+`backend_class = ...`, a class constructed as `backend_class(config: PerceptionConfig)`. A config that
+names different backends per operation gets them all, routed by operation (`_routing.py`).
 
 An unknown name, or a backend whose optional model packages (torch, transformers, ...) are missing, is a
 `ConfigError` that says what to pick or install instead of a bare ImportError.
@@ -15,6 +16,7 @@ from types import ModuleType
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError
 from claw.wire.perception import PerceptionBackend
+from servers.perception._routing import load_routed
 
 __all__ = ["available_backends", "load_backend"]
 
@@ -31,13 +33,19 @@ def available_backends() -> list[str]:
 
 
 def load_backend(config: PerceptionConfig) -> PerceptionBackend:
-    """Import and construct the backend named by `config.backend` (may load model weights: blocking).
+    """Import and construct the backends `config` names for its operations (`config.backend`, overridden
+    per operation by `config.operations`), each once; several are routed by operation. May load model
+    weights: blocking.
 
     Raises:
         ConfigError: unknown backend name, a missing optional dependency (names `pip install 'claw[gpu]'`),
             or a backend-specific setting problem (e.g. a missing weights path).
     """
-    module = _import_backend(config.backend)
+    return load_routed(config, lambda name: _load_one(name, config))
+
+
+def _load_one(name: str, config: PerceptionConfig) -> PerceptionBackend:
+    module = _import_backend(name)
     backend_class = getattr(module, "backend_class", None)
     if backend_class is None:
         raise ConfigError(f"perception backend module {module.__name__} does not define backend_class")
