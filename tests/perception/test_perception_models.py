@@ -13,12 +13,12 @@ import anyio
 import numpy as np
 import pytest
 
-from bench.perf.perception_batching import write_clip_vocab
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
 from claw.wire.perception import NDArray, ReconstructRequest, SegmentRequest
 from servers.perception._backends._common import claw_world, link_tracks, weights_path
 from servers.perception._loader import load_backend
+from tests.perception.tiny_checkpoints import tiny_da3, tiny_sam3
 
 HAS_TORCH = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="the gpu extra (torch, transformers) is not installed")
@@ -68,55 +68,12 @@ def test_sam3_with_a_folder_that_holds_no_checkpoint(tmp_path: Path) -> None:
         load_backend(PerceptionConfig(backend="sam3", weights={"sam3": str(tmp_path)}))
 
 
-def _tiny_sam3(folder: Path) -> None:
-    import torch
-    from transformers.models.sam3.configuration_sam3 import Sam3Config
-    from transformers.models.sam3.modeling_sam3 import Sam3Model
-
-    h = 32
-    small = {"hidden_size": h, "intermediate_size": 64, "num_attention_heads": 2}
-    config = Sam3Config(
-        vision_config={
-            "backbone_config": {
-                "model_type": "sam3_vit_model",
-                **small,
-                "num_hidden_layers": 2,
-                "image_size": 56,
-                "patch_size": 14,
-                "window_size": 2,
-                "global_attn_indexes": [1],
-                "pretrain_image_size": 28,
-            },
-            "fpn_hidden_size": h,
-            "backbone_feature_sizes": [[16, 16], [8, 8], [4, 4]],
-        },
-        text_config={
-            "model_type": "clip_text_model",
-            **small,
-            "num_hidden_layers": 1,
-            "vocab_size": 60,
-            "projection_dim": h,
-            "max_position_embeddings": 32,
-            "bos_token_id": 0,
-            "eos_token_id": 1,
-            "pad_token_id": 1,
-        },
-        geometry_encoder_config={**small, "num_layers": 1},
-        detr_encoder_config={**small, "num_layers": 1},
-        detr_decoder_config={**small, "num_layers": 1, "num_queries": 6},
-        mask_decoder_config={"hidden_size": h, "num_attention_heads": 2},
-    )
-    torch.manual_seed(0)
-    Sam3Model(config).save_pretrained(folder)
-    write_clip_vocab(folder)
-
-
 @pytest.fixture(scope="module")
 def sam3_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not HAS_TORCH:
         pytest.skip("the gpu extra (torch, transformers) is not installed")
     folder = tmp_path_factory.mktemp("sam3")
-    _tiny_sam3(folder)
+    tiny_sam3(folder)
     return folder
 
 
@@ -184,20 +141,6 @@ def test_claw_world_turns_model_geometry_into_claw_conventions() -> None:
     assert ground > 0  # the cameras stand above the lowest wall points
 
 
-def _tiny_da3(folder: Path) -> None:
-    import torch
-    from safetensors.torch import save_model
-
-    from servers.perception._backends.da3 import MODEL_REGISTRY, create_object, load_config
-
-    torch.manual_seed(0)
-    net = create_object(load_config(MODEL_REGISTRY["da3-small"]))
-    holder = torch.nn.Module()  # published checkpoints are saved from a wrapper that holds the net as `model`
-    holder.model = net
-    save_model(holder, str(folder / "model.safetensors"))
-    (folder / "config.json").write_text(json.dumps({"model_name": "da3-small"}))
-
-
 HAS_DA3 = HAS_TORCH and importlib.util.find_spec("depth_anything_3") is not None
 
 
@@ -206,7 +149,7 @@ def da3_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not HAS_DA3:
         pytest.skip("torch or depth-anything-3 is not installed")
     folder = tmp_path_factory.mktemp("da3")
-    _tiny_da3(folder)
+    tiny_da3(folder)
     return folder
 
 

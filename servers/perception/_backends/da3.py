@@ -5,7 +5,10 @@ Weights: `perception.weights.da3` names a local folder as Depth Anything 3 publi
 naming the preset, e.g. `{"model_name": "da3nested-giant-large"}`, and `model.safetensors`); nothing is
 downloaded. Frames are resized to a multiple of the 14-pixel patch (long side `process_res`) and
 normalised with ImageNet statistics; requests in one server batch with the same frame count and size
-run as one (B, N, 3, H, W) forward pass. Depth is metric only with a metric or nested checkpoint.
+run as one (B, N, 3, H, W) forward pass, but every request keeps its own metric scale: a nested
+checkpoint's alignment of the any-view depth to the metric branch is done per request (the package's
+forward would fit one scale to the whole batch, coupling unrelated episodes). Depth is metric only with
+a metric or nested checkpoint.
 Confidence is mapped to 0..1 as 1 - 1/conf (DA3's confidence is >= 1). World frame (see `claw_world`):
 +Y up along the normal of the floor plane found in the points, camera 0 looking along -Z, floor at Y = 0;
 with no floor in view, camera 0's frame assumed level, ground at Y = 0.
@@ -43,6 +46,7 @@ _HINT = "a Depth Anything 3 checkpoint (config.json with model_name, model.safet
 _PATCH = 14
 _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+_ALIGN_SEED = 0
 
 
 class Da3Backend:
@@ -90,8 +94,34 @@ class Da3Backend:
         pixels = torch.stack([self._pixels(request, size) for request in requests])
         on_gpu = self._device.type == "cuda"
         with torch.autocast(device_type=self._device.type, dtype=torch.bfloat16, enabled=on_gpu):
-            output: Any = self._net(pixels)
-        return [_response(output, b, (h, w)) for b in range(len(requests))]
+            outputs = self._per_request(pixels)
+        return [_response(output, (h, w)) for output in outputs]
+
+    def _per_request(self, pixels: torch.Tensor) -> list[Any]:
+        """One output per request (batch dim 1 each). The networks run batched; a nested checkpoint's
+        metric alignment (one least-squares scale, confidence median, sky depth) runs per request, as
+        the package's own forward computes them over the whole batch and would give every scene in a
+        batch one shared metric scale."""
+        net: Any = self._net
+        if not _is_nested(net):
+            output = net(pixels)
+            return [_item(output, b, len(pixels)) for b in range(len(pixels))]
+        anyview, metric = net.da3(pixels), net.da3_metric(pixels)
+        out = []
+        for b in range(len(pixels)):
+            one, one_metric = _item(anyview, b, len(pixels)), _item(metric, b, len(pixels))
+            # the sky handling samples pixels at random: seeded per request, so an answer is repeatable
+            with torch.random.fork_rng(devices=self._rng_devices()):
+                torch.manual_seed(_ALIGN_SEED)
+                one = net._apply_metric_scaling(one, one_metric)
+                one = net._apply_depth_alignment(one, one_metric)
+                out.append(net._handle_sky_regions(one, one_metric))
+        return out
+
+    def _rng_devices(self) -> list[int]:
+        if self._device.type != "cuda":
+            return []
+        return [self._device.index if self._device.index is not None else torch.cuda.current_device()]
 
     def _pixels(self, request: ReconstructRequest, size: tuple[int, int]) -> torch.Tensor:
         # Resize and normalise on the model's device: on CPU (PIL) this cost more than the forward pass.
@@ -142,9 +172,22 @@ def _model_size(h: int, w: int, process_res: int) -> tuple[int, int]:
     return (max(_PATCH, round(h * scale / _PATCH) * _PATCH), max(_PATCH, round(w * scale / _PATCH) * _PATCH))
 
 
-def _response(output: Any, b: int, size: tuple[int, int]) -> ReconstructResponse:
+def _is_nested(net: Any) -> bool:
+    return hasattr(net, "da3") and hasattr(net, "da3_metric")
+
+
+def _item(output: Any, b: int, batch: int) -> Any:
+    """Request `b`'s slice (batch dim kept, size 1) of a batched output mapping; other values as is."""
+    one = type(output)()
+    for key, value in output.items():
+        is_batched = isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape[0] == batch
+        one[key] = value[b : b + 1] if is_batched else value
+    return one
+
+
+def _response(output: Any, size: tuple[int, int]) -> ReconstructResponse:
     def grab(key: str) -> npt.NDArray[Any]:
-        return np.asarray(output[key][b].float().cpu().numpy())
+        return np.asarray(output[key][0].float().cpu().numpy())
 
     conf = grab("depth_conf") if "depth_conf" in output else np.ones_like(grab("depth")) * 2.0
     return claw_world(
