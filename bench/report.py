@@ -17,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from bench.scoring import group_mean, macro_mean, micro_mean
+from bench.scoring import UNPARSED, UNSCORED, group_mean, macro_mean, micro_mean
 from bench.suites._specs import GROUPS, SPECS, BenchSpec, spec
 from claw.events import EpisodeResult
 from claw.runtime.sinks import read_results
@@ -32,8 +32,6 @@ __all__ = [
     "render",
     "render_results",
 ]
-
-UNSCORED = "unscored"
 
 
 class CategoryFigure(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,7 +81,7 @@ def load_results(path: Path) -> list[EpisodeResult]:
 
 
 def _kept(bench: BenchSpec, results: Iterable[EpisodeResult], rules: str) -> list[EpisodeResult]:
-    excluded = bench.sc_excluded if rules == "sc" else ()
+    excluded = bench.sc_excluded if rules == "sc" else bench.excluded
     return [r for r in results if r.metric != UNSCORED and r.category not in excluded]
 
 
@@ -102,7 +100,8 @@ def _group(results: Sequence[EpisodeResult]) -> float:
     from bench.suites.videommev2 import group_score  # imported late: the report needs it only here
 
     ordered = sorted(results, key=lambda r: _question_order(r.sample_id))
-    rows = ((f"{r.sample_id.rsplit('-', 1)[0]}|{r.category}", r.score) for r in ordered)
+    rows = ((f"{r.sample_id.rsplit('-', 1)[0]}|{r.category}", -1.0 if r.metric == UNPARSED else r.score)
+            for r in ordered)  # fmt: skip
     return group_mean(rows, lambda key, scores: group_score(key.split("|", 1)[1], scores))
 
 

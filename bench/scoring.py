@@ -22,6 +22,8 @@ from claw.suite import Score
 
 __all__ = [
     "MRA_THRESHOLDS",
+    "UNPARSED",
+    "UNSCORED",
     "Quantity",
     "ZeroRule",
     "boxed",
@@ -47,6 +49,13 @@ __all__ = [
     "tagged_answer",
     "unwrap",
 ]
+
+UNSCORED = "unscored"
+"""The metric of a result the benchmark's own scorer leaves out of every denominator."""
+UNPARSED = "unparsed"
+"""The metric of a reply the official extractor could not read where the benchmark still counts it
+(Video-MME-v2 keeps such a question in its group with the value -1, which its group formula treats as
+truthy)."""
 
 MRA_THRESHOLDS: tuple[float, ...] = tuple(
     float(x) for x in np.linspace(0.5, 0.95, int((0.95 - 0.5) / 0.05 + 2))

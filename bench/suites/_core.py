@@ -270,12 +270,14 @@ class BenchSuite(Generic[R]):
         score: Callable[[Sample, str | None, Rules], Score],
         rules: Rules = "official",
         sampling: VideoSampling | None = None,
+        group_of: Callable[[R], str] | None = None,
     ) -> None:
         self.name = spec.name
         self.spec = spec
         self.options = options
         self.rules: Rules = rules
         self._rows, self._build, self._score = rows, build, score
+        self._group_of = group_of
         self._media = MediaStore(Path(options.media_dir), spec.name, sampling)
 
     def __repr__(self) -> str:
@@ -305,8 +307,26 @@ class BenchSuite(Generic[R]):
         indexed = list(enumerate(rows))
         if self.options.n is None:
             return indexed
+        if self._group_of is not None:
+            return self._select_groups(indexed, self._group_of, self.options.n)
         random.Random(self.options.seed).shuffle(indexed)
         return indexed[: self.options.n]
+
+    def _select_groups(
+        self, indexed: list[tuple[int, R]], group_of: Callable[[R], str], n: int
+    ) -> list[tuple[int, R]]:
+        """Whole groups in shuffled order until at least `n` rows (a benchmark scored per group)."""
+        groups: dict[str, list[tuple[int, R]]] = {}
+        for item in indexed:
+            groups.setdefault(group_of(item[1]), []).append(item)
+        order = list(groups)
+        random.Random(self.options.seed).shuffle(order)
+        chosen: list[tuple[int, R]] = []
+        for key in order:
+            if len(chosen) >= n:
+                break
+            chosen += groups[key]
+        return chosen
 
     def missing_media(self) -> list[Path]:
         """Media files the rows reference that are not on disk (decodes and writes nothing).
@@ -332,13 +352,17 @@ def suite_factory(
     score: Callable[[Sample, str | None, Rules], Score],
     *,
     sampling: VideoSampling | None = None,
+    group_of: Callable[[R], str] | None = None,
 ) -> tuple[Callable[[SuiteOptions], BenchSuite[R]], Callable[[SuiteOptions], BenchSuite[R]]]:
-    """The (official, published-system) pair of factories for a benchmark module."""
+    """The (official, published-system) pair of factories for a benchmark module; `group_of` makes
+    `--n` sample whole groups (Video-MME-v2's videos)."""
 
     def official(options: SuiteOptions) -> BenchSuite[R]:
-        return BenchSuite(spec, options, rows=rows, build=build, score=score, sampling=sampling)
+        return BenchSuite(spec, options, rows=rows, build=build, score=score, sampling=sampling,
+                          group_of=group_of)  # fmt: skip
 
     def sc(options: SuiteOptions) -> BenchSuite[R]:
-        return BenchSuite(spec, options, rows=rows, build=build, score=score, rules="sc", sampling=sampling)
+        return BenchSuite(spec, options, rows=rows, build=build, score=score, rules="sc", sampling=sampling,
+                          group_of=group_of)  # fmt: skip
 
     return official, sc

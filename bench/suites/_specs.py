@@ -46,8 +46,10 @@ class BenchSpec(msgspec.Struct, frozen=True, kw_only=True):
     """Published score of the same VLM answering without tools."""
     merge: tuple[tuple[str, str], ...] = ()
     """(category prefix, task) pairs: macro averages these categories into one task first."""
+    excluded: tuple[str, ...] = ()
+    """Categories the authors' own scorer leaves out of the overall (still reported per category)."""
     sc_excluded: tuple[str, ...] = ()
-    """Categories the published system leaves out of its overall (its rule, not the official one)."""
+    """Categories the published system leaves out of its overall."""
 
 
 _Extra = tuple[tuple[str, str], ...] | tuple[str, ...]
@@ -80,7 +82,7 @@ SPECS: tuple[BenchSpec, ...] = (
        f"{_HF}hongxingli/SPBench (github.com/ZJU-REAL/SpatialLadder)", 68.4, 55.1),
     _s("mindcube", "MindCube", "Multi-view", "micro", ("data/raw/MindCube*.jsonl",),
        f"{_HF}MLL-Lab/MindCube (github.com/mll-lab-nu/MindCube)", 72.8, 57.5,
-       sc_excluded=("translation",)),
+       excluded=("translation",), sc_excluded=("translation",)),
     _s("mmsi", "MMSI", "Multi-view", "micro", ("MMSI_Bench.parquet",),
        f"{_HF}RunsenXu/MMSI-Bench (github.com/InternRobotics/MMSI-Bench)", 51.3, 37.9),
     _s("sparbench", "SPAR", "Multi-view", "macro", ("data/test-*.parquet",),

@@ -107,8 +107,11 @@ def test_subsample_is_seeded_and_bounded(tmp_path: Path, sample_video: Path) -> 
     materialize("videommev2", tmp_path / "data", sample_video)
     first, _ = _samples("videommev2", tmp_path / "data", tmp_path / "media", n=2)
     again, _ = _samples("videommev2", tmp_path / "data", tmp_path / "media", n=2)
-    assert len(first) == 2
     assert [s.id for s in first] == [s.id for s in again]
+    # Video-MME-v2 is scored per video: --n takes whole videos (all four questions), never part of one
+    videos = {s.metadata["video_id"] for s in first}
+    assert len(videos) == 1
+    assert sorted(s.id.rsplit("-", 1)[1] for s in first) == ["1", "2", "3", "4"]
 
 
 def test_paper20_runs_every_present_benchmark(tmp_path: Path, sample_video: Path) -> None:

@@ -1,5 +1,5 @@
-"""claw's scorers against published figures, reading `/work/shared/benchmarks` in place (skipped only
-when that folder is absent): the 50 project-page samples (mark or MRA), BLINK's stored GPT-4o outputs
+"""claw's scorers against published figures, reading the shared samples in place from `../shared/benchmarks`
+beside the project root (skipped, with that path as the reason, only when the folder is absent): the 50 project-page samples (mark or MRA), BLINK's stored GPT-4o outputs
 (macro 60.04 / micro 59.92 from the official matched choice; agreement of claw's extractor with it),
 and the official question files of ViewSpatial and PerceptionComp and the Video-MME results template."""
 
@@ -21,8 +21,11 @@ from bench.suites._specs import SPECS, get
 from claw.events import EpisodeResult
 from claw.suite import AnswerFormat, MetaValue, Sample
 
-SHARED = Path("/work/shared/benchmarks")
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="/work/shared/benchmarks is not present")
+SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks").resolve()
+pytestmark = pytest.mark.skipif(
+    not SHARED.is_dir(),
+    reason=f"the shared benchmark samples are not beside the project ({SHARED} is absent)",
+)
 PAGES = sorted(SHARED.glob("*/spatialclaw_page/*/sample.json")) if SHARED.is_dir() else []
 BLINK_OUT = SHARED / "blink" / "official" / "saved_outputs_GPT4o"
 CATEGORY = {"osibench": "relative_distance", "sparbench": "obj_spatial_relation_oo"}

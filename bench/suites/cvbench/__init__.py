@@ -1,9 +1,11 @@
 """CVBench (cross-video; not Cambrian's CV-Bench): 1,000 questions over 2–4 videos in 15 task types,
 answered by a letter or by Yes/No.
 
-Videos are sampled at most 1 frame per second (32 per video). An item is yes/no when all its options
-are; it is scored by the first whole-word yes/no (inside `<answer>` if present). MCQs: `\\boxed{}` →
-"X." / "(X)" / "X:" / a leading letter → a single letter → the option text. Micro.
+Videos are sampled at most 1 frame per second (32 per video). Official (the authors' Video-R1
+`eval_bench.py`): the first `<answer>…</answer>` content (else the whole reply), stripped, equal to the
+truth ("A" or "Yes") exactly, case included. The published system: an item is yes/no when all its
+options are, scored by the first whole-word yes/no; MCQs `\\boxed{}` → "X." / "(X)" / "X:" / a leading
+letter → a single letter → the option text. Micro.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bench.suites._core import (
 )
 from bench.suites._extract import boxed_letter, chain, clean, leading_letter, option_match, single_letter
 from bench.suites._media import VideoSampling
+from bench.suites._official import cvbench_answer
 from bench.suites._specs import get
 from bench.suites._video_mcq import first_mark
 from claw.suite import Sample, Score
@@ -71,7 +74,10 @@ _MCQ = chain(boxed_letter, first_mark, leading_letter, single_letter)
 
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
-    """Yes/no or letter match (both rule sets agree)."""
+    """Official exact match of the `<answer>` content; SC: yes/no or letter extraction."""
+    if rules == "official":
+        got = cvbench_answer(answer or "")
+        return Score(value=float(got == sample.ground_truth.strip()), metric="exact", extracted=got or None)
     reply = clean(answer)
     if sample.answer_format == "yes_no":
         return exact_score(extract_yes_no(reply), sample.ground_truth.strip().rstrip(".").lower())

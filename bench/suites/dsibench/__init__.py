@@ -13,6 +13,7 @@ import msgspec
 
 from bench.suites._core import Context, Rules, letter_score, read_csv, suite_factory
 from bench.suites._extract import answer_marker, boxed_letter, chain, clean, last_letter_mark, leading_letter
+from bench.suites._official import dsi_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -70,8 +71,10 @@ _SC = chain(boxed_letter, answer_marker, last_letter_mark, leading_letter)
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Official first letter, or the published system's longer chain."""
-    rule = _SC if rules == "sc" else _first_letter
-    return letter_score(rule(clean(answer), "ABCD"), sample)
+    if rules == "sc":
+        return letter_score(_SC(clean(answer), "ABCD"), sample)
+    letter = dsi_letter(answer or "")
+    return Score(value=float(letter == sample.ground_truth.strip()), metric="exact", extracted=letter or None)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

@@ -16,11 +16,10 @@ from bench.suites._core import (
     Rules,
     data_files,
     image_video,
-    letter_score,
     read_parquet,
     suite_factory,
 )
-from bench.suites._extract import clean, erqa_exact
+from bench.suites._official import erqa_matches
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -54,8 +53,9 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
 
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
-    """The official rule (both rule sets agree)."""
-    return letter_score(erqa_exact(clean(answer), "ABCDEF"), sample)
+    """The official rule (both rule sets agree): dots removed, stripped, equal ignoring case."""
+    hit = erqa_matches(answer or "", sample.ground_truth)
+    return Score(value=float(hit), metric="exact", extracted=(answer or "").replace(".", "").strip() or None)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

@@ -22,6 +22,7 @@ from bench.suites._core import (
     suite_factory,
 )
 from bench.suites._extract import boxed_letter, chain, clean, last_letter_mark, narrowed_first_letter
+from bench.suites._official import mmsi_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -58,8 +59,9 @@ _SC = chain(boxed_letter, last_letter_mark, narrowed_first_letter)
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Official narrowing rule, or the published system's longer chain."""
-    rule = _SC if rules == "sc" else narrowed_first_letter
-    return letter_score(rule(clean(answer), "ABCD"), sample)
+    if rules == "sc":
+        return letter_score(_SC(clean(answer), "ABCD"), sample)
+    return letter_score(mmsi_letter(answer or ""), sample)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

@@ -10,13 +10,13 @@ generic extractor.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import msgspec
 
 from bench.suites._core import Context, Rules, letter_score, read_json, suite_factory
 from bench.suites._extract import clean, sc_generic
+from bench.suites._official import mmsivideo_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score, Video
 
@@ -72,27 +72,11 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
     )  # fmt: skip
 
 
-def official_extract(reply: str) -> str:
-    """The official extractor: a letter A–F, or "O" (always wrong) when none is found."""
-    text = re.sub(r"</?answer>", "", reply, flags=re.IGNORECASE).strip()
-    for pattern in (r"boxed\{\s*([^}]*)\}", r'"answer"\s*:\s*"?\s*([^",}\s]*)', r"answer is\s*:?\s*\(?(\w)",
-                    r"Answer:\s*\(?(\w)"):  # fmt: skip
-        m = re.search(pattern, text)
-        if m:
-            text = m.group(1)
-            break
-    else:
-        head = text.split(".")[0].strip()
-        text = head if len(head) == 1 else text
-    text = text.strip().strip("()").strip()
-    return text if len(text) == 1 and text in "ABCDEF" else "O"
-
-
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Official A–F extractor ('O' on failure) or the published system's generic extractor."""
-    reply = clean(answer)
-    letter = sc_generic(reply, "ABCDEF") if rules == "sc" else official_extract(reply)
-    return letter_score(letter, sample)
+    if rules == "sc":
+        return letter_score(sc_generic(clean(answer), "ABCDEF"), sample)
+    return letter_score(mmsivideo_letter(answer or ""), sample)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

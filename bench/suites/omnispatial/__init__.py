@@ -1,20 +1,23 @@
 """OmniSpatial: 1,533 single-image MCQs (4 options, ground truth an int index) in 4 tasks / 10 sub-tasks.
 
-Official "re" scoring: the last "Answer: X"; when nothing matches the prediction is "A" (so an empty
-reply scores as A). The published system tries its generic letter heuristics first and keeps the "A"
-fallback. (The official script pools 5 repeats; claw runs each item once, like the published system.)
+Official scoring (`_official.omnispatial_letter`): the authors' script has three deterministic modes
+("direct": the first character; "re": the last "Answer: X", else "A"; "json"); claw picks the mode from
+the reply's shape, so a bare letter is read as a bare letter (scoring every bare reply through "re"
+turned the score into the share of questions whose truth is A). The published system tries its generic
+letter heuristics first and falls back to "A". (The official script pools 5 repeats; claw runs each
+item once, like the published system.)
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import msgspec
 
-from bench.scoring import extract_letter
+from bench.scoring import extract_letter, letter_of
 from bench.suites._core import Context, Rules, letter_score, read_json, suite_factory
 from bench.suites._extract import clean
+from bench.suites._official import omnispatial_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -48,14 +51,11 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
 
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
-    """Official: the last "Answer: X", else "A"; SC: claw's strict chain, else "A"."""
-    reply = clean(answer)
+    """Official: the authors' mode for the reply's shape (case kept); SC: claw's strict chain, else "A"."""
     if rules == "sc":
-        letter = extract_letter(reply, 4)
-    else:
-        found = re.findall(r"Answer\s*:\s*\(?([A-D])", reply, re.IGNORECASE)
-        letter = found[-1].upper() if found else None
-    return letter_score(letter or "A", sample)
+        return letter_score(extract_letter(clean(answer), 4) or "A", sample)
+    letter = omnispatial_letter(answer or "")
+    return Score(value=float(letter == letter_of(sample.ground_truth)), metric="exact", extracted=letter)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

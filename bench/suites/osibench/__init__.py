@@ -15,6 +15,8 @@ import msgspec
 from bench.scoring import extract_number, mra, mra_score
 from bench.suites._core import Context, Rules, letter_score, option_text, read_parquet, suite_factory
 from bench.suites._extract import clean
+from bench.suites._official import osi_letter
+from bench.suites._official_numeric import osi_last_number
 from bench.suites._specs import get
 from bench.suites._video_mcq import sc_mcq
 from claw.suite import Sample, Score
@@ -70,11 +72,13 @@ def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     if rules == "sc" and sample.category not in SC_CATEGORIES:
         return Score(value=0.0, metric="exact", extracted=None)
     if sample.answer_format == "letter":
-        return letter_score(sc_mcq(reply, sample.options), sample)
-    if rules == "sc":
-        pred = extract_number(reply)
-    else:
-        pred = extract_number(reply.replace(",", ""), position="last", unwrap_answer=False)
+        if rules == "sc":
+            return letter_score(sc_mcq(reply, sample.options), sample)
+        letter = osi_letter(answer or "")
+        return Score(
+            value=float(letter == sample.ground_truth.strip().upper()), metric="exact", extracted=letter
+        )
+    pred = extract_number(reply) if rules == "sc" else osi_last_number(answer or "")
     value = zero_aware(pred, float(sample.ground_truth), sample.category)
     return msgspec.structs.replace(mra_score(pred, 1.0), value=value)
 

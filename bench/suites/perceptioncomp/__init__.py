@@ -2,9 +2,11 @@
 difficulties.
 
 Reads the Hugging Face `questions.json` or the GitHub `1-1114.json` (same records). Scored on
-`answer_id`, never on the answer text (10 records abbreviate it). Extraction (both rule sets):
-`<answer>X</answer>` → `\\boxed{X}` → "answer(:) X" → the last standalone A–E, any case → a single
-letter. Videos are sampled at most 1 frame per second. Micro.
+`answer_id`, never on the answer text (10 records abbreviate it). Official extraction
+(`_official.perceptioncomp_letter`, the authors' `api_evaluate.py`): the last `<answer>` content →
+the first "Answer X" → the last standalone capital A–E → the reply; then its last standalone A–E after
+upper-casing. The published system: `<answer>X</answer>` → `\\boxed{X}` → "answer(:) X" → the last
+standalone A–E, any case → a single letter. Videos are sampled at most 1 frame per second. Micro.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import msgspec
 from bench.suites._core import Context, Rules, data_files, letter_score, read_json, suite_factory
 from bench.suites._extract import boxed_letter, chain, clean, single_letter, tag_letter
 from bench.suites._media import VideoSampling
+from bench.suites._official import perceptioncomp_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -77,7 +80,9 @@ _CHAIN = chain(tag_letter, boxed_letter, _marker, _last_any_case, single_letter)
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """The reference extraction chain over A–E."""
-    return letter_score(_CHAIN(clean(answer), "ABCDE"), sample)
+    if rules == "sc":
+        return letter_score(_CHAIN(clean(answer), "ABCDE"), sample)
+    return letter_score(perceptioncomp_letter(answer or ""), sample)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score, sampling=SAMPLING)

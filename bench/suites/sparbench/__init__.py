@@ -17,6 +17,8 @@ import msgspec
 from bench.scoring import exact_score, extract_number, micro_mean, mra, mra_score
 from bench.suites._core import Context, HFImage, Rules, data_files, image_video, read_parquet, suite_factory
 from bench.suites._extract import clean
+from bench.suites._official import spar_mc_matches
+from bench.suites._official_numeric import spar_number, spar_view_change
 from bench.suites._specs import get
 from claw.suite import AnswerFormat, Sample, Score
 
@@ -83,7 +85,11 @@ def _view_change(reply: str, truth: str) -> Score:
 
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
-    """Lenient MCQ, first/last-number MRA, or per-axis MRA (both rule sets agree)."""
+    """Official (the authors' lmms-eval task): lenient MCQ on the raw reply, first/last-number MRA,
+    per-axis view-change MRA; SC: the same after think blocks are dropped, `turn_*` axes, error
+    measured against the truth."""
+    if rules == "official" and answer is not None:
+        return _official(sample, answer)
     reply = clean(answer)
     if sample.category == VIEW_CHANGE:
         return _view_change(reply, sample.ground_truth)
@@ -91,6 +97,18 @@ def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
         return _lenient(reply, sample.ground_truth) if reply else exact_score(None, sample.ground_truth)
     value = extract_number(reply, position="last" if sample.category.endswith("_mv") else "first")
     return mra_score(value, float(sample.ground_truth), zero="absolute")
+
+
+def _official(sample: Sample, reply: str) -> Score:
+    truth = sample.ground_truth
+    if sample.category == VIEW_CHANGE:
+        return Score(value=spar_view_change(reply, truth), metric="mra", extracted=reply.strip() or None)
+    if sample.answer_format == "letter":
+        return Score(
+            value=float(spar_mc_matches(reply, truth)), metric="exact", extracted=reply.strip() or None
+        )
+    pred = spar_number(reply, multi_view=sample.category.endswith("_mv"))
+    return mra_score(pred, float(truth), zero="absolute")
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

@@ -16,6 +16,8 @@ import msgspec
 from bench.scoring import extract_number, mra_score
 from bench.suites._core import Context, Rules, letter_score, option_text, read_parquet, suite_factory
 from bench.suites._extract import boxed_letter, chain, clean, first_token_letter, option_match
+from bench.suites._official import spbench_mc_matches
+from bench.suites._official_numeric import mra_divided, spbench_number
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -64,12 +66,26 @@ _MCQ = chain(boxed_letter, _first_mark, first_token_letter)
 
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
-    """MCQ letter match or numeric MRA (both rule sets agree)."""
+    """Official: SpatialLadder's `<answer>` step, first-piece letter / word-then-number MRA; SC: the
+    published system's letter chain and number words zero…twenty."""
+    if rules == "official":
+        return _official(sample, answer or "")
     reply = clean(answer)
     if sample.options:
         letters = "".join(chr(65 + i) for i in range(len(sample.options)))
         return letter_score(_MCQ(reply, letters) or option_match(reply, sample.options), sample)
     return mra_score(extract_number(reply, words="ordered"), float(sample.ground_truth), zero="fail")
+
+
+def _official(sample: Sample, reply: str) -> Score:
+    if "<answer>" in reply:
+        m = re.search(r"<answer>(.*?)</answer>", reply, re.DOTALL)
+        reply = m.group(1).strip() if m else "None"
+    if sample.options:
+        hit = spbench_mc_matches(reply, sample.ground_truth.strip())
+        return Score(value=float(hit), metric="exact", extracted=reply.strip() or None)
+    pred = spbench_number(reply)
+    return msgspec.structs.replace(mra_score(pred, 1.0), value=mra_divided(pred, float(sample.ground_truth)))
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 
+from bench.scoring import UNSCORED
 from bench.suites._core import (
     Context,
     Rules,
@@ -20,8 +21,9 @@ from bench.suites._core import (
     read_parquet,
     suite_factory,
 )
-from bench.suites._extract import clean, first_capital, sc_generic
+from bench.suites._extract import clean, sc_generic
 from bench.suites._media import VideoSampling
+from bench.suites._official import videomme_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -61,8 +63,12 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Official first-capital rule, or the published system's generic extractor."""
-    reply = clean(answer)
-    return letter_score(sc_generic(reply, "ABCD") if rules == "sc" else first_capital(reply, "ABCD"), sample)
+    if rules == "sc":
+        return letter_score(sc_generic(clean(answer), "ABCD"), sample)
+    letter = videomme_letter(answer or "")
+    if not letter:
+        return Score(value=0.0, metric=UNSCORED, extracted=None)
+    return Score(value=float(letter == sample.ground_truth.strip()), metric="exact", extracted=letter)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score, sampling=SAMPLING)

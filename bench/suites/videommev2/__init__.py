@@ -5,8 +5,11 @@ reaches (logic groups, by `group_structure`).
 Per sample, an answer scores 0/1; `group_score` turns one video's four 0/1 scores (in question order)
 into its credit, and `bench.report` averages credits over videos (grouping by `video_id`, never by
 consecutive rows). The category is "<group_type> <group_structure>" so the report can do that from
-`results.jsonl` alone. Extraction: delete answer prefixes, `\\boxed{X}`, "" if over 10 words with no
-A–H, else the first A–H. Videos are sampled at most 1 frame per second.
+`results.jsonl` alone. Official extraction (MME-Benchmarks/Video-MME-v2 evaluation/test_video_mme_v2.py):
+delete answer prefixes, "" if over 10 words with no A–H, else the first capital A–H; a reply it cannot
+read keeps its place in the group with the value -1, which the official group formula counts as right
+(it tests truthiness) — claw reproduces that through the "unparsed" metric. The published system reads
+`\\boxed{X}` first. `--n` samples whole videos. Videos are sampled at most 1 frame per second.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from pathlib import Path
 
 import msgspec
 
-from bench.scoring import boxed
+from bench.scoring import UNPARSED, boxed
 from bench.suites._core import Context, Rules, letter_score, read_parquet, split_inline_options, suite_factory
 from bench.suites._extract import boxed_letter, clean, first_capital
 from bench.suites._media import VideoSampling
+from bench.suites._official import videommev2_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -78,12 +82,14 @@ def _chain_length(correct: Sequence[bool], structure: str) -> int:
 
 
 def group_score(category: str, scores: Sequence[float]) -> float:
-    """One video's credit in 0..1 from its four 0/1 scores in question order."""
+    """One video's credit in 0..1 from its four per-question values in question order: 1 right, 0
+    wrong, -1 unreadable (as the official code: -1 is truthy in a chain and subtracts from a count)."""
     group_type, _, structure = category.partition(" ")
-    correct = [s >= 0.5 for s in scores]
+    correct = [s != 0 for s in scores]
     if group_type == "logic" and structure in _CHAIN_MAPS:
         return _CHAIN_MAPS[structure][min(_chain_length(correct, structure), 4)] / 100
-    return _RELEVANCE[min(sum(correct), 4)] / 100
+    count = round(sum(scores))
+    return _RELEVANCE[count] / 100 if 0 <= count <= 4 else 0.0
 
 
 def extract(reply: str) -> str | None:
@@ -94,8 +100,19 @@ def extract(reply: str) -> str | None:
 
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
-    """0/1 per question; the group credit is applied at aggregation."""
-    return letter_score(extract(clean(answer)), sample)
+    """0/1 per question ("unparsed" where the official extractor reads nothing); the group credit is
+    applied at aggregation."""
+    if rules == "sc":
+        return letter_score(extract(clean(answer)), sample)
+    letter = videommev2_letter(answer or "")
+    if not letter:
+        return Score(value=0.0, metric=UNPARSED, extracted=None)
+    return Score(value=float(letter == sample.ground_truth.strip()), metric="exact", extracted=letter)
 
 
-make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score, sampling=SAMPLING)
+def video_of(row: Row) -> str:
+    """The group a row belongs to (its video), so `--n` samples whole groups."""
+    return row.video_id
+
+
+make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score, sampling=SAMPLING, group_of=video_of)

@@ -25,6 +25,7 @@ from bench.suites._extract import (
     single_letter,
     tag_letter,
 )
+from bench.suites._official import viewspatial_letter
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -74,8 +75,11 @@ _SC = chain(boxed_letter, tag_letter, answer_marker, last_letter_mark, single_le
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Official last-line rule, or the published system's chain."""
-    reply = clean(answer)
-    return letter_score(_SC(reply, "ABCD") if rules == "sc" else official_letter(reply), sample)
+    if rules == "sc":
+        return letter_score(_SC(clean(answer), "ABCD"), sample)
+    letter = viewspatial_letter((answer or "").split("\n")[-1])
+    return Score(value=float(letter is not None and letter == viewspatial_letter(sample.ground_truth)),
+                 metric="exact", extracted=letter)  # fmt: skip
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

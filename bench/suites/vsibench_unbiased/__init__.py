@@ -1,9 +1,11 @@
 """VSI-Bench debiased ("VSI-U"): about 2,362 video questions over ScanNet / ScanNet++ / ARKitScenes
 scenes, MCQ or numeric, in 8 tasks (the three relative-direction difficulties merge into one).
 
-Official scoring: MCQ by the first token (one trailing "." removed); numbers by the lmms-eval rule (the
-first number or number word anywhere), then MRA. The published system reads numbers from the first
-token only and also accepts `\\boxed{}`, "X." / "(X)" / "X:" and the option text for MCQs.
+Official scoring (lmms-eval vsibench/utils.py, the task code for the debiased set): MCQ by the first
+space-separated piece with trailing "."s removed, equal ignoring case; numbers by `extract_number` (the
+first number or run of number words, "twenty-one" included), then MRA (`≤`). The published system
+reads numbers from the first token only and also accepts `\\boxed{}`, "X." / "(X)" / "X:" and the
+option text for MCQs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import msgspec
 
 from bench.scoring import extract_number, mra_score
 from bench.suites._core import Context, Rules, letter_score, option_text, read_parquet, suite_factory
-from bench.suites._extract import clean, first_token_letter
+from bench.suites._extract import clean
+from bench.suites._official import vsi_first_token
+from bench.suites._official_numeric import mra_divided, vsi_number
 from bench.suites._specs import get
 from bench.suites._video_mcq import sc_mcq
 from claw.suite import Sample, Score
@@ -53,12 +57,16 @@ def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """First-token MCQ / first-number MRA (official) or the published system's first-token MRA."""
     reply = clean(answer)
     if sample.answer_format == "letter":
-        letter = sc_mcq(reply, sample.options) if rules == "sc" else first_token_letter(reply, "ABCDEF")
-        return letter_score(letter, sample)
+        if rules == "sc":
+            return letter_score(sc_mcq(reply, sample.options), sample)
+        token = vsi_first_token(answer or "")
+        return Score(value=float(token.lower() == sample.ground_truth.strip().lower()), metric="exact",
+                     extracted=token or None)  # fmt: skip
     if rules == "sc":
         pred = extract_number(reply, position="first_token", unwrap_answer=False)
         return mra_score(pred, float(sample.ground_truth), zero="fail")
-    return mra_score(extract_number(reply, words="first", unwrap_answer=False), float(sample.ground_truth))
+    pred = vsi_number(answer or "")
+    return msgspec.structs.replace(mra_score(pred, 1.0), value=mra_divided(pred, float(sample.ground_truth)))
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

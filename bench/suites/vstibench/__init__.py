@@ -1,8 +1,10 @@
 """VSTI-Bench: 6,042 spatio-temporal questions over ScanNet videos; a record is MCQ iff it has options,
 and MCQs are scored against `mc_answer`.
 
-Scoring (both rule sets): the first token with a trailing "." removed; a case-insensitive letter match
-for MCQs, a float then MRA (ground truth 0 scores 0) for numbers. Macro over question types.
+Scoring (both rule sets; VITA-Group/VLM-3R thinking-in-space/lmms_eval/tasks/vstibench/utils.py): the
+first space-separated piece with trailing "."s removed; equal to `mc_answer` ignoring case for MCQs;
+`float` of it, then MRA with `abs(p - t) / t` (the truth is not made positive, so a negative truth
+scores 1 for any number; a truth of 0, which crashes the official code, scores 0). Macro over types.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from pathlib import Path
 
 import msgspec
 
-from bench.scoring import extract_number, mra_score
-from bench.suites._core import Context, Rules, letter_score, option_text, read_json, suite_factory
-from bench.suites._extract import clean, first_token_letter
+from bench.scoring import mra_score
+from bench.suites._core import Context, Rules, option_text, read_json, suite_factory
+from bench.suites._official import vsi_first_token
+from bench.suites._official_numeric import float_or_none, mra_divided
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -49,12 +52,13 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
 
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
-    """First-token letter match or first-token MRA."""
-    reply = clean(answer)
+    """First-piece letter match or first-piece MRA (both rule sets)."""
+    token = vsi_first_token(answer or "")
     if sample.answer_format == "letter":
-        return letter_score(first_token_letter(reply, "ABCDEF"), sample)
-    pred = extract_number(reply, position="first_token", unwrap_answer=False)
-    return mra_score(pred, float(sample.ground_truth), zero="fail")
+        hit = token.lower() == sample.ground_truth.strip().lower()
+        return Score(value=float(hit), metric="exact", extracted=token or None)
+    pred = float_or_none(token)
+    return msgspec.structs.replace(mra_score(pred, 1.0), value=mra_divided(pred, float(sample.ground_truth)))
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)
