@@ -1,7 +1,8 @@
-"""claw's scorers against published figures, reading the shared samples in place from `../shared/benchmarks`
-beside the project root (skipped, with that path as the reason, only when the folder is absent): the 50 project-page samples (mark or MRA), BLINK's stored GPT-4o outputs
-(macro 60.04 / micro 59.92 from the official matched choice; agreement of claw's extractor with it),
-and the official question files of ViewSpatial and PerceptionComp and the Video-MME results template."""
+"""claw's scorers against published figures, reading the shared samples in place from
+`../shared/benchmarks` beside the project root (skipped, with that path as the reason, only when the
+folder is absent): the 50 project-page samples (mark or MRA), BLINK's stored GPT-4o outputs (macro
+60.04 / micro 59.92 from the official matched choice; agreement of claw's extractor with it), and the
+official question files of ViewSpatial and PerceptionComp and the Video-MME results template."""
 
 from __future__ import annotations
 
