@@ -13,12 +13,14 @@ from typing import Any, Literal
 import msgspec
 
 from claw.errors import ConfigError
+from claw.suite import FrameSampling, ImagePolicy
 
 __all__ = [
     "PERCEPTION_OPERATIONS",
     "AgentConfig",
     "EndpointConfig",
     "EvalConfig",
+    "InputsConfig",
     "Interface",
     "Limits",
     "ModelsConfig",
@@ -58,8 +60,9 @@ class AgentConfig(_Config, frozen=True, kw_only=True):
     cell_timeout_s: float = 60.0
     max_stdout_chars: int = 4000
     max_images_per_step: int = 4
-    key_frames: int = 16
-    """Frames shown to the model in the first message (evenly spaced); all frames stay in the kernel."""
+    key_frames: int | None = None
+    """Evenly spaced frames of each video shown to the model in the first message; None: the suite's
+    count for the benchmark (32, MMSI-Video 64, as published). All frames stay in the kernel."""
     max_tokens: int = 4096
     temperature: float = 0.6
     token_budget: int = 0
@@ -67,6 +70,21 @@ class AgentConfig(_Config, frozen=True, kw_only=True):
     on_kernel_death: Literal["restart", "end"] = "restart"
     """When a kernel dies mid-episode: give the episode a fresh kernel (its variables are gone, and the
     model is told so) or end the episode with no answer."""
+
+
+class InputsConfig(_Config, frozen=True, kw_only=True):
+    """How a suite turns a benchmark's media into input frames."""
+
+    frames: FrameSampling = "benchmark"
+    """"benchmark": video frames as the published system sampled them (every native frame, or 1 fps
+    for the general-video benchmarks), extracted once to disk and loaded lazily in the kernel;
+    "uniform": `uniform_frames` evenly spaced frames per video (fast smoke runs)."""
+    uniform_frames: int = 32
+    images: ImagePolicy = "original"
+    """"original": images as shipped; "fit": long side at most `max_side`; "crop": the published
+    system's centre crop to the nearest of six aspect ratios, then `max_side` on the long side."""
+    max_side: int = 768
+    """Longest side of a prepared image or extracted video frame, in pixels."""
 
 
 class EndpointConfig(_Config, frozen=True, kw_only=True):
@@ -161,6 +179,7 @@ class EvalConfig(_Config, frozen=True, kw_only=True):
     """Defaults to `runs/<run_id>`."""
     run_id: str | None = None
     limits: Limits = msgspec.field(default_factory=Limits)
+    inputs: InputsConfig = msgspec.field(default_factory=InputsConfig)
     agent: AgentConfig = msgspec.field(default_factory=AgentConfig)
     models: ModelsConfig = msgspec.field(default_factory=ModelsConfig)
     perception: PerceptionConfig = msgspec.field(default_factory=PerceptionConfig)
@@ -171,6 +190,9 @@ class EvalConfig(_Config, frozen=True, kw_only=True):
         _check_positive("agent.max_steps", self.agent.max_steps)
         _check_positive("limits.episodes", self.limits.episodes)
         _check_positive("limits.kernels", self.limits.kernels)
+        _check_positive("agent.key_frames", self.agent.key_frames)
+        _check_positive("inputs.uniform_frames", self.inputs.uniform_frames)
+        _check_positive("inputs.max_side", self.inputs.max_side)
         if self.agent.cell_timeout_s <= 0:
             raise ConfigError("agent.cell_timeout_s must be > 0 seconds", field="agent.cell_timeout_s")
 

@@ -11,21 +11,27 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import entry_points
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 import msgspec
 
 from claw.errors import SuiteError
 
 __all__ = [
+    "DEFAULT_KEY_FRAMES",
     "AnswerFormat",
     "Frame",
+    "FrameSampling",
+    "ImagePolicy",
+    "KeyFrame",
     "Sample",
     "Score",
     "Suite",
     "SuiteOptions",
     "Video",
+    "evenly_spaced",
     "get_suite",
+    "key_frames",
     "register_suite",
     "suite_factory",
     "suite_names",
@@ -33,6 +39,18 @@ __all__ = [
 
 AnswerFormat = Literal["letter", "number", "yes_no", "text"]
 """What `ReturnAnswer` accepts: an option letter, a number (units allowed), yes/no, or free text."""
+
+FrameSampling = Literal["benchmark", "uniform"]
+"""How a suite samples videos: as the published system did for that benchmark (every native frame, or
+the benchmark's fps cap), or a small fixed number of evenly spaced frames (fast, for smoke runs)."""
+
+ImagePolicy = Literal["original", "fit", "crop"]
+"""How input images are prepared: as the dataset ships them (video frames still fit `max_side`); long
+side at most `max_side` with the aspect kept; or the published system's centre crop to the nearest of six
+aspect ratios followed by a resize to `max_side` on the long side."""
+
+DEFAULT_KEY_FRAMES = 32
+"""Key frames shown to the model per video unless the suite says otherwise (the published default)."""
 
 MetaValue = str | int | float | bool | None | list[str | int | float]
 
@@ -74,6 +92,45 @@ class Sample(msgspec.Struct, frozen=True, kw_only=True):
     """Option texts in order; option i is letter chr(65 + i)."""
     metadata: dict[str, MetaValue] = msgspec.field(default_factory=dict)
     """Dataset-provided facts exposed to the kernel as `Metadata.extra` (never the ground truth)."""
+    key_frames: int = DEFAULT_KEY_FRAMES
+    """Evenly spaced frames of each video shown to the model up front (all frames stay in the kernel)."""
+    instruction: str = ""
+    """The benchmark's own instruction sentence(s): answer format and input conventions, shown after
+    the question."""
+
+
+class KeyFrame(NamedTuple):
+    """One frame shown to the model up front, and where the kernel holds it."""
+
+    video: int
+    """0-based number of the video in `Sample.videos`."""
+    position: int
+    """Position in that video's frame list: `InputImages[position]` (`InputImages_<video+1>` for
+    several videos)."""
+    frame: Frame
+
+
+def evenly_spaced(n: int, k: int) -> list[int]:
+    """`k` evenly spaced positions in 0..n-1, round(i·(n−1)/(k−1)), first and last included; all of
+    them when k ≥ n, [0] when k is 1."""
+    if n <= 0 or k <= 0:
+        return []
+    if k >= n:
+        return list(range(n))
+    if k == 1:
+        return [0]
+    return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)})
+
+
+def key_frames(sample: Sample, per_video: int | None = None) -> list[KeyFrame]:
+    """The frames shown up front: `per_video` (default `sample.key_frames`) evenly spaced frames of
+    each video, videos in order."""
+    count = per_video if per_video is not None else sample.key_frames
+    return [
+        KeyFrame(v, pos, video.frames[pos])
+        for v, video in enumerate(sample.videos)
+        for pos in evenly_spaced(len(video.frames), count)
+    ]
 
 
 class Score(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,6 +156,13 @@ class SuiteOptions(msgspec.Struct, frozen=True, kw_only=True):
     """Where a suite may write rendered or extracted frames."""
     noise: str = "none"
     """Synthetic perception noise model name (only the synthetic suite reads it)."""
+    frames: FrameSampling = "benchmark"
+    """Video frame sampling: per benchmark as published, or a few uniform frames."""
+    uniform_frames: int = 32
+    """Frames per video when `frames` is "uniform"."""
+    images: ImagePolicy = "original"
+    max_side: int = 768
+    """Longest side of a prepared image or video frame, in pixels."""
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ import msgspec
 
 from bench.scoring import exact_score, letter_of
 from claw.errors import SuiteError
-from claw.suite import AnswerFormat, Frame, MetaValue, Sample, Score, SuiteOptions, Video
+from claw.suite import DEFAULT_KEY_FRAMES, AnswerFormat, Frame, MetaValue, Sample, Score, SuiteOptions, Video
 
 from ._media import MediaStore, VideoSampling
 from ._specs import BenchSpec
@@ -40,6 +40,7 @@ __all__ = [
     "read_json",
     "read_jsonl",
     "read_parquet",
+    "run_sampling",
     "split_inline_options",
     "suite_factory",
 ]
@@ -53,10 +54,14 @@ Rules = Literal["official", "sc"]
 class Context:
     """What `build` needs besides the row: the data directory, the media store and the spec."""
 
-    def __init__(self, spec: BenchSpec, data: Path, media: MediaStore) -> None:
+    def __init__(
+        self, spec: BenchSpec, data: Path, media: MediaStore, key_frames: int = DEFAULT_KEY_FRAMES
+    ) -> None:
         self.spec = spec
         self.data = data
         self.media = media
+        self.key_frames = key_frames
+        """Key frames per video the published system showed for this benchmark."""
 
     def __repr__(self) -> str:
         return f"Context(suite={self.spec.name!r}, data={str(self.data)!r})"
@@ -83,7 +88,7 @@ class Context:
         return Sample(
             id=sample_id, suite=self.spec.name, question=question.strip(), answer_format=answer_format,
             ground_truth=ground_truth, videos=tuple(videos), category=category, options=tuple(options),
-            metadata=metadata or {},
+            metadata=metadata or {}, key_frames=self.key_frames,
         )  # fmt: skip
 
 
@@ -271,14 +276,16 @@ class BenchSuite(Generic[R]):
         rules: Rules = "official",
         sampling: VideoSampling | None = None,
         group_of: Callable[[R], str] | None = None,
+        key_frames: int = DEFAULT_KEY_FRAMES,
     ) -> None:
         self.name = spec.name
         self.spec = spec
         self.options = options
         self.rules: Rules = rules
+        self.key_frames = key_frames
         self._rows, self._build, self._score = rows, build, score
         self._group_of = group_of
-        self._media = MediaStore(Path(options.media_dir), spec.name, sampling)
+        self._media = MediaStore(Path(options.media_dir), spec.name, run_sampling(sampling, options))
 
     def __repr__(self) -> str:
         return f"BenchSuite({self.name!r}, data={str(self.data_dir)!r}, rules={self.rules!r})"
@@ -299,7 +306,7 @@ class BenchSuite(Generic[R]):
                 f"{self.spec.title} data not found at {self.data_dir}; pass --data DIR "
                 f"(official copy: {self.spec.source})"
             )
-        ctx = Context(self.spec, self.data_dir, self._media)
+        ctx = Context(self.spec, self.data_dir, self._media, self.key_frames)
         for index, row in self._select(self._rows(self.data_dir)):
             yield self._build(row, index, ctx)
 
@@ -345,6 +352,14 @@ class BenchSuite(Generic[R]):
         return self._score(sample, answer, self.rules)
 
 
+def run_sampling(benchmark: VideoSampling | None, options: SuiteOptions) -> VideoSampling:
+    """The benchmark's published sampling with the run's choices applied (uniform frames, image policy,
+    longest side)."""
+    base = benchmark or VideoSampling()
+    uniform = options.uniform_frames if options.frames == "uniform" else None
+    return msgspec.structs.replace(base, uniform=uniform, images=options.images, max_side=options.max_side)
+
+
 def suite_factory(
     spec: BenchSpec,
     rows: Callable[[Path], Sequence[R]],
@@ -353,16 +368,22 @@ def suite_factory(
     *,
     sampling: VideoSampling | None = None,
     group_of: Callable[[R], str] | None = None,
+    key_frames: int = DEFAULT_KEY_FRAMES,
 ) -> tuple[Callable[[SuiteOptions], BenchSuite[R]], Callable[[SuiteOptions], BenchSuite[R]]]:
     """The (official, published-system) pair of factories for a benchmark module; `group_of` makes
-    `--n` sample whole groups (Video-MME-v2's videos)."""
+    `--n` sample whole groups (Video-MME-v2's videos); `sampling` and `key_frames` are the benchmark's
+    published input settings."""
+
+    def make(options: SuiteOptions, rules: Rules) -> BenchSuite[R]:
+        return BenchSuite(
+            spec, options, rows=rows, build=build, score=score, rules=rules, sampling=sampling,
+            group_of=group_of, key_frames=key_frames,
+        )  # fmt: skip
 
     def official(options: SuiteOptions) -> BenchSuite[R]:
-        return BenchSuite(spec, options, rows=rows, build=build, score=score, sampling=sampling,
-                          group_of=group_of)  # fmt: skip
+        return make(options, "official")
 
     def sc(options: SuiteOptions) -> BenchSuite[R]:
-        return BenchSuite(spec, options, rows=rows, build=build, score=score, rules="sc", sampling=sampling,
-                          group_of=group_of)  # fmt: skip
+        return make(options, "sc")
 
     return official, sc

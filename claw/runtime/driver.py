@@ -59,7 +59,7 @@ from claw.runtime.episode import (
     initial_state,
 )
 from claw.sandbox.types import Kernel
-from claw.suite import Sample, Score
+from claw.suite import Sample, Score, key_frames
 from claw.wire.kernel import CellResult
 
 __all__ = [
@@ -146,11 +146,8 @@ def llm_failed_fields(exc: LLMError) -> dict[str, Any]:
     return {"error_type": type(exc).__name__, "message": exc.message, "endpoint": exc.endpoint}
 
 
-def _key_frame_urls(sample: Sample, limit: int) -> list[str]:
-    frames = [f for v in sample.videos for f in v.frames]
-    if len(frames) > limit > 1:
-        frames = [frames[round(i * (len(frames) - 1) / (limit - 1))] for i in range(limit)]
-    paths = [Path(f.path) for f in frames[:limit]]
+def _key_frame_urls(sample: Sample, per_video: int | None) -> list[str]:
+    paths = [Path(k.frame.path) for k in key_frames(sample, per_video)]
     return [bytes_data_url(p.read_bytes(), _MIME.get(p.suffix.lower(), "image/png")) for p in paths]
 
 

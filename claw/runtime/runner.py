@@ -186,6 +186,10 @@ def _suite_options(layout: RunLayout) -> SuiteOptions:
         data_dir=config.data_dir,
         media_dir=str(layout.media),
         noise=config.perception.noise,
+        frames=config.inputs.frames,
+        uniform_frames=config.inputs.uniform_frames,
+        images=config.inputs.images,
+        max_side=config.inputs.max_side,
     )
 
 

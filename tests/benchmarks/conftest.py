@@ -37,7 +37,7 @@ def write_video(path: Path, frames: int = 20, fps: int = 10) -> None:
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         for i in range(frames):
             image = np.zeros((48, 64, 3), np.uint8)
-            image[:, :, 0] = i * 10
+            image[:, :, 0] = (i * 10) % 256
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode())
 

@@ -35,7 +35,7 @@ def test_uniform_indices(total: int, count: int, expected: list[int]) -> None:
 
 
 def test_video_sampling_count_side_timestamps(tmp_path: Path, sample_video: Path) -> None:
-    store = MediaStore(tmp_path, "s", VideoSampling(frames=5, max_side=32))
+    store = MediaStore(tmp_path, "s", VideoSampling(uniform=5, max_side=32))
     video = store.video(sample_video)
     assert [f.index for f in video.frames] == [0, 5, 10, 14, 19]
     assert [f.timestamp_s for f in video.frames] == pytest.approx([0.0, 0.5, 1.0, 1.4, 1.9])
@@ -45,12 +45,12 @@ def test_video_sampling_count_side_timestamps(tmp_path: Path, sample_video: Path
 
 
 def test_video_fps_cap(tmp_path: Path, sample_video: Path) -> None:
-    video = MediaStore(tmp_path, "s").video(sample_video, sampling=VideoSampling(frames=32, max_fps=1.0))
+    video = MediaStore(tmp_path, "s").video(sample_video, sampling=VideoSampling(uniform=32, max_fps=1.0))
     assert [f.index for f in video.frames] == [0, 19]
 
 
 def test_video_frames_are_cached(tmp_path: Path, sample_video: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = MediaStore(tmp_path, "s", VideoSampling(frames=3))
+    store = MediaStore(tmp_path, "s", VideoSampling(uniform=3))
     first = store.video(sample_video)
 
     def refuse(*args: object) -> None:
