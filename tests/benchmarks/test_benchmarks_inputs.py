@@ -167,7 +167,7 @@ def test_input_settings_in_config() -> None:
     )
     assert (config.inputs.frames, config.inputs.images, config.agent.key_frames) == ("uniform", "crop", 8)
     assert EvalConfig().agent.key_frames is None  # the suite's published count
-    with pytest.raises(ConfigError, match="agent.key_frames"):
+    with pytest.raises(ConfigError, match=r"agent\.key_frames"):
         config_from_mapping({"agent": {"key_frames": 0}})
     with pytest.raises(ConfigError, match="images"):
         config_from_mapping({"inputs": {"images": "stretch"}})
