@@ -11,6 +11,7 @@ the failing line) as a display_data message, so a cell costs the host exactly on
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import io
@@ -19,7 +20,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import Any, SupportsIndex, overload
 
@@ -85,9 +86,15 @@ def preload() -> None:
         _State.tools_error = f"{type(exc).__name__}: {exc}"
 
 
+FRAME_CACHE_FRAMES = 64
+"""Decoded frames kept in memory per kernel (most recently used): a video can put thousands of frames in
+`InputImages`, and a loop over all of them must not hold every one (64 frames at 768×576 ≈ 85 MB)."""
+
+
 @dataclass(eq=False)
 class FrameImage:
-    """One input frame. Pixels load lazily from `path` on first use of `.array` and are cached.
+    """One input frame. Pixels load lazily from `path` on first use of `.array`; the kernel keeps the
+    last `FRAME_CACHE_FRAMES` decoded frames, so a loop over every frame of a long video stays bounded.
 
     Attributes:
         path: image file the frame is read from.
@@ -100,19 +107,22 @@ class FrameImage:
     index: int
     timestamp_s: float | None = None
     video: str = ""
-    _pixels: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
 
     @property
     def array(self) -> npt.NDArray[np.uint8]:
-        """(H, W, 3) uint8 RGB pixels."""
-        if self._pixels is None:
-            self._pixels = _load_rgb(self.path)
-        return self._pixels
+        """(H, W, 3) uint8 RGB pixels (decoded on first use, then cached while recently used)."""
+        return _cached_rgb(self.path)
 
     @property
     def size(self) -> tuple[int, int]:
-        """(width, height) in pixels."""
-        height, width = self.array.shape[:2]
+        """(width, height) in pixels (read from the file header; nothing is decoded)."""
+        from PIL import Image
+
+        try:
+            with Image.open(self.path) as image:
+                width, height = image.size
+        except OSError as exc:
+            raise OSError(f"frame file {self.path} cannot be read inside the sandbox: {exc}") from None
         return (int(width), int(height))
 
     def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> npt.NDArray[Any]:
@@ -121,6 +131,11 @@ class FrameImage:
     def __repr__(self) -> str:
         when = f", t={self.timestamp_s:.2f}s" if self.timestamp_s is not None else ""
         return f"FrameImage(index={self.index}{when}, video={self.video!r})"
+
+
+@functools.lru_cache(maxsize=FRAME_CACHE_FRAMES)
+def _cached_rgb(path: str) -> npt.NDArray[np.uint8]:
+    return _load_rgb(path)
 
 
 def _load_rgb(path: str) -> npt.NDArray[np.uint8]:
