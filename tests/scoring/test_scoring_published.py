@@ -68,6 +68,13 @@ def _score(bench: str, sample: Sample, answer: str | None, rules: Rules) -> floa
     return float(module.score(sample, answer, rules).value)
 
 
+OFFICIAL_DIFFERS = {
+    # the authors compare the truth with the lower-cased reply, so an upper-case truth ("W") never matches
+    "omni3d/91": 0.0,
+}
+"""Page samples whose published mark (the published system's rule) the official rule does not give."""
+
+
 @pytest.mark.parametrize("rules", ["sc", "official"])
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: f"{p.parts[-4]}/{p.parts[-2]}")
 def test_page_sample_reproduces_published_mark(path: Path, rules: Rules) -> None:
@@ -76,6 +83,9 @@ def test_page_sample_reproduces_published_mark(path: Path, rules: Rules) -> None
     got = _score(page["benchmark_key"], sample, page["spatialclaw_answer"], rules)
     shown = page["spatialclaw_score_shown"]
     expected = float(shown) if shown is not None else float(page["spatialclaw_correct"])
+    key = f"{path.parts[-4]}/{path.parts[-2]}"
+    if rules == "official" and key in OFFICIAL_DIFFERS:
+        expected = OFFICIAL_DIFFERS[key]
     assert got == pytest.approx(expected)
 
 

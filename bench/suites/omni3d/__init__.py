@@ -1,9 +1,14 @@
 """Omni3D-Bench: 501 questions over 201 ARKitScenes images, answered by a float, an int or a string.
 
-Official scoring (VADAR, also VLMEvalKit): floats by MRA with strict `<` (|p| when the truth is 0), ints
-by rounding then exact match, strings case-insensitively (yes/no by substring, true/false accepted).
-The published system's option: a float counts 1 when its relative error is below 0.1. Both extract with
-`\\boxed{}` → the whole reply as a number → the last number → the lowercased text without quotes.
+Official scoring (VLMEvalKit vlmeval/dataset/utils/omni3dbench.py, the VADAR authors' rule): the text
+inside `<ans>…</ans>`, else the whole reply; ints by `int(text)` (no rounding: "3.0" and "three" fail);
+yes/no by substring ("true"/"false" accepted); other strings by exact equality with the lower-cased
+reply (no stripping); floats by `float(text)` and, per sample, the share of the literal thresholds
+0.50, 0.45, …, 0.05 that |t − p| / t is strictly below. The authors report four separate numbers —
+yes/no accuracy, multiple-choice accuracy, count accuracy, other-numeric MRA — which are claw's four
+categories; the overall is their sample-weighted mean (the published system's overall).
+The published system: `\\boxed{}` → the whole reply as a number → the last number → the lowercased
+text without quotes; ints rounded; a float counts 1 when its relative error is below 0.1.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import msgspec
 from bench.scoring import exact_score, extract_number, mra_score, normalize_text, unwrap
 from bench.suites._core import Context, Rules, read_json, suite_factory
 from bench.suites._extract import clean
+from bench.suites._official_numeric import float_or_none
 from bench.suites._specs import get
 from claw.suite import AnswerFormat, Sample, Score
 
@@ -47,13 +53,22 @@ def _format(row: Row) -> AnswerFormat:
     return "yes_no" if str(row.answer).lower() in {"yes", "no"} else "text"
 
 
+def _category(row: Row) -> str:
+    """The authors' four reported groups."""
+    if row.answer_type == "int":
+        return "count"
+    if row.answer_type == "float":
+        return "other numeric"
+    return "yes/no" if str(row.answer) in {"yes", "no"} else "multiple choice"
+
+
 def build(row: Row, index: int, ctx: Context) -> Sample:
     """One sample over one image under `images/`."""
     frame = ctx.media.image_file(ctx.data / "images" / row.image_filename)
     return ctx.sample(
         str(row.question_index), row.question, _format(row), str(row.answer),
         [ctx.media.image_set(row.image_filename, [Path(frame.path)])],
-        category=row.answer_type, metadata={"answer_type": row.answer_type},
+        category=_category(row), metadata={"answer_type": row.answer_type},
     )  # fmt: skip
 
 
@@ -93,6 +108,8 @@ def _string(sample: Sample, reply: str, rules: Rules) -> Score:
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Score by the row's answer type."""
+    if rules == "official":
+        return _official(sample, answer or "")
     reply = clean(answer)
     kind = sample.metadata.get("answer_type")
     if kind == "float":
@@ -102,6 +119,36 @@ def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
         hit = value is not None and round(value) == int(float(sample.ground_truth))
         return Score(value=float(hit), metric="exact", extracted=None if value is None else repr(value))
     return _string(sample, reply, rules)
+
+
+OFFICIAL_THRESHOLDS = (0.5, 0.45, 0.40, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05)
+"""Written out as in the official file (not 1 − θ), so 5%-step boundaries fall where the authors' do."""
+
+
+def _official(sample: Sample, reply: str) -> Score:
+    text = reply.split("<ans>")[1].split("</ans>")[0] if "<ans>" in reply else reply
+    kind, truth = sample.metadata.get("answer_type"), sample.ground_truth
+    if kind == "int":
+        value = _int_or_none(text)
+        return Score(value=float(value is not None and value == int(float(truth))), metric="exact",
+                     extracted=text.strip() or None)  # fmt: skip
+    if kind == "float":
+        pred, gt = float_or_none(text.strip()), float(truth)
+        hits = 0 if pred is None or gt == 0 else sum(abs(gt - pred) / gt < t for t in OFFICIAL_THRESHOLDS)
+        return Score(value=hits / len(OFFICIAL_THRESHOLDS), metric="mra", extracted=text.strip() or None)
+    lowered = text.lower()
+    if truth in {"yes", "no"}:
+        hit = truth in lowered or ("true" if truth == "yes" else "false") in lowered
+    else:
+        hit = truth == lowered
+    return Score(value=float(hit), metric="exact", extracted=text.strip() or None)
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)
