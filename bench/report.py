@@ -115,6 +115,20 @@ def benchmark_score(bench: BenchSpec, results: Sequence[EpisodeResult], rules: s
     kept = _kept(bench, results, rules)
     if not kept:
         return math.nan
+    if bench.subsets and rules == "official":
+        return _nanmean(_aggregated(bench, part) for part in _subsets(bench, kept).values())
+    return _aggregated(bench, kept)
+
+
+def _subsets(bench: BenchSpec, results: Sequence[EpisodeResult]) -> dict[str, list[EpisodeResult]]:
+    parts: dict[str, list[EpisodeResult]] = {}
+    for r in results:
+        prefix = next((p for p in bench.subsets if r.sample_id.startswith(p)), "")
+        parts.setdefault(prefix.rstrip("_") or "other", []).append(r)
+    return parts
+
+
+def _aggregated(bench: BenchSpec, kept: Sequence[EpisodeResult]) -> float:
     if bench.aggregation == "macro":
         return 100 * _macro(bench, kept)
     if bench.aggregation == "group":
@@ -131,10 +145,15 @@ def _categories(results: Sequence[EpisodeResult]) -> list[CategoryFigure]:
 
 
 def _figure(bench: BenchSpec, results: Sequence[EpisodeResult], rules: str) -> BenchFigure:
+    kept = _kept(bench, results, rules)
+    subsets = [
+        CategoryFigure(category=f"{name} (subset)", n=len(part), score=_aggregated(bench, part))
+        for name, part in sorted(_subsets(bench, kept).items())
+    ] if bench.subsets and kept else []  # fmt: skip
     return BenchFigure(
-        name=bench.name, title=bench.title, group=bench.group, n=len(_kept(bench, results, rules)),
-        score=benchmark_score(bench, results, rules), categories=_categories(results), paper=bench.paper,
-        notool=bench.notool,
+        name=bench.name, title=bench.title, group=bench.group, n=len(kept),
+        score=benchmark_score(bench, results, rules), categories=subsets + _categories(results),
+        paper=bench.paper, notool=bench.notool,
     )  # fmt: skip
 
 

@@ -50,6 +50,9 @@ class BenchSpec(msgspec.Struct, frozen=True, kw_only=True):
     """Categories the authors' own scorer leaves out of the overall (still reported per category)."""
     sc_excluded: tuple[str, ...] = ()
     """Categories the published system leaves out of its overall."""
+    subsets: tuple[str, ...] = ()
+    """Sample-id prefixes the authors score as separate sets (SPBench's "SI_"/"MV_"): under the official
+    rules each subset gets its own figure and the benchmark's is their unweighted mean."""
 
 
 _Extra = tuple[tuple[str, str], ...] | tuple[str, ...]
@@ -79,7 +82,7 @@ SPECS: tuple[BenchSpec, ...] = (
     _s("omnispatial", "OmniSpatial", "Single-image", "micro", ("OmniSpatial-test/data.json",),
        f"{_HF}qizekun/OmniSpatial", 63.6, 57.3),
     _s("spbench", "SPBench", "Single-image", "macro", ("SPBench-SI.parquet", "SPBench-MV.parquet"),
-       f"{_HF}hongxingli/SPBench (github.com/ZJU-REAL/SpatialLadder)", 68.4, 55.1),
+       f"{_HF}hongxingli/SPBench (github.com/ZJU-REAL/SpatialLadder)", 68.4, 55.1, subsets=("SI_", "MV_")),
     _s("mindcube", "MindCube", "Multi-view", "micro", ("data/raw/MindCube*.jsonl",),
        f"{_HF}MLL-Lab/MindCube (github.com/mll-lab-nu/MindCube)", 72.8, 57.5,
        excluded=("translation",), sc_excluded=("translation",)),

@@ -135,3 +135,45 @@ def test_paper20_results_are_split_by_benchmark() -> None:
     figures = {f.name: f.n for f in aggregate(rs).benchmarks}
     assert (figures["mmsi"], figures["blink"]) == (1, 1)
     assert "paper20" not in figures
+
+
+def test_spbench_official_scores_si_and_mv_apart_then_averages() -> None:
+    rs = [
+        result("spbench", "SI_1", "object_counting", 1.0),
+        result("spbench", "SI_2", "object_counting", 1.0),
+        result("spbench", "SI_3", "object_rel_distance", 0.0),
+        result("spbench", "MV_1", "object_counting", 0.0),
+    ]
+    # SPBench-SI = mean(1.0, 0.0) = 50, SPBench-MV = 0 -> 25; the published macro over types: (2/3 + 0) / 2
+    assert benchmark_score(get("spbench"), rs) == pytest.approx(25.0)
+    assert benchmark_score(get("spbench"), rs, rules="sc") == pytest.approx(100 * (2 / 3 + 0.0) / 2)
+    figure = next(f for f in aggregate(rs).benchmarks if f.name == "spbench")
+    assert {c.category: c.score for c in figure.categories if "subset" in c.category} == {
+        "MV (subset)": 0.0,
+        "SI (subset)": 50.0,
+    }
+
+
+def test_videomme_unanswered_leave_the_denominator() -> None:
+    rs = [
+        result("videomme", "001-1", "short", 1.0),
+        result("videomme", "001-2", "short", 0.0),
+        result("videomme", "001-3", "short", 0.0, metric="unscored"),
+    ]
+    assert benchmark_score(get("videomme"), rs) == pytest.approx(50.0)
+
+
+def test_videommev2_unparsed_counts_as_the_official_minus_one() -> None:
+    logic = "logic [1,2,3,4]"
+    rs = [result("videommev2", f"231-{i}", logic, 1.0) for i in (1, 2)]
+    rs += [
+        result("videommev2", "231-3", logic, 0.0, metric="unparsed"),
+        result("videommev2", "231-4", logic, 0.0),
+    ]
+    # -1 is truthy in the official chain, so the chain reaches 3 -> 56.25
+    assert benchmark_score(get("videommev2"), rs) == pytest.approx(56.25)
+    relevance = "relevance [1,2,3,4]"
+    rs = [result("videommev2", f"7-{i}", relevance, 1.0) for i in (1, 2, 3)]
+    rs.append(result("videommev2", "7-4", relevance, 0.0, metric="unparsed"))
+    # the count is 1 + 1 + 1 - 1 = 2 -> 25
+    assert benchmark_score(get("videommev2"), rs) == pytest.approx(25.0)

@@ -124,7 +124,7 @@ def test_blink_official_prediction_reproduces_macro_60_04() -> None:
 
 
 def test_blink_extractor_agreement_with_official_field() -> None:
-    from bench.suites.blink import leading_letter_rule, match_reply, sc_chain
+    from bench.suites.blink import leading_letter_rule, match_reply, official_choice, sc_chain
 
     val = _blink_val()
     agree = {f.__name__: sum(f"({f(e['full_prediction'])})" == e["prediction"] for e in val)
@@ -132,6 +132,8 @@ def test_blink_extractor_agreement_with_official_field() -> None:
     assert agree["leading_letter_rule"] == 645
     assert agree["match_reply"] >= 1818
     assert agree["match_reply"] > agree["sc_chain"]
+    # the authors' deterministic steps first, the stand-in only where they would ask GPT-3.5
+    assert sum(official_choice(e["full_prediction"]) == e["prediction"] for e in val) >= 1822
 
 
 def test_viewspatial_official_file_loads() -> None:

@@ -1,7 +1,10 @@
 """BLINK (val): 1,901 MCQs over 1–4 embedded images in 14 perception subtasks; the answer is "(A)"….
 
-The official scorer asks an LLM to map the reply to a choice, which cannot run offline. claw's default
-rule (`match_reply`) approximates it deterministically: `\\boxed{X}`; the first letter mention after the
+The official scorer (zeyofu/BLINK_Benchmark eval/test_benchmark.py `analyze_answer`) takes a reply that
+is exactly "X" or "(X)", else the one "(X)" token of the last paragraph or of the whole reply, and asks
+GPT-3.5 to match anything else to a choice, which cannot run offline. claw runs the deterministic steps
+exactly and, for the LLM step, `match_reply` on the reply with full-width brackets and tokenizer markers
+normalised: `\\boxed{X}`; the first letter mention after the
 last concluding phrase ("the answer is", "Therefore", "I would choose", …); the first mention in the
 last paragraph; the first mention anywhere ("(B)", "Point C", "Choice A", "Box B", "**D**"); the option
 text; else "(Z)". On GPT-4o's stored replies it agrees with the official matched choice on 1,818 of
@@ -20,6 +23,7 @@ import msgspec
 from bench.scoring import exact_score
 from bench.suites._core import Context, HFImage, Rules, data_files, image_video, read_parquet, suite_factory
 from bench.suites._extract import clean, option_match
+from bench.suites._official import blink_deterministic
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -144,11 +148,26 @@ def _leading(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def official_choice(reply: str, options: Sequence[str] = ()) -> str:
+    """The authors' `analyze_answer`: its deterministic steps exactly (`_official.blink_deterministic`),
+    and `match_reply` where they hand the reply to GPT-3.5. Returns "(X)"."""
+    found = blink_deterministic(reply, len(options) or 4)
+    return found if found is not None else f"({match_reply(_plain(reply), options)})"
+
+
+def _plain(reply: str) -> str:
+    """Full-width brackets made ASCII and tokenizer markers ("<s>", "</s>") dropped, as an LLM reads them."""
+    text = reply.replace("（", "(").replace("）", ")").replace("：", ":")
+    return re.sub(r"</?s>|<\|[a-z_]+\|>", " ", text).strip()
+
+
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Exact match of the matched "(X)" with the ground truth."""
-    reply = clean(answer)
-    letter = sc_chain(reply) if rules == "sc" else match_reply(reply, sample.options)
-    return exact_score(f"({letter})", sample.ground_truth.strip())
+    if rules == "sc":
+        choice = f"({sc_chain(clean(answer))})"
+    else:
+        choice = official_choice(answer or "", sample.options)
+    return exact_score(choice, sample.ground_truth.strip())
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)
