@@ -56,6 +56,13 @@ def _build_parser() -> argparse.ArgumentParser:
     tail.add_argument("-f", "--follow", action="store_true")
     tail.add_argument("--episode", help="only this episode id (substring match)")
     tail.add_argument("--event", action="append", help="only these event types (repeatable)")
+    transcript = sub.add_parser("transcript", help="print the conversation one episode had with the model")
+    transcript.add_argument("run_dir", type=Path, help="a run directory made by `claw eval`")
+    transcript.add_argument("episode", help="an episode id (see `claw tail`), or its sample id")
+    transcript.add_argument("--full", action="store_true", help="print every request whole, not as deltas")
+    transcript.add_argument(
+        "--json", action="store_true", help="one JSON object per request: its wire messages, images inline"
+    )
     report = sub.add_parser("report", help="print a run's score tables")
     report.add_argument("run_dir", type=Path)
     report.add_argument(
@@ -156,6 +163,27 @@ async def _cmd_tail(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _cmd_transcript(args: argparse.Namespace) -> int:
+    from claw.runtime.transcript import (
+        episode_events,
+        exchanges,
+        find_episode,
+        render_transcript,
+        wire_messages,
+    )
+
+    episode = await anyio.to_thread.run_sync(find_episode, args.run_dir, args.episode)
+    items = exchanges(await anyio.to_thread.run_sync(episode_events, args.run_dir, episode))
+    if not args.json:
+        print(render_transcript(items, full=args.full))
+        return 0
+    for item in items:
+        messages = await anyio.to_thread.run_sync(wire_messages, item, args.run_dir)
+        record = {"thread": item.thread, "step": item.step, "messages": messages, "tools": item.tools}
+        print(msgspec.json.encode(record).decode())
+    return 0
+
+
 async def _cmd_report(args: argparse.Namespace) -> int:
     from bench.report import render_results
     from claw.runtime.sinks import read_results
@@ -212,6 +240,7 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
 _COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
     "eval": _cmd_eval,
     "tail": _cmd_tail,
+    "transcript": _cmd_transcript,
     "report": _cmd_report,
     "suites": _cmd_suites,
     "data": _cmd_data,

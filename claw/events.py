@@ -29,11 +29,16 @@ __all__ = [
     "EpisodeStarted",
     "Event",
     "KernelFailed",
+    "KeyFramesChosen",
     "LLMFailed",
     "LLMRequested",
     "LLMResponded",
     "ObservationMade",
     "PlanMade",
+    "RecordedImage",
+    "RecordedMessage",
+    "RecordedText",
+    "RecordedToolCall",
     "ResponseMalformed",
     "RunFinished",
     "RunStarted",
@@ -87,12 +92,62 @@ class EpisodeStarted(_EventBase, frozen=True, kw_only=True):
     kernel_id: str | None = None
 
 
+class RecordedText(msgspec.Struct, frozen=True, tag_field="type", tag="text"):
+    """A text part of a recorded message."""
+
+    text: str
+
+
+class RecordedImage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="image"):
+    """An image the model was sent or a cell showed, kept as a file instead of inline bytes."""
+
+    path: str
+    """The image file, relative to the run directory (absolute when it lies outside it)."""
+    sha256: str
+    """Digest of the file's bytes, exactly as they were sent."""
+    mime: str = "image/png"
+    caption: str = ""
+
+
+class RecordedToolCall(msgspec.Struct, frozen=True, kw_only=True):
+    """A function call the model made (the `tool-call` interface)."""
+
+    id: str
+    name: str
+    arguments: str
+    """The arguments object as JSON text, exactly as the model wrote it."""
+
+
+class RecordedMessage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One chat message as the model received it, with images replaced by file references."""
+
+    role: str
+    content: str | list[RecordedText | RecordedImage]
+    name: str | None = None
+    tool_call_id: str | None = None
+    tool_calls: list[RecordedToolCall] | None = None
+
+
 class LLMRequested(_EventBase, frozen=True, kw_only=True):
-    """A chat request was sent."""
+    """A chat request was sent.
+
+    The request's messages are recorded as a delta on the previous request of the same `thread`: the
+    first `base` messages of that request, then `appended`. When `base` equals the previous request's
+    length the transcript grew append-only (the prefix cache can hit); `claw transcript` rebuilds every
+    request exactly from these deltas.
+    """
 
     role: str
     n_messages: int
     n_images: int = 0
+    thread: str = ""
+    """The conversation this request belongs to: `agent`, `planner` or `vlm_ask` ('' in old logs)."""
+    base: int = 0
+    """How many leading messages of the thread's previous request this request repeats unchanged."""
+    appended: list[RecordedMessage] = msgspec.field(default_factory=list)
+    """The messages after those `base` messages."""
+    tools: list[str] = msgspec.field(default_factory=list)
+    """Names of the function tools offered with the request (the `tool-call` interface)."""
 
 
 class LLMResponded(_EventBase, frozen=True, kw_only=True):
@@ -106,6 +161,17 @@ class LLMResponded(_EventBase, frozen=True, kw_only=True):
     latency_s: float
     attempts: int = 1
     finish_reason: str = "stop"
+    content: str = ""
+    """The reply text exactly as the model wrote it."""
+    reasoning: str = ""
+    """The model's separate reasoning text, when the server returns one."""
+    tool_calls: list[RecordedToolCall] = msgspec.field(default_factory=list)
+
+
+class KeyFramesChosen(_EventBase, frozen=True, kw_only=True):
+    """The frames sent to the model with the question, in the order sent."""
+
+    frames: list[RecordedImage]
 
 
 class LLMFailed(_EventBase, frozen=True, kw_only=True):
@@ -159,6 +225,11 @@ class CellExecuted(_EventBase, frozen=True, kw_only=True):
     error_message: str | None = None
     n_images: int = 0
     variables: list[str] = msgspec.field(default_factory=list)
+    traceback: str = ""
+    images: list[RecordedImage] = msgspec.field(default_factory=list)
+    """The images the cell showed, written under `media/`."""
+    variable_notes: list[str] = msgspec.field(default_factory=list)
+    """One line per new or changed variable: name, type, shape, dtype, range."""
 
 
 class KernelFailed(_EventBase, frozen=True, kw_only=True):
@@ -224,6 +295,7 @@ class RunFinished(_EventBase, frozen=True, kw_only=True):
 Event = (
     RunStarted
     | EpisodeStarted
+    | KeyFramesChosen
     | LLMRequested
     | LLMResponded
     | LLMFailed

@@ -27,6 +27,7 @@ from claw.events import (
     EpisodeStarted,
     Event,
     KernelFailed,
+    KeyFramesChosen,
     LLMFailed,
     LLMRequested,
     LLMResponded,
@@ -58,6 +59,7 @@ from claw.runtime.episode import (
     advance,
     initial_state,
 )
+from claw.runtime.record import TranscriptRecorder, describe_variable, recorded_tool_calls
 from claw.sandbox.types import Kernel
 from claw.suite import Sample, Score, key_frames
 from claw.wire.kernel import CellResult
@@ -113,6 +115,8 @@ class EpisodeServices(msgspec.Struct, frozen=True, kw_only=True):
     clock: Callable[[], float] = time.monotonic
     replace_kernel: Callable[[], Awaitable[Kernel]] | None = None
     """Checks out a fresh kernel when the episode's kernel dies (None: episodes end instead)."""
+    run_dir: Path | None = None
+    """The run directory: shown images are written under its `media/` (None: recorded by digest only)."""
 
 
 class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,6 +142,8 @@ def llm_responded_fields(response: ChatResponse) -> dict[str, Any]:
         "latency_s": response.latency_s,
         "attempts": response.attempts,
         "finish_reason": response.finish_reason,
+        "content": response.content,
+        "tool_calls": recorded_tool_calls(response.tool_calls),
     }
 
 
@@ -146,9 +152,14 @@ def llm_failed_fields(exc: LLMError) -> dict[str, Any]:
     return {"error_type": type(exc).__name__, "message": exc.message, "endpoint": exc.endpoint}
 
 
-def _key_frame_urls(sample: Sample, per_video: int | None) -> list[str]:
-    paths = [Path(k.frame.path) for k in key_frames(sample, per_video)]
-    return [bytes_data_url(p.read_bytes(), _MIME.get(p.suffix.lower(), "image/png")) for p in paths]
+def _key_frame_urls(sample: Sample, per_video: int | None, recorder: TranscriptRecorder) -> list[str]:
+    """The key frames as data URLs; each is noted in `recorder` under its file."""
+    urls = []
+    for path in (Path(k.frame.path) for k in key_frames(sample, per_video)):
+        data, mime = path.read_bytes(), _MIME.get(path.suffix.lower(), "image/png")
+        urls.append(bytes_data_url(data, mime))
+        recorder.note_file(urls[-1], path, data, mime)
+    return urls
 
 
 class _Episode:
@@ -162,6 +173,7 @@ class _Episode:
             agent.interface, agent.max_steps, agent.token_budget, restart_dead_kernels=restart
         )
         self.kernel: Kernel = services.kernel
+        self.recorder = TranscriptRecorder(services.run_dir, episode_id)
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
@@ -200,7 +212,7 @@ async def run_episode(sample: Sample, episode_id: str, services: EpisodeServices
         interface=services.agent.interface,
         kernel_id=services.kernel.kernel_id,
     )
-    actions = await ep.feed(await _begin(sample, services.agent))
+    actions = await ep.feed(await _begin(ep))
     while actions:
         action = actions.pop(0)
         if isinstance(action, Finish):
@@ -209,8 +221,10 @@ async def run_episode(sample: Sample, episode_id: str, services: EpisodeServices
     raise AssertionError("the episode state machine stopped without finishing")
 
 
-async def _begin(sample: Sample, agent: AgentConfig) -> Begin:
-    urls = await anyio.to_thread.run_sync(_key_frame_urls, sample, agent.key_frames)
+async def _begin(ep: _Episode) -> Begin:
+    sample, agent = ep.sample, ep.s.agent
+    urls = await anyio.to_thread.run_sync(_key_frame_urls, sample, agent.key_frames, ep.recorder)
+    await ep.emit(KeyFramesChosen, frames=[ep.recorder.image_for(u) for u in urls])
     if agent.interface == "cot":
         cot_system, cot_first = prompts.cot_messages(sample, urls)
         return Begin(system=cot_system.text(), first_user=cot_first)
@@ -243,11 +257,16 @@ def _count_images(messages: tuple[Message, ...]) -> int:
 
 
 async def _call_model(ep: _Episode, action: CallModel) -> Happened:
+    base, appended = await ep.recorder.delta(action.role, action.messages)
     await ep.emit(
         LLMRequested,
         role=action.role,
         n_messages=len(action.messages),
         n_images=_count_images(action.messages),
+        thread=action.role,
+        base=base,
+        appended=appended,
+        tools=[t.name for t in toolcall.tool_specs()] if action.offer_tools else [],
     )
     try:
         response = await ep.s.llm.complete(_chat_request(ep, action))
@@ -311,6 +330,7 @@ async def _check(ep: _Episode, code: str) -> Happened:
 async def _run_cell(ep: _Episode, code: str) -> Happened:
     result: CellResult = await ep.kernel.execute(code, timeout=ep.s.agent.cell_timeout_s)
     error = result.error
+    shown = await ep.recorder.save_shown(result.images)
     await ep.emit(
         CellExecuted,
         status=result.status,
@@ -321,6 +341,9 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
         error_message=error.evalue if error else None,
         n_images=len(result.images),
         variables=[v.name for v in result.variables],
+        traceback=error.traceback if error else "",
+        images=shown,
+        variable_notes=[describe_variable(v) for v in result.variables],
     )
     if result.status == "died":
         await ep.emit(KernelFailed, kernel_id=ep.kernel.kernel_id, message=error.evalue if error else "")

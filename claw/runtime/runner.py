@@ -140,7 +140,7 @@ async def run_eval(
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
     """
-    suite_factory(config.suite)  # an unknown suite is refused before anything is written
+    await anyio.to_thread.run_sync(suite_factory, config.suite)  # refused before anything is written
     layout = await anyio.to_thread.run_sync(prepare_run, config)
     suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout))
     await anyio.to_thread.run_sync(repair_results, layout.results)  # before the results sink appends
@@ -329,6 +329,7 @@ async def _guarded_episode(
                 score=suite.score,
                 agent=layout.config.agent,
                 replace_kernel=replace_kernel,
+                run_dir=layout.run_dir,
             )
             outcome = await run_episode(sample, episode_id, episode)
             # Counted before the kernels are handed back: a cancellation there must not lose it.

@@ -24,7 +24,29 @@ ALL_EVENTS: list[ev.Event] = [
         question="q",
         answer_format="letter",
     ),
-    ev.LLMRequested(run_id="r", episode_id="e", role="agent", n_messages=2, n_images=1),
+    ev.KeyFramesChosen(
+        run_id="r", episode_id="e", frames=[ev.RecordedImage(path="media/a.png", sha256="ab")]
+    ),
+    ev.LLMRequested(
+        run_id="r",
+        episode_id="e",
+        role="agent",
+        n_messages=2,
+        n_images=1,
+        thread="agent",
+        base=1,
+        appended=[
+            ev.RecordedMessage(
+                role="user",
+                content=[ev.RecordedText(text="look"), ev.RecordedImage(path="m.png", sha256="cd")],
+            ),
+            ev.RecordedMessage(
+                role="assistant",
+                content="",
+                tool_calls=[ev.RecordedToolCall(id="c1", name="SAM3", arguments="{}")],
+            ),
+        ],
+    ),
     ev.LLMResponded(
         run_id="r",
         episode_id="e",

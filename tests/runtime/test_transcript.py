@@ -1,0 +1,126 @@
+"""The event log is the complete record of what the model saw: `claw transcript` rebuilds, from
+`events.jsonl` alone, exactly the requests the model server received (text, images, tool calls), and the
+log shows that each thread grew append-only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import anyio
+import msgspec
+import pytest
+
+from claw.config import EndpointConfig, EvalConfig, config_from_mapping
+from claw.events import CellExecuted, KeyFramesChosen, LLMRequested, LLMResponded
+from claw.llm.types import Message
+from claw.runtime.runner import run_eval
+from claw.runtime.transcript import episode_events, exchanges, find_episode, read_events, wire_messages
+from servers.mockllm.policy import Policy, PolicyReply, load_policy
+from servers.mockllm.server import MockOptions, serve_mockllm
+
+pytestmark = pytest.mark.slow
+
+
+class RecordingPolicy:
+    """The scripted policy, keeping every message list the server received."""
+
+    name = "recording"
+
+    def __init__(self, inner: Policy) -> None:
+        self.inner = inner
+        self.received: list[list[Message]] = []
+
+    def respond(self, messages: list[Message], *, seed: int, tools: list[str] | None = None) -> PolicyReply:
+        self.received.append(list(messages))
+        return self.inner.respond(messages, seed=seed, tools=tools)
+
+
+async def _recorded_run(run_dir: Path, interface: str, n: int) -> list[list[Message]]:
+    policy = RecordingPolicy(load_policy("scripted"))
+    async with anyio.create_task_group() as tg:
+        port = await tg.start(partial(serve_mockllm, MockOptions(policy="scripted"), policy=policy))
+        base = msgspec.to_builtins(EvalConfig(n=n, run_dir=str(run_dir)))
+        base["agent"]["interface"] = interface
+        base["models"]["agent"] = [
+            msgspec.to_builtins(EndpointConfig(url=f"http://127.0.0.1:{port}/v1", model="mock"))
+        ]
+        await run_eval(config_from_mapping(base))
+        tg.cancel_scope.cancel()
+    return policy.received
+
+
+def _encoded(requests: list[list[Message]]) -> list[bytes]:
+    return sorted(msgspec.json.encode(messages) for messages in requests)
+
+
+def _rebuilt(run_dir: Path) -> list[list[Message]]:
+    episodes = {e.episode_id for e in read_events(run_dir / "events.jsonl") if e.episode_id}
+    return [
+        wire_messages(item, run_dir)
+        for episode in sorted(episodes)
+        for item in exchanges(episode_events(run_dir, episode))
+    ]
+
+
+@pytest.mark.parametrize(("interface", "n"), [("code", 2), ("tool-call", 1)])
+async def test_rebuilt_requests_equal_what_the_server_received(
+    tmp_path: Path, interface: str, n: int
+) -> None:
+    received = await _recorded_run(tmp_path / "run", interface, n)
+    rebuilt = await anyio.to_thread.run_sync(_rebuilt, tmp_path / "run")
+    assert len(received) >= 3 * n
+    assert _encoded(rebuilt) == _encoded(received)
+
+
+@pytest.fixture(scope="module")
+def code_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("transcript") / "run"
+    anyio.run(_recorded_run, run_dir, "code", 1)
+    return run_dir
+
+
+def test_the_agent_thread_grows_append_only_and_records_replies_and_images(code_run: Path) -> None:
+    events = list(read_events(code_run / "events.jsonl"))
+    agent = [e for e in events if isinstance(e, LLMRequested) and e.thread == "agent"]
+    assert agent[0].base == 0 and agent[0].appended[0].role == "system"
+    sizes = [e.n_messages for e in agent]
+    for before, request in zip(sizes, agent[1:], strict=False):
+        assert request.base == before, "an agent request did not extend the previous one"
+    assert sum(m.role == "system" for e in agent for m in e.appended) == 1, "system prompt recorded twice"
+    replies = [e for e in events if isinstance(e, LLMResponded) and e.role == "agent"]
+    assert replies and all("```python" in r.content for r in replies[:-1])
+    frames = next(e for e in events if isinstance(e, KeyFramesChosen)).frames
+    assert frames and all((code_run / f.path).is_file() for f in frames)
+    shown = [img for e in events if isinstance(e, CellExecuted) for img in e.images]
+    assert shown, "the scripted policy shows a mask overlay"
+    assert all(img.path.startswith("media/episodes/") and (code_run / img.path).is_file() for img in shown)
+
+
+def test_claw_transcript_prints_the_conversation(code_run: Path) -> None:
+    episode = find_episode(code_run, "syn-0-00000")
+    done = subprocess.run(
+        [sys.executable, "-m", "claw.cli", "transcript", str(code_run), episode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "=== request 1 · planner" in done.stdout
+    assert "(repeats the previous 3 messages, appends 2)" in done.stdout
+    assert "[image media/" in done.stdout and "ReturnAnswer(" in done.stdout
+
+
+def test_an_unknown_episode_is_one_line(code_run: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "claw.cli", "transcript", str(code_run), "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("claw: error: 'nope' names no episode of this run; give one episode id")
