@@ -31,6 +31,10 @@ EXIT_TERMINATED = 143
 def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="run an evaluation (default: the synthetic suite, no GPU needed)")
     p.add_argument("--config", type=Path, help="TOML config file; flags below override it")
+    p.add_argument(
+        "--preset",
+        help="a config shipped with claw, applied under --config and the flags (paper: the published setup)",
+    )
     p.add_argument("--suite", help="suite name (see `claw suites`); default synthetic")
     p.add_argument("--n", type=int, help="number of samples (default 30)")
     p.add_argument("--seed", type=int)
@@ -127,7 +131,11 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
     Raises:
         ConfigError: a value is invalid; the message names the flag's config field.
     """
-    base = load_config(args.config) if args.config else EvalConfig()
+    preset = getattr(args, "preset", None)
+    if args.config:
+        base = load_config(args.config, preset=preset)
+    else:
+        base = config_from_mapping({"preset": preset}) if preset else EvalConfig()
     tree: dict[str, Any] = msgspec.to_builtins(base)
     for flag, field in _FLAG_FIELDS.items():
         value = getattr(args, flag, None)
