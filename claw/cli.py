@@ -18,6 +18,7 @@ import anyio
 import msgspec
 
 from claw._logging import configure_logging
+from claw.agent.interfaces import interface_names
 from claw.config import EvalConfig, config_from_mapping, load_config
 from claw.errors import ClawError
 
@@ -40,7 +41,7 @@ def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--seed", type=int)
     p.add_argument("--data", dest="data_dir", help="the benchmark's local data directory")
     p.add_argument("--run-dir", help="run directory (default runs/<run_id>); re-running resumes it")
-    p.add_argument("--interface", choices=["code", "single-pass", "tool-call", "cot"])
+    p.add_argument("--interface", choices=interface_names())
     p.add_argument("--policy", help="mock LLM policy when no model is configured: scripted, echo, random")
     p.add_argument("--noise", help="synthetic perception noise: none or realistic")
     p.add_argument("--max-steps", type=int)
@@ -141,8 +142,6 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
         value = getattr(args, flag, None)
         if value is not None:
             _set(tree, field, value)
-    if args.interface in ("cot", "single-pass"):
-        _set(tree, "agent.plan", False)
     return config_from_mapping(tree)
 
 

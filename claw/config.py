@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from claw.agent.interfaces import InterfaceName
 from claw.errors import ConfigError
 from claw.presets import apply_preset
 from claw.suite import FrameSampling, ImagePolicy
@@ -22,7 +23,6 @@ __all__ = [
     "EndpointConfig",
     "EvalConfig",
     "InputsConfig",
-    "Interface",
     "Limits",
     "ModelsConfig",
     "PerceptionConfig",
@@ -30,8 +30,6 @@ __all__ = [
     "config_from_mapping",
     "load_config",
 ]
-
-Interface = Literal["code", "single-pass", "tool-call", "cot"]
 
 
 class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -54,10 +52,12 @@ class Limits(_Config, frozen=True, kw_only=True):
 class AgentConfig(_Config, frozen=True, kw_only=True):
     """How one episode runs."""
 
-    interface: Interface = "code"
+    interface: InterfaceName = "code"
     max_steps: int = 30
     """Code turns before the forced final-answer turn (planning is not a step)."""
     plan: bool = True
+    """Ask the planner for a plan before the first turn (interfaces without a planner, single-pass and cot,
+    ignore it)."""
     cell_timeout_s: float = 60.0
     max_stdout_chars: int = 4000
     max_images_per_step: int = 4
