@@ -18,7 +18,6 @@ import anyio
 import msgspec
 
 from claw._logging import configure_logging
-from claw.agent.interfaces import interface_names
 from claw.config import EvalConfig, config_from_mapping, load_config
 from claw.errors import ClawError
 
@@ -32,16 +31,12 @@ EXIT_TERMINATED = 143
 def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="run an evaluation (default: the synthetic suite, no GPU needed)")
     p.add_argument("--config", type=Path, help="TOML config file; flags below override it")
-    p.add_argument(
-        "--preset",
-        help="a config shipped with claw, applied under --config and the flags (paper: the published setup)",
-    )
     p.add_argument("--suite", help="suite name (see `claw suites`); default synthetic")
     p.add_argument("--n", type=int, help="number of samples (default 30)")
     p.add_argument("--seed", type=int)
     p.add_argument("--data", dest="data_dir", help="the benchmark's local data directory")
     p.add_argument("--run-dir", help="run directory (default runs/<run_id>); re-running resumes it")
-    p.add_argument("--interface", choices=interface_names())
+    p.add_argument("--interface", choices=["code", "single-pass", "tool-call", "cot"])
     p.add_argument("--policy", help="mock LLM policy when no model is configured: scripted, echo, random")
     p.add_argument("--noise", help="synthetic perception noise: none or realistic")
     p.add_argument("--max-steps", type=int)
@@ -94,13 +89,30 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     serve = sub.add_parser("serve", help="start model servers")
     serve_sub = serve.add_subparsers(dest="serve_command", required=True)
-    vllm = serve_sub.add_parser("vllm", help="start vLLM servers and write an endpoints file")
+    _add_vllm_parser(serve_sub.add_parser("vllm", help="start vLLM servers and write an endpoints file"))
+    return parser
+
+
+def _add_vllm_parser(vllm: argparse.ArgumentParser) -> None:
+    vllm.usage = "claw serve vllm --model NAME [options] [-- ANY VLLM SERVE ARGUMENT ...]"
     vllm.add_argument("--model", required=True)
     vllm.add_argument("--tp", type=int, default=1)
     vllm.add_argument("--replicas", type=int, default=1)
     vllm.add_argument("--port", type=int, default=8000)
     vllm.add_argument("--endpoints-file", type=Path, default=Path("endpoints.json"))
-    return parser
+    vllm.add_argument("--served-name", help="the model name requests use (default: --model)")
+    vllm.add_argument("--max-model-len", type=int, help="context length in tokens")
+    vllm.add_argument("--reasoning-parser", help="vLLM reasoning parser, e.g. qwen3 or gemma4")
+    vllm.add_argument("--chat-template", help="chat template file (or inline template) to use instead")
+    vllm.add_argument("--load-format", help="e.g. dummy: random weights, for throughput runs")
+    vllm.add_argument(
+        "--limit-images",
+        type=int,
+        help="images per prompt (vLLM --limit-mm-per-prompt); default: models.max_images_per_prompt "
+        "of --config, else 64",
+    )
+    vllm.add_argument("--config", type=Path, help="the run's claw config, for its images-per-prompt limit")
+    vllm.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after --: passed to vllm serve as is")
 
 
 def _set(tree: dict[str, Any], dotted: str, value: object) -> None:
@@ -132,16 +144,14 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
     Raises:
         ConfigError: a value is invalid; the message names the flag's config field.
     """
-    preset = getattr(args, "preset", None)
-    if args.config:
-        base = load_config(args.config, preset=preset)
-    else:
-        base = config_from_mapping({"preset": preset}) if preset else EvalConfig()
+    base = load_config(args.config) if args.config else EvalConfig()
     tree: dict[str, Any] = msgspec.to_builtins(base)
     for flag, field in _FLAG_FIELDS.items():
         value = getattr(args, flag, None)
         if value is not None:
             _set(tree, field, value)
+    if args.interface in ("cot", "single-pass"):
+        _set(tree, "agent.plan", False)
     return config_from_mapping(tree)
 
 
@@ -235,12 +245,27 @@ async def _cmd_sandbox(args: argparse.Namespace) -> int:
 async def _cmd_serve(args: argparse.Namespace) -> int:
     from claw.llm.vllm import serve_vllm
 
+    images = args.limit_images
+    if images is None:
+        config = load_config(args.config) if args.config is not None else EvalConfig()
+        images = config.models.max_images_per_prompt
+    options = {
+        "served_name": args.served_name,
+        "max_model_len": args.max_model_len,
+        "reasoning_parser": args.reasoning_parser,
+        "chat_template": args.chat_template,
+        "load_format": args.load_format,
+    }
+    extra = args.vllm_args[1:] if args.vllm_args[:1] == ["--"] else args.vllm_args
     return await serve_vllm(
         model=args.model,
         tp=args.tp,
         replicas=args.replicas,
         port=args.port,
         endpoints_file=args.endpoints_file,
+        max_images_per_prompt=images,
+        extra_args=tuple(extra),
+        **{k: v for k, v in options.items() if v is not None},
     )
 
 

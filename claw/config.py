@@ -12,24 +12,28 @@ from typing import Any, Literal
 
 import msgspec
 
-from claw.agent.interfaces import InterfaceName
 from claw.errors import ConfigError
-from claw.presets import apply_preset
 from claw.suite import FrameSampling, ImagePolicy
 
 __all__ = [
+    "DEFAULT_IMAGES_PER_PROMPT",
     "PERCEPTION_OPERATIONS",
     "AgentConfig",
     "EndpointConfig",
     "EvalConfig",
     "InputsConfig",
+    "Interface",
     "Limits",
     "ModelsConfig",
     "PerceptionConfig",
+    "RequestSettings",
+    "RoleRequests",
     "SandboxConfig",
     "config_from_mapping",
     "load_config",
 ]
+
+Interface = Literal["code", "single-pass", "tool-call", "cot"]
 
 
 class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -52,12 +56,10 @@ class Limits(_Config, frozen=True, kw_only=True):
 class AgentConfig(_Config, frozen=True, kw_only=True):
     """How one episode runs."""
 
-    interface: InterfaceName = "code"
+    interface: Interface = "code"
     max_steps: int = 30
     """Code turns before the forced final-answer turn (planning is not a step)."""
     plan: bool = True
-    """Ask the planner for a plan before the first turn (interfaces without a planner, single-pass and cot,
-    ignore it)."""
     cell_timeout_s: float = 60.0
     max_stdout_chars: int = 4000
     max_images_per_step: int = 4
@@ -97,6 +99,36 @@ class EndpointConfig(_Config, frozen=True, kw_only=True):
     api_key_env: str | None = None
     """Name of the environment variable holding the API key (the key itself is never in config)."""
     max_concurrency: int | None = None
+    max_images_per_prompt: int | None = None
+    """This server's images-per-request limit, when lower than `models.max_images_per_prompt`."""
+
+
+DEFAULT_IMAGES_PER_PROMPT = 64
+"""Images one chat request may carry: `claw serve vllm` passes it to vLLM (`--limit-mm-per-prompt`) and
+the client keeps every request under it (`models.max_images_per_prompt`)."""
+
+
+class RequestSettings(_Config, frozen=True, kw_only=True, omit_defaults=True):
+    """Sampling and chat-template settings sent on every request of one role; unset fields keep what
+    the caller asked for (`agent.max_tokens`, `agent.temperature`)."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    chat_template_kwargs: dict[str, Any] = msgspec.field(default_factory=dict)
+    """Passed to the server's chat template, e.g. `{enable_thinking = true}` for a thinking model."""
+    extra_body: dict[str, Any] = msgspec.field(default_factory=dict)
+    """Any other request-body field the server accepts (e.g. `repetition_penalty`), sent verbatim."""
+
+
+class RoleRequests(_Config, frozen=True, kw_only=True):
+    """`[models.requests.<role>]`: request settings per model role."""
+
+    agent: RequestSettings = msgspec.field(default_factory=RequestSettings)
+    planner: RequestSettings = msgspec.field(default_factory=RequestSettings)
+    vlm_ask: RequestSettings = msgspec.field(default_factory=RequestSettings)
+    """Every `vlm` sub-call from the kernel: `vlm.ask`, `vlm.locate` and `vlm.reason`."""
 
 
 class ModelsConfig(_Config, frozen=True, kw_only=True):
@@ -111,6 +143,14 @@ class ModelsConfig(_Config, frozen=True, kw_only=True):
     """JSON file written by `claw serve vllm` listing endpoints."""
     request_timeout_s: float = 600.0
     max_retries: int = 4
+    requests: RoleRequests = msgspec.field(default_factory=RoleRequests)
+    """Per-role request settings (max tokens, temperature, chat-template options)."""
+    max_images_per_prompt: int = DEFAULT_IMAGES_PER_PROMPT
+    """The server's images-per-request limit; older observation images are left out of a request (in
+    blocks, so prompts stay append-only in between) to stay under it."""
+
+    def __post_init__(self) -> None:
+        _check_positive("models.max_images_per_prompt", self.max_images_per_prompt)
 
 
 PERCEPTION_OPERATIONS = ("reconstruct", "segment")
@@ -171,9 +211,6 @@ class SandboxConfig(_Config, frozen=True, kw_only=True):
 class EvalConfig(_Config, frozen=True, kw_only=True):
     """A whole evaluation run."""
 
-    preset: str | None = None
-    """A config shipped with claw (`paper`: every published default) applied under this one: the
-    preset first, then this config's own values, then command-line flags."""
     suite: str = "synthetic"
     n: int | None = 30
     """Samples to run (None: all)."""
@@ -207,13 +244,13 @@ def _check_positive(field: str, value: int | None) -> None:
 
 
 def config_from_mapping(data: dict[str, Any]) -> EvalConfig:
-    """Validate a plain mapping (from TOML or JSON) into an `EvalConfig`, on top of the preset it names.
+    """Validate a plain mapping (from TOML or JSON) into an `EvalConfig`.
 
     Raises:
         ConfigError: unknown key or bad value; the message names the field.
     """
     try:
-        return msgspec.convert(apply_preset(data), EvalConfig)
+        return msgspec.convert(data, EvalConfig)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"invalid config: {exc}", field=_field_of(str(exc))) from None
 
@@ -225,8 +262,8 @@ def _field_of(message: str) -> str | None:
     return message.split(marker, 1)[1].split("`", 1)[0]
 
 
-def load_config(path: str | Path, *, preset: str | None = None) -> EvalConfig:
-    """Read a TOML config file; `preset` (when given) replaces the preset the file names.
+def load_config(path: str | Path) -> EvalConfig:
+    """Read a TOML config file.
 
     Raises:
         ConfigError: the file is missing, not TOML, or does not validate.
@@ -238,6 +275,4 @@ def load_config(path: str | Path, *, preset: str | None = None) -> EvalConfig:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    if preset is not None:
-        data["preset"] = preset
     return config_from_mapping(data)

@@ -164,7 +164,8 @@ class LLMResponded(_EventBase, frozen=True, kw_only=True):
     content: str = ""
     """The reply text exactly as the model wrote it."""
     reasoning: str = ""
-    """The model's separate reasoning text, when the server returns one."""
+    """The model's reasoning, kept apart from `content` (a separate server field or a `<think>` block);
+    never parsed as code."""
     tool_calls: list[RecordedToolCall] = msgspec.field(default_factory=list)
 
 

@@ -24,10 +24,12 @@ from anyio.abc import AsyncResource
 from claw.config import EndpointConfig
 from claw.errors import ConfigError, LLMError, LLMRateLimited, LLMTimeout
 from claw.llm._balance import Balancer, Slot, choose_endpoint
+from claw.llm._body import request_body
 from claw.llm._http import HttpClient
 from claw.llm._retry import RetryPolicy, is_retryable, retry
+from claw.llm.reasoning import split_reasoning
 from claw.llm.types import ChatRequest, ChatResponse, Usage
-from claw.llm.wire import OutgoingRequest, WireResponse, wire_tools
+from claw.llm.wire import WireResponse
 
 __all__ = ["EndpointPool", "EndpointStats", "PoolStats", "choose_endpoint", "to_chat_response"]
 
@@ -78,9 +80,11 @@ def _stats(slot: Slot, now: float) -> EndpointStats:
 
 
 def to_chat_response(wire: WireResponse, endpoint: str) -> ChatResponse:
-    """A claw `ChatResponse` from a wire completion (reasoning stands in for empty content, as vLLM does)."""
+    """A claw `ChatResponse` from a wire completion; reasoning is kept apart from the reply, never used as
+    the reply (a thinking model cut off mid-thought replied nothing)."""
     choice = wire.choices[0]
-    content = choice.message.content or choice.message.reasoning_content or ""
+    message = choice.message
+    content, reasoning = split_reasoning(message.content or "", message.reasoning_content, message.reasoning)
     usage = wire.usage
     cached = usage.prompt_tokens_details.cached_tokens if usage and usage.prompt_tokens_details else 0
     return ChatResponse(
@@ -93,7 +97,8 @@ def to_chat_response(wire: WireResponse, endpoint: str) -> ChatResponse:
         endpoint=endpoint,
         latency_s=0.0,
         finish_reason=choice.finish_reason or "stop",
-        tool_calls=list(choice.message.tool_calls or ()),
+        tool_calls=list(message.tool_calls or ()),
+        reasoning=reasoning,
     )
 
 
@@ -108,6 +113,8 @@ class EndpointPool(AsyncResource):
         policy: retry policy; its `deadline_s` bounds each call.
         cooldown_s: how long a failing endpoint is avoided before it is tried again.
         health_interval_s: how often down endpoints are probed.
+        max_images_per_prompt: keep every request under this many images (an endpoint's own
+            `max_images_per_prompt` may lower it); None sends the transcript as it is.
         clock: monotonic clock (injected by tests).
 
     Raises:
@@ -124,6 +131,7 @@ class EndpointPool(AsyncResource):
         policy: RetryPolicy | None = None,
         cooldown_s: float = 5.0,
         health_interval_s: float = 2.0,
+        max_images_per_prompt: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not endpoints:
@@ -143,6 +151,7 @@ class EndpointPool(AsyncResource):
         self._cooldown_s = cooldown_s
         self._health_interval_s = health_interval_s
         self._clock = clock
+        self._max_images = max_images_per_prompt
         self._balancer = Balancer(self._slots, clock)
         self._sessions: OrderedDict[str, int] = OrderedDict()
         self._rng = random.Random(0)
@@ -256,12 +265,8 @@ class EndpointPool(AsyncResource):
             self._balancer.release(index)
 
     async def _send(self, slot: Slot, request: ChatRequest, timeout_s: float) -> ChatResponse:
-        body = _ENCODER.encode(
-            OutgoingRequest(
-                model=slot.config.model, messages=request.messages, max_tokens=request.max_tokens,
-                temperature=request.temperature, seed=request.seed, tools=wire_tools(request.tools),
-            )
-        )  # fmt: skip
+        limits = [n for n in (slot.config.max_images_per_prompt, self._max_images) if n is not None]
+        body = request_body(request, slot.config.model, max_images=min(limits, default=None))
         try:
             wire = await self._client.post_chat(slot.config, body, timeout_s=timeout_s)
         except LLMError as error:

@@ -9,25 +9,28 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import anyio
 import msgspec
 
-from claw.config import EndpointConfig, ModelsConfig
+from claw.config import EndpointConfig, ModelsConfig, RequestSettings, RoleRequests
 from claw.llm._http import HttpClient
 from claw.llm._pool import EndpointPool, PoolStats
 from claw.llm._retry import RetryPolicy
 from claw.llm.endpoints import EndpointsFile, read_endpoints_file, resolve_endpoints
 from claw.llm.types import ChatRequest, ChatResponse, Role
 
-__all__ = ["RoleRouter", "open_llm"]
+__all__ = ["RoleRouter", "open_llm", "with_settings"]
 
 
 class RoleRouter:
-    """A `ChatTransport` over one `EndpointPool` per role (pools may be shared between roles)."""
+    """A `ChatTransport` over one `EndpointPool` per role (pools may be shared between roles); each
+    request gets its role's configured settings (`[models.requests.<role>]`) on the way."""
 
-    def __init__(self, pools: Mapping[Role, EndpointPool]) -> None:
+    def __init__(self, pools: Mapping[Role, EndpointPool], settings: RoleRequests | None = None) -> None:
         self._pools = dict(pools)
+        self._settings = settings or RoleRequests()
 
     def __repr__(self) -> str:
         return f"<RoleRouter {' '.join(f'{r}={p!r}' for r, p in self._pools.items())}>"
@@ -47,10 +50,28 @@ class RoleRouter:
             LLMError: (a subclass) no completion within the call deadline.
             ConfigError: an endpoint's API-key variable is not set.
         """
-        return await self._pools[request.role].complete(request)
+        settings: RequestSettings = getattr(self._settings, request.role)
+        return await self._pools[request.role].complete(with_settings(request, settings))
 
     async def aclose(self) -> None:
         """Nothing to do: `open_llm`'s context owns the pools and the HTTP client."""
+
+
+def with_settings(request: ChatRequest, settings: RequestSettings) -> ChatRequest:
+    """`request` with every field `settings` sets replaced (configured settings win over the caller's)."""
+    changes: dict[str, Any] = {
+        name: value
+        for name in ("max_tokens", "temperature", "top_p", "top_k")
+        if (value := getattr(settings, name)) is not None
+    }
+    if settings.chat_template_kwargs:
+        changes["chat_template_kwargs"] = {
+            **(request.chat_template_kwargs or {}),
+            **settings.chat_template_kwargs,
+        }
+    if settings.extra_body:
+        changes["extra_body"] = {**(request.extra_body or {}), **settings.extra_body}
+    return msgspec.structs.replace(request, **changes) if changes else request
 
 
 def _pool_key(endpoints: list[EndpointConfig]) -> bytes:
@@ -94,8 +115,13 @@ async def open_llm(
             key = _pool_key(endpoints)
             if key not in pools:
                 pool = EndpointPool(
-                    role, endpoints, client, per_endpoint_limit=per_endpoint_limit, policy=policy
+                    role,
+                    endpoints,
+                    client,
+                    per_endpoint_limit=per_endpoint_limit,
+                    policy=policy,
+                    max_images_per_prompt=models.max_images_per_prompt,
                 )
                 pools[key] = await stack.enter_async_context(pool)
             by_role[role] = pools[key]
-        yield RoleRouter(by_role)
+        yield RoleRouter(by_role, models.requests)

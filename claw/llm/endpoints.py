@@ -52,11 +52,17 @@ class ServedEndpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     """Roles this server answers for."""
     api_key_env: str | None = None
     max_concurrency: int | None = None
+    max_images_per_prompt: int | None = None
+    """The server's `--limit-mm-per-prompt` for images."""
 
     def config(self) -> EndpointConfig:
         """This entry as an `EndpointConfig`."""
         return EndpointConfig(
-            url=self.url, model=self.model, api_key_env=self.api_key_env, max_concurrency=self.max_concurrency
+            url=self.url,
+            model=self.model,
+            api_key_env=self.api_key_env,
+            max_concurrency=self.max_concurrency,
+            max_images_per_prompt=self.max_images_per_prompt,
         )
 
 

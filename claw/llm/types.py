@@ -7,7 +7,7 @@ cache warm: each request's messages extend the previous request's exactly.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
@@ -105,6 +105,12 @@ class ChatRequest(msgspec.Struct, frozen=True, kw_only=True):
     seed: int | None = None
     tools: list[ToolSpec] | None = None
     """Tools the model may call (the `tool-call` interface); None offers none."""
+    top_p: float | None = None
+    top_k: int | None = None
+    chat_template_kwargs: dict[str, Any] | None = None
+    """Chat-template options for the server (e.g. `{"enable_thinking": True}`)."""
+    extra_body: dict[str, Any] | None = None
+    """Further request-body fields, sent verbatim."""
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
@@ -127,6 +133,9 @@ class ChatResponse(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int = 1
     tool_calls: list[ToolCall] = msgspec.field(default_factory=list)
     """Calls the model made instead of (or besides) replying with text."""
+    reasoning: str = ""
+    """What a thinking model reasoned before replying (the server's `reasoning_content`/`reasoning`
+    field, or a `<think>` block split off the content); never part of `content`."""
 
 
 class ChatTransport(Protocol):

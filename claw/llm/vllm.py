@@ -30,7 +30,7 @@ import msgspec
 import structlog
 
 from claw._process import Supervised, supervised
-from claw.config import EndpointConfig
+from claw.config import DEFAULT_IMAGES_PER_PROMPT, EndpointConfig
 from claw.errors import ConfigError, ServiceError
 from claw.llm._http import HttpClient
 from claw.llm.endpoints import EndpointsFile, ServedEndpoint, write_endpoints_file
@@ -58,11 +58,18 @@ class VllmSpec(msgspec.Struct, frozen=True, kw_only=True):
     max_model_len: int | None = None
     """Context length (the reference serves 256K-262K); None keeps the model's own."""
     gpu_memory_utilization: float = 0.9
-    max_images_per_prompt: int = 64
+    max_images_per_prompt: int = DEFAULT_IMAGES_PER_PROMPT
+    """vLLM's `--limit-mm-per-prompt` for images; written to the endpoints file so the client keeps
+    every request under it (one value for launcher and runtime: `models.max_images_per_prompt`)."""
     load_format: str | None = None
     """`dummy` for random weights (throughput runs)."""
+    reasoning_parser: str | None = None
+    """vLLM's reasoning parser for thinking models (`qwen3`, `gemma4`, ...): reasoning comes back in its
+    own field instead of the content."""
+    chat_template: str | None = None
+    """A chat template (file path or inline Jinja) replacing the model's own."""
     extra_args: tuple[str, ...] = ()
-    """More `vllm serve` flags, passed through verbatim (e.g. `--reasoning-parser`)."""
+    """More `vllm serve` flags, passed through verbatim (e.g. `--enable-auto-tool-choice`)."""
     executable: str = "vllm"
     ready_timeout_s: float = 3600.0
     """Loading a large checkpoint takes a while."""
@@ -97,6 +104,10 @@ def vllm_command(spec: VllmSpec, replica: int) -> list[str]:
         command += ["--max-model-len", str(spec.max_model_len)]
     if spec.load_format is not None:
         command += ["--load-format", spec.load_format]
+    if spec.reasoning_parser is not None:
+        command += ["--reasoning-parser", spec.reasoning_parser]
+    if spec.chat_template is not None:
+        command += ["--chat-template", spec.chat_template]
     return [*command, *spec.extra_args]
 
 
@@ -170,7 +181,12 @@ async def run_vllm(
 def endpoints_of(spec: VllmSpec) -> EndpointsFile:
     """The endpoints file describing `spec`'s replicas."""
     served = [
-        ServedEndpoint(url=spec.url(i), model=spec.name, max_concurrency=spec.max_num_seqs)
+        ServedEndpoint(
+            url=spec.url(i),
+            model=spec.name,
+            max_concurrency=spec.max_num_seqs,
+            max_images_per_prompt=spec.max_images_per_prompt,
+        )
         for i in range(spec.replicas)
     ]
     return EndpointsFile(endpoints=served)

@@ -7,7 +7,7 @@ harmlessly. Tool parameter schemas are kept as raw JSON (`msgspec.Raw`) because 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -92,6 +92,9 @@ class WireRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     seed: int | None = None
     stream: bool = False
     tools: list[WireTool] | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    chat_template_kwargs: dict[str, Any] | None = None
 
 
 class PromptTokensDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,11 +113,13 @@ class WireUsage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class WireChoiceMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """The assistant message of a choice; vLLM puts thinking in `reasoning_content`."""
+    """The assistant message of a choice; vLLM puts thinking in `reasoning_content` (newer versions:
+    `reasoning`) when started with a reasoning parser."""
 
     role: Literal["assistant"] = "assistant"
     content: str | None = None
     reasoning_content: str | None = None
+    reasoning: str | None = None
     tool_calls: list[WireToolCall] | None = None
 
 
@@ -202,6 +207,9 @@ class OutgoingRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     temperature: float
     seed: int | None = None
     tools: list[WireTool] | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    chat_template_kwargs: dict[str, Any] | None = None
 
 
 def wire_tools(tools: list[ToolSpec] | None) -> list[WireTool] | None:

@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     for name in _FAULT_FLAGS + _LATENCY_FLAGS:
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=None)
     parser.add_argument("--max-batch", type=int, default=0, help="concurrent sequences (0: unlimited)")
+    parser.add_argument(
+        "--reasoning",
+        choices=("none", "field", "tags"),
+        default="none",
+        help="answer like a thinking model: reasoning in reasoning_content (field) or <think> tags",
+    )
     return parser
 
 
@@ -54,7 +60,12 @@ def options_from_args(args: argparse.Namespace) -> MockOptions:
         max_batch=args.max_batch, **{k: given[k] for k in _LATENCY_FLAGS if given[k] is not None}
     )
     return MockOptions(
-        policy=args.policy, seed=args.seed, models=tuple(args.model), faults=faults, latency=latency
+        policy=args.policy,
+        seed=args.seed,
+        models=tuple(args.model),
+        faults=faults,
+        latency=latency,
+        reasoning=args.reasoning,
     )
 
 

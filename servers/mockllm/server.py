@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import Literal
 
 import anyio
 import msgspec
@@ -52,6 +53,10 @@ class MockOptions(msgspec.Struct, frozen=True, kw_only=True):
     """Served model names; requests for other models get 404. Empty: accept any name."""
     faults: Faults = msgspec.field(default_factory=Faults)
     latency: LatencyModel = msgspec.field(default_factory=LatencyModel)
+    reasoning: Literal["none", "field", "tags"] = "none"
+    """Answer like a thinking model: reasoning first, in `reasoning_content` (`field`, as vLLM with a
+    reasoning parser) or in a `<think>` block before the content (`tags`); off when a request's
+    `chat_template_kwargs` has `enable_thinking = false`."""
 
 
 class ServerStats(msgspec.Struct, kw_only=True):
@@ -200,7 +205,7 @@ class MockServer:
             )
             for c in reply.tool_calls
         ]
-        message = WireChoiceMessage(content=reply.content, tool_calls=calls or None)
+        message = _thinking(self.options.reasoning, wire, reply.content, calls or None)
         choice = WireChoice(message=message, finish_reason="tool_calls" if calls else "stop")
         return WireResponse(
             id=f"chatcmpl-{next(self._ids)}",
@@ -248,6 +253,25 @@ class MockServer:
                 await anyio.sleep(self.options.faults.slow_chunk_s)
         await response.write_eof()
         return response
+
+
+_THOUGHT = (
+    "The user wants the next step. A first idea, not what I will send:\n"
+    "```python\nReturnAnswer('this came from the reasoning, not the reply')\n```\n"
+    "No: follow the plan and write the real cell."
+)
+"""Reasoning the mock prepends; its code block must never run (reasoning is not parsed as code)."""
+
+
+def _thinking(
+    mode: str, wire: WireRequest, content: str, calls: list[WireToolCall] | None
+) -> WireChoiceMessage:
+    thinking = mode != "none" and (wire.chat_template_kwargs or {}).get("enable_thinking", True) is not False
+    if not thinking:
+        return WireChoiceMessage(content=content, tool_calls=calls)
+    if mode == "field":
+        return WireChoiceMessage(content=content, reasoning_content=_THOUGHT, tool_calls=calls)
+    return WireChoiceMessage(content=f"<think>\n{_THOUGHT}\n</think>\n\n{content}", tool_calls=calls)
 
 
 def _usage(lookup: PrefixLookup, completion_tokens: int) -> WireUsage:

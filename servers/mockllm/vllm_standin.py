@@ -2,7 +2,8 @@
 
 `vllm serve MODEL [flags]` is parsed with the subset of vLLM's documented `vllm serve` flags that claw
 uses (an unknown flag exits 2, as vLLM's parser does), and the mock server answers on `--host:--port`
-under `--served-model-name`. Like vLLM, it is ready when `GET /v1/models` answers; nothing is printed
+under `--served-model-name` (as a thinking model with `--reasoning-parser`: reasoning in its own
+field). Like vLLM, it is ready when `GET /v1/models` answers; nothing is printed
 for readiness. When `CLAW_VLLM_STANDIN_LOG` names a file, the argv and `CUDA_VISIBLE_DEVICES` are
 appended to it as one JSON line, so tests can check the exact command line.
 """
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-model-len", type=int, default=None)
     serve.add_argument("--load-format", choices=["auto", "safetensors", "pt", "dummy"], default="auto")
     serve.add_argument("--reasoning-parser", default=None)
+    serve.add_argument("--chat-template", default=None)
+    serve.add_argument("--enable-auto-tool-choice", action="store_true")
+    serve.add_argument("--default-chat-template-kwargs", type=json.loads, default=None)
     return parser
 
 
@@ -57,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _record(argv)
     names = tuple(args.served_model_name or [args.model])
-    options = MockOptions(policy="echo", models=names)
+    # with a reasoning parser vLLM returns a thinking model's reasoning in its own field
+    reasoning = "field" if args.reasoning_parser else "none"
+    options = MockOptions(policy="echo", models=names, reasoning=reasoning)
     policy = load_policy("echo")
     failure = anyio.run(
         run_server, options, policy, args.host, args.port, False, backend_options=loop_options()

@@ -149,3 +149,55 @@ async def test_serve_vllm_writes_the_file_and_stops_cleanly_on_sigterm(standin: 
     assert status == 0 and not await anyio.Path(path).exists()
     with pytest.raises(OSError):  # the replica is gone too: its port is free again
         await anyio.connect_tcp("127.0.0.1", port)
+
+
+def test_thinking_model_options_and_passthrough_reach_the_command() -> None:
+    spec = VllmSpec(
+        model="google/gemma-4-31b-it",
+        served_name="gemma",
+        max_model_len=131072,
+        reasoning_parser="gemma4",
+        chat_template="/t/chat.jinja",
+        max_images_per_prompt=32,
+        extra_args=("--enable-auto-tool-choice",),
+    )
+    command = vllm_command(spec, replica=0)
+
+    def value(flag: str) -> str:
+        return command[command.index(flag) + 1]
+
+    assert value("--reasoning-parser") == "gemma4" and value("--chat-template") == "/t/chat.jinja"
+    assert value("--served-model-name") == "gemma" and value("--max-model-len") == "131072"
+    assert json.loads(value("--limit-mm-per-prompt")) == {"image": 32}
+    assert command[-1] == "--enable-auto-tool-choice"
+    assert [e.max_images_per_prompt for e in endpoints_of(spec).endpoints] == [32]
+
+
+async def test_claw_serve_vllm_takes_the_options_and_shares_the_image_limit(
+    standin: Path, tmp_path: Path
+) -> None:
+    """`claw serve vllm` as a user runs it: the image limit comes from the run's config, any other vLLM
+    flag passes through after `--`, and a client reading the endpoints file gets reasoning apart."""
+    path, config = tmp_path / "endpoints.json", tmp_path / "run.toml"
+    await anyio.Path(config).write_text("[models]\nmax_images_per_prompt = 24\n")
+    port = _free_ports(1)
+    args = ["serve", "vllm", "--model", "m", "--port", str(port), "--endpoints-file", str(path)]
+    args += ["--config", str(config), "--reasoning-parser", "qwen3", "--max-model-len", "4096"]
+    args += ["--", "--enable-auto-tool-choice"]
+    async with await anyio.open_process([sys.executable, "-m", "claw.cli", *args]) as process:
+        with anyio.fail_after(60):
+            while not await anyio.Path(path).exists():
+                assert process.returncode is None
+                await anyio.sleep(0.05)
+        served = await anyio.to_thread.run_sync(read_endpoints_file, path)
+        async with open_llm(ModelsConfig(endpoints_file=str(path)), per_endpoint_limit=2, env={}) as llm:
+            reply = await llm.complete(ask("think first"))
+        process.send_signal(signal.SIGTERM)
+        with anyio.fail_after(30):
+            assert await process.wait() == 0
+    argv = json.loads((await anyio.Path(standin).read_text()).splitlines()[0])["argv"]
+    assert argv[argv.index("--reasoning-parser") + 1] == "qwen3"
+    assert json.loads(argv[argv.index("--limit-mm-per-prompt") + 1]) == {"image": 24}
+    assert argv[-1] == "--enable-auto-tool-choice"
+    assert served.endpoints[0].max_images_per_prompt == 24
+    assert reply.content == "think first" and "ReturnAnswer" in reply.reasoning

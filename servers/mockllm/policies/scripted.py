@@ -28,7 +28,8 @@ from string import Template
 
 import msgspec
 
-from claw.agent.markers import (
+from claw.errors import ConfigError
+from claw.llm.markers import (
     AGENT_SYSTEM_HEADER,
     ANSWER_FORMAT_HEADING,
     ANSWER_SECTION,
@@ -43,7 +44,6 @@ from claw.agent.markers import (
     SINGLE_PASS_TAG,
     VARIABLES_SECTION,
 )
-from claw.errors import ConfigError
 from claw.llm.types import Message
 from servers.mockllm.policy import PolicyReply, ToolCall
 
