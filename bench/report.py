@@ -117,7 +117,7 @@ def benchmark_score(bench: BenchSpec, results: Sequence[EpisodeResult], rules: s
         return math.nan
     if bench.subsets and rules == "official":
         return _nanmean(_aggregated(bench, part) for part in _subsets(bench, kept).values())
-    return _aggregated(bench, kept)
+    return _aggregated(bench, kept, rules)
 
 
 def _subsets(bench: BenchSpec, results: Sequence[EpisodeResult]) -> dict[str, list[EpisodeResult]]:
@@ -128,12 +128,23 @@ def _subsets(bench: BenchSpec, results: Sequence[EpisodeResult]) -> dict[str, li
     return parts
 
 
-def _aggregated(bench: BenchSpec, kept: Sequence[EpisodeResult]) -> float:
+def _aggregated(bench: BenchSpec, kept: Sequence[EpisodeResult], rules: str = "official") -> float:
     if bench.aggregation == "macro":
         return 100 * _macro(bench, kept)
     if bench.aggregation == "group":
         return 100 * _group(kept)
+    if bench.aggregation == "tree" and rules == "official":
+        return 100 * _tree(kept)
     return 100 * micro_mean(r.score for r in kept)
+
+
+def _tree(results: Sequence[EpisodeResult]) -> float:
+    from bench.suites.spatialtree._official import tree_score  # imported late: only SpatialTree needs it
+
+    per_leaf: dict[str, list[float]] = {}
+    for r in results:
+        per_leaf.setdefault(r.category, []).append(r.score)
+    return tree_score({leaf: micro_mean(v) for leaf, v in per_leaf.items()}, missing="skip")
 
 
 def _categories(results: Sequence[EpisodeResult]) -> list[CategoryFigure]:

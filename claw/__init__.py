@@ -2,10 +2,11 @@
 that evaluates it at scale.
 
 Layering (arrows point down only): `claw.runtime` (runner, episode state machine, bus, sinks) uses
-`claw.llm` (chat transport, prompts, parsing) and `claw.sandbox` (kernel pool, safety policy), which run
-`claw.tools` inside kernels. Suites plug in through `claw.suite`; the library imports neither `bench`
-nor `servers` (only the command line reaches into `bench`, for reports and data checks). This module
-re-exports the embeddable surface; everything else is reachable by module.
+`claw.agent` (prompts, reply parsing, the action interfaces), `claw.llm` (chat transport) and
+`claw.sandbox` (kernel pool, safety policy), which runs `claw.tools` inside kernels; every record that
+crosses a process boundary is in `claw.wire`. Suites plug in through `claw.suite`; the library imports
+neither `bench` nor `servers` (only the command line reaches into `bench`, for reports and data checks).
+This module re-exports the embeddable surface; everything else is reachable by module.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import anyio
 import msgspec
 
 from claw._logging import configure_logging
+from claw.agent.interfaces import interface_names
 from claw.config import EvalConfig, config_from_mapping, load_config
 from claw.errors import ClawError
 
@@ -31,12 +32,16 @@ EXIT_TERMINATED = 143
 def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="run an evaluation (default: the synthetic suite, no GPU needed)")
     p.add_argument("--config", type=Path, help="TOML config file; flags below override it")
+    p.add_argument(
+        "--preset",
+        help="a config shipped with claw, applied under --config and the flags (paper: the published setup)",
+    )
     p.add_argument("--suite", help="suite name (see `claw suites`); default synthetic")
     p.add_argument("--n", type=int, help="number of samples (default 30)")
     p.add_argument("--seed", type=int)
     p.add_argument("--data", dest="data_dir", help="the benchmark's local data directory")
     p.add_argument("--run-dir", help="run directory (default runs/<run_id>); re-running resumes it")
-    p.add_argument("--interface", choices=["code", "single-pass", "tool-call", "cot"])
+    p.add_argument("--interface", choices=interface_names())
     p.add_argument("--policy", help="mock LLM policy when no model is configured: scripted, echo, random")
     p.add_argument("--noise", help="synthetic perception noise: none or realistic")
     p.add_argument("--max-steps", type=int)
@@ -144,14 +149,16 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
     Raises:
         ConfigError: a value is invalid; the message names the flag's config field.
     """
-    base = load_config(args.config) if args.config else EvalConfig()
+    preset = getattr(args, "preset", None)
+    if args.config:
+        base = load_config(args.config, preset=preset)
+    else:
+        base = config_from_mapping({"preset": preset}) if preset else EvalConfig()
     tree: dict[str, Any] = msgspec.to_builtins(base)
     for flag, field in _FLAG_FIELDS.items():
         value = getattr(args, flag, None)
         if value is not None:
             _set(tree, field, value)
-    if args.interface in ("cot", "single-pass"):
-        _set(tree, "agent.plan", False)
     return config_from_mapping(tree)
 
 

@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 import msgspec
 
+from claw.agent.interfaces import InterfaceName
 from claw.errors import ConfigError
+from claw.presets import apply_preset
 from claw.suite import FrameSampling, ImagePolicy
 
 __all__ = [
@@ -22,7 +24,6 @@ __all__ = [
     "EndpointConfig",
     "EvalConfig",
     "InputsConfig",
-    "Interface",
     "Limits",
     "ModelsConfig",
     "PerceptionConfig",
@@ -32,8 +33,6 @@ __all__ = [
     "config_from_mapping",
     "load_config",
 ]
-
-Interface = Literal["code", "single-pass", "tool-call", "cot"]
 
 
 class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -56,10 +55,12 @@ class Limits(_Config, frozen=True, kw_only=True):
 class AgentConfig(_Config, frozen=True, kw_only=True):
     """How one episode runs."""
 
-    interface: Interface = "code"
+    interface: InterfaceName = "code"
     max_steps: int = 30
     """Code turns before the forced final-answer turn (planning is not a step)."""
     plan: bool = True
+    """Ask the planner for a plan before the first turn (interfaces without a planner, single-pass and cot,
+    ignore it)."""
     cell_timeout_s: float = 60.0
     max_stdout_chars: int = 4000
     max_images_per_step: int = 4
@@ -211,6 +212,9 @@ class SandboxConfig(_Config, frozen=True, kw_only=True):
 class EvalConfig(_Config, frozen=True, kw_only=True):
     """A whole evaluation run."""
 
+    preset: str | None = None
+    """A config shipped with claw (`paper`: every published default) applied under this one: the
+    preset first, then this config's own values, then command-line flags."""
     suite: str = "synthetic"
     n: int | None = 30
     """Samples to run (None: all)."""
@@ -244,13 +248,13 @@ def _check_positive(field: str, value: int | None) -> None:
 
 
 def config_from_mapping(data: dict[str, Any]) -> EvalConfig:
-    """Validate a plain mapping (from TOML or JSON) into an `EvalConfig`.
+    """Validate a plain mapping (from TOML or JSON) into an `EvalConfig`, on top of the preset it names.
 
     Raises:
         ConfigError: unknown key or bad value; the message names the field.
     """
     try:
-        return msgspec.convert(data, EvalConfig)
+        return msgspec.convert(apply_preset(data), EvalConfig)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"invalid config: {exc}", field=_field_of(str(exc))) from None
 
@@ -262,8 +266,8 @@ def _field_of(message: str) -> str | None:
     return message.split(marker, 1)[1].split("`", 1)[0]
 
 
-def load_config(path: str | Path) -> EvalConfig:
-    """Read a TOML config file.
+def load_config(path: str | Path, *, preset: str | None = None) -> EvalConfig:
+    """Read a TOML config file; `preset` (when given) replaces the preset the file names.
 
     Raises:
         ConfigError: the file is missing, not TOML, or does not validate.
@@ -275,4 +279,6 @@ def load_config(path: str | Path) -> EvalConfig:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    if preset is not None:
+        data["preset"] = preset
     return config_from_mapping(data)

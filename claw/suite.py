@@ -163,6 +163,10 @@ class SuiteOptions(msgspec.Struct, frozen=True, kw_only=True):
     images: ImagePolicy = "original"
     max_side: int = 768
     """Longest side of a prepared image or video frame, in pixels."""
+    skip: frozenset[str] = frozenset()
+    """Ids of samples whose results already exist (a resumed run). A suite that can tell a sample's id
+    before building it should skip these without any per-sample work (render, decode, media); the runner
+    skips them anyway."""
 
 
 @runtime_checkable

@@ -23,6 +23,7 @@ from bench.scoring import exact_score, letter_of
 from claw.errors import SuiteError
 from claw.suite import DEFAULT_KEY_FRAMES, AnswerFormat, Frame, MetaValue, Sample, Score, SuiteOptions, Video
 
+from ._instructions import instruction_for
 from ._media import MediaStore, VideoSampling
 from ._specs import BenchSpec
 
@@ -84,12 +85,13 @@ class Context:
         options: Sequence[str] = (),
         metadata: dict[str, MetaValue] | None = None,
     ) -> Sample:
-        """A `Sample` of this suite."""
-        return Sample(
+        """A `Sample` of this suite, with the benchmark's instruction sentences attached."""
+        made = Sample(
             id=sample_id, suite=self.spec.name, question=question.strip(), answer_format=answer_format,
             ground_truth=ground_truth, videos=tuple(videos), category=category, options=tuple(options),
             metadata=metadata or {}, key_frames=self.key_frames,
         )  # fmt: skip
+        return msgspec.structs.replace(made, instruction=instruction_for(made))
 
 
 class HFImage(msgspec.Struct, frozen=True, kw_only=True):

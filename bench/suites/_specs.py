@@ -14,8 +14,9 @@ import msgspec
 
 __all__ = ["GROUPS", "SPECS", "Aggregation", "BenchSpec", "get", "spec"]
 
-Aggregation = Literal["micro", "macro", "group"]
-"""micro: mean over samples; macro: mean of per-category means; group: Video-MME-v2 group score."""
+Aggregation = Literal["micro", "macro", "group", "tree"]
+"""micro: mean over samples; macro: mean of per-category means; group: Video-MME-v2 group score; tree:
+SpatialTree's weighted hierarchy over per-leaf means (the published system: micro)."""
 
 GROUPS: tuple[str, ...] = (
     "Single-image",
@@ -107,7 +108,7 @@ SPECS: tuple[BenchSpec, ...] = (
        f"{_HF}Viglong/DSI-Bench (github.com/SpatialVision/dsibench)", 62.9, 45.3),
     _s("blink", "BLINK", "General spatial", "macro", tuple(f"{t}/val-*.parquet" for t in BLINK_SUBTASKS),
        f"{_HF}BLINK-Benchmark/BLINK (github.com/zeyofu/BLINK_Benchmark)", 73.4, 75.7),
-    _s("spatialtree", "SpatialTree", "General spatial", "micro", ("annotations_plain.parquet",),
+    _s("spatialtree", "SpatialTree", "General spatial", "tree", ("annotations_plain.parquet",),
        f"{_HF}LongfeiLi/SpatialTree-Bench", 60.7, 59.9),
     _s("viewspatial", "ViewSpatial", "General spatial", "micro", ("ViewSpatial-Bench.json",),
        f"{_HF}lidingm/ViewSpatial-Bench (github.com/ZJU-REAL/ViewSpatial-Bench)", 60.2, 51.7),

@@ -2,7 +2,8 @@
 
 Public surface: `open_llm` (the run's `ChatTransport`), `EndpointPool`, `ScriptedTransport` (tests),
 `start_mock_server`, image helpers, endpoint sources, and the chat types. aiohttp stays behind
-`claw.llm._http`; prompts and parsing live in `claw.llm.prompts` / `claw.llm.parsing`.
+`claw.llm._http`. This package is transport only: what the model sees (prompts, parsing, the action
+interfaces) is in `claw.agent`.
 """
 
 from __future__ import annotations

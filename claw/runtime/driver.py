@@ -1,5 +1,7 @@
-"""The I/O shell around `episode.advance`: performs each action (model call, policy check, cell run),
-feeds the outcome back in, and emits one typed event per transition.
+"""The I/O shell around `episode.advance`: performs each action (model call, policy check, cell run,
+kernel restart), feeds the outcome back in, and emits one typed event per transition. It records what the
+actions carry (the parsed step, the rendered observation) and never parses a reply or renders a prompt
+itself.
 
 Everything the shell touches is passed in (`EpisodeServices`): a chat transport, a kernel, the cell
 checker, the event sink and a clock. The shell itself owns nothing, so it can run against in-process fakes
@@ -36,11 +38,8 @@ from claw.events import (
     ResponseMalformed,
     make_event,
 )
-from claw.llm import prompts
 from claw.llm.images import bytes_data_url
-from claw.llm.parsing import Malformed, parse_step
 from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, ImagePart, Message
-from claw.runtime import toolcall
 from claw.runtime.episode import (
     Action,
     Begin,
@@ -54,6 +53,8 @@ from claw.runtime.episode import (
     KernelRestarted,
     ModelFailed,
     ModelReplied,
+    RecordMalformed,
+    RecordObservation,
     RestartKernel,
     RunCell,
     advance,
@@ -178,12 +179,13 @@ class _Episode:
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
-    async def emit(self, cls: type[Event], **fields: Any) -> None:
+    async def emit(self, cls: type[Event], *, step: int | None = None, **fields: Any) -> None:
+        """Emit `cls` stamped with the current step, or with `step` when the action names its turn."""
         event = make_event(
             cls,
             run_id=self.s.run_id,
             episode_id=self.episode_id,
-            step=self.state.step,
+            step=self.state.step if step is None else step,
             t_mono=self.s.clock(),
             **fields,
         )
@@ -218,7 +220,9 @@ async def run_episode(sample: Sample, episode_id: str, services: EpisodeServices
         action = actions.pop(0)
         if isinstance(action, Finish):
             return await _finish(ep, action, started)
-        actions.extend(await ep.feed(await _perform(ep, action)))
+        happened = await _perform(ep, action)
+        if happened is not None:
+            actions.extend(await ep.feed(happened))
     raise AssertionError("the episode state machine stopped without finishing")
 
 
@@ -226,28 +230,28 @@ async def _begin(ep: _Episode) -> Begin:
     sample, agent = ep.sample, ep.s.agent
     urls = await anyio.to_thread.run_sync(_key_frame_urls, sample, agent.key_frames, ep.recorder)
     await ep.emit(KeyFramesChosen, frames=[ep.recorder.image_for(u) for u in urls])
-    if agent.interface == "cot":
-        cot_system, cot_first = prompts.cot_messages(sample, urls)
-        return Begin(system=cot_system.text(), first_user=cot_first)
-    planned = agent.plan and agent.interface in ("code", "tool-call")
-    planner = tuple(prompts.planner_messages(sample)) if planned else ()
-    if agent.interface == "tool-call":
-        system = prompts.tool_system_prompt(agent.max_steps)
-    else:
-        system = prompts.agent_system_prompt(agent.max_steps, single_pass=agent.interface == "single-pass")
-    return Begin(system=system, first_user=prompts.first_user_message(sample, urls), planner=planner)
+    return Begin(sample=sample, image_urls=tuple(urls), plan=agent.plan)
 
 
-async def _perform(ep: _Episode, action: Action) -> Happened:
+async def _perform(ep: _Episode, action: Action) -> Happened | None:
+    """Perform `action`; what happened, or None for an action that only records."""
     match action:
         case CallModel():
             return await _call_model(ep, action)
-        case CheckCell(code=code):
-            return await _check(ep, code)
+        case CheckCell():
+            return await _check(ep, action)
         case RunCell(code=code):
             return await _run_cell(ep, code)
         case RestartKernel():
             return await _restart_kernel(ep)
+        case RecordMalformed():
+            await ep.emit(
+                ResponseMalformed, step=action.step, reason=action.reason, raw_chars=action.raw_chars
+            )
+            return None
+        case RecordObservation():
+            await ep.emit(ObservationMade, step=action.step, text=action.text, n_images=action.n_images)
+            return None
     raise AssertionError(f"unexpected action {action!r}")
 
 
@@ -267,7 +271,7 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
         thread=action.role,
         base=base,
         appended=appended,
-        tools=[t.name for t in toolcall.tool_specs()] if action.offer_tools else [],
+        tools=[t.name for t in action.tools],
     )
     try:
         response = await ep.s.llm.complete(_chat_request(ep, action))
@@ -275,7 +279,8 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
         await ep.emit(LLMFailed, role=action.role, **llm_failed_fields(exc))
         return ModelFailed(error=exc.message)
     await _record_response(ep, action, response)
-    await _describe_reply(ep, action, response.content)
+    if action.role == "planner":
+        await ep.emit(PlanMade, plan=response.content)
     tokens = response.usage.prompt_tokens + response.usage.completion_tokens
     return ModelReplied(text=response.content, tokens=tokens, tool_calls=tuple(response.tool_calls))
 
@@ -288,7 +293,7 @@ def _chat_request(ep: _Episode, action: CallModel) -> ChatRequest:
         max_tokens=agent.max_tokens,
         temperature=agent.temperature,
         session_id=ep.episode_id,
-        tools=toolcall.tool_specs() if action.offer_tools else None,
+        tools=list(action.tools) or None,
     )
 
 
@@ -298,29 +303,16 @@ async def _record_response(ep: _Episode, action: CallModel, response: ChatRespon
     await ep.emit(LLMResponded, role=action.role, **llm_responded_fields(response))
 
 
-async def _describe_reply(ep: _Episode, action: CallModel, text: str) -> None:
-    if action.role == "planner":
-        await ep.emit(PlanMade, plan=text)
-        return
-    if ep.state.phase != "coding" or ep.state.interface == "tool-call":
-        return
-    parsed = parse_step(text)
-    if isinstance(parsed, Malformed):
-        await ep.emit(ResponseMalformed, reason=parsed.reason, raw_chars=len(text))
-    else:
-        await ep.emit(
-            CellProposed,
-            purpose=parsed.purpose,
-            reasoning=parsed.reasoning,
-            next_goal=parsed.next_goal,
-            code=parsed.code,
-        )
-
-
-async def _check(ep: _Episode, code: str) -> Happened:
-    if ep.state.interface == "tool-call":
-        await ep.emit(CellProposed, purpose="tool call", reasoning="", next_goal="", code=code)
-    verdict = ep.s.check(code)
+async def _check(ep: _Episode, action: CheckCell) -> Happened:
+    proposed = action.proposed
+    await ep.emit(
+        CellProposed,
+        purpose=proposed.purpose,
+        reasoning=proposed.reasoning,
+        next_goal=proposed.next_goal,
+        code=proposed.code,
+    )
+    verdict = ep.s.check(action.code)
     if verdict is None:
         await ep.emit(CellChecked, ok=True)
         return CellJudged()
@@ -352,10 +344,7 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
         answer = result.answer
         await ep.emit(AnswerSubmitted, answer=answer.text, valid=answer.valid, message=answer.message)
     urls = tuple(bytes_data_url(img.png) for img in result.images)
-    happened = CellFinished(result=result, image_urls=urls)
-    if not (result.answer and result.answer.valid):
-        await _emit_observation(ep, happened)
-    return happened
+    return CellFinished(result=result, image_urls=urls)
 
 
 async def _restart_kernel(ep: _Episode) -> Happened:
@@ -368,16 +357,8 @@ async def _restart_kernel(ep: _Episode) -> Happened:
     return KernelRestarted(ok=True)
 
 
-async def _emit_observation(ep: _Episode, finished: CellFinished) -> None:
-    steps_left = ep.state.max_steps - ep.state.step - 1
-    message = prompts.observation_message(
-        ep.state.step, finished.result, steps_left, list(finished.image_urls)
-    )
-    await ep.emit(ObservationMade, text=message.text(), n_images=len(finished.image_urls))
-
-
 async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcome:
-    if finish.reason in ("forced", "budget") or (finish.reason == "answered" and ep.state.interface == "cot"):
+    if finish.record_answer:
         await ep.emit(
             AnswerSubmitted, answer=finish.answer or "", valid=finish.answer is not None, forced=True
         )

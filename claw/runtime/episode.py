@@ -1,15 +1,17 @@
-"""One episode as a pure state machine (`advance`) and the thin I/O shell that drives it (`run_episode`).
+"""One episode as a pure state machine (`advance`) over the phases every action interface shares.
 
 `advance(state, happened)` is a pure function: it takes the episode's state and one thing that happened
 (the run began, the model replied, the policy judged a cell, a cell finished, …) and returns the next
-state and the actions to perform (call a model, check a cell, run a cell, finish). It does no I/O and
-can be tested without an event loop. `run_episode` performs the actions, feeds their outcomes back in,
-and emits one typed event per transition.
+state and the actions to perform (call a model, check a cell, run a cell, record what was read or shown,
+finish). It does no I/O and can be tested without an event loop; `claw.runtime.driver` performs the
+actions. What differs between interfaces (prompts, tools offered, how a reply becomes a cell, how a result
+reaches the model) is asked of the interface's strategy (`claw.agent.interfaces`); the actions carry what
+it parsed and rendered, so the driver records them instead of deriving them again.
 
-Loop for the `code` interface: Plan → Code → Check → Execute → Feedback, until a valid `ReturnAnswer`
-or the step budget, then a forced final-answer turn that keeps the whole transcript as evidence. A
-malformed reply, a rejected cell and a failed model call each consume a step and get an observation
-that says what to fix; none of them crashes the episode.
+Phases: Plan → Code → Check → Execute → Feedback, until a valid `ReturnAnswer` or the step budget, then
+(with feedback) a forced final-answer turn that keeps the whole transcript as evidence. A malformed reply,
+a rejected cell and a failed model call each consume a step and get an observation that says what to fix;
+none of them crashes the episode.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Literal
 
 import msgspec
 
-from claw.config import Interface
-from claw.llm import prompts
-from claw.llm.parsing import Malformed, extract_final_answer, parse_step
-from claw.llm.types import Message, Role, ToolCall
-from claw.runtime import toolcall
+from claw.agent import observations, prompts
+from claw.agent.interfaces import InterfaceName, get_interface
+from claw.agent.interfaces.base import ActionInterface, AnswerTurn, CellTurn, UnusableTurn
+from claw.agent.parsing import StepResponse, extract_final_answer
+from claw.llm.types import Message, Role, ToolCall, ToolSpec
+from claw.suite import Sample
 from claw.wire.kernel import CellResult
 
 __all__ = [
@@ -38,6 +41,8 @@ __all__ = [
     "KernelRestarted",
     "ModelFailed",
     "ModelReplied",
+    "RecordMalformed",
+    "RecordObservation",
     "RestartKernel",
     "RunCell",
     "advance",
@@ -53,7 +58,7 @@ MAX_CONSECUTIVE_MODEL_FAILURES = 3
 class EpisodeState(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the episode knows; replaced, never mutated."""
 
-    interface: Interface
+    interface: InterfaceName
     max_steps: int
     token_budget: int = 0
     restart_dead_kernels: bool = True
@@ -61,27 +66,30 @@ class EpisodeState(msgspec.Struct, frozen=True, kw_only=True):
     step: int = 0
     """Code turns consumed so far (malformed replies, rejected cells and failed calls included)."""
     messages: tuple[Message, ...] = ()
-    pending_code: str = ""
-    pending_call_id: str = ""
-    """tool-call interface: the call whose cell is in flight."""
-    extra_call_ids: tuple[str, ...] = ()
-    """tool-call interface: further calls of the same reply, answered as not executed (one per step)."""
+    pending: CellTurn | None = None
+    """The turn whose cell is being checked or run."""
     pending_death: CellFinished | None = None
     """The cell whose kernel died, reported once the replacement kernel is up."""
     model_failures: int = 0
     """Consecutive failed model calls."""
     tokens_used: int = 0
 
+    @property
+    def strategy(self) -> ActionInterface:
+        """The interface's strategy."""
+        return get_interface(self.interface)
+
 
 # -- what happened --------------------------------------------------------------------------------------
 
 
 class Begin(msgspec.Struct, frozen=True, kw_only=True):
-    """The episode starts: its system prompt, first user message and (optionally) planner request."""
+    """The episode starts on `sample`, with its key frames encoded for the model; `plan` asks for a
+    planner call first (where the interface plans)."""
 
-    system: str
-    first_user: Message
-    planner: tuple[Message, ...] = ()
+    sample: Sample
+    image_urls: tuple[str, ...] = ()
+    plan: bool = False
 
 
 class ModelReplied(msgspec.Struct, frozen=True, kw_only=True):
@@ -127,18 +135,22 @@ Happened = Begin | ModelReplied | ModelFailed | CellJudged | CellFinished | Kern
 
 
 class CallModel(msgspec.Struct, frozen=True, kw_only=True):
-    """Send `messages` to the model serving `role`."""
+    """Send `messages` to the model serving `role`, offering `tools` as function tools."""
 
     role: Role
     messages: tuple[Message, ...]
-    offer_tools: bool = False
-    """Offer the kernel tools as function tools (the tool-call interface)."""
+    tools: tuple[ToolSpec, ...] = ()
 
 
 class CheckCell(msgspec.Struct, frozen=True, kw_only=True):
-    """Run the safety policy on `code`."""
+    """Record the proposed step, then run the safety policy on its code."""
 
-    code: str
+    proposed: StepResponse
+
+    @property
+    def code(self) -> str:
+        """The cell to check."""
+        return self.proposed.code
 
 
 class RunCell(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,28 +159,45 @@ class RunCell(msgspec.Struct, frozen=True, kw_only=True):
     code: str
 
 
-class Finish(msgspec.Struct, frozen=True, kw_only=True):
-    """The episode is over."""
-
-    answer: str | None
-    reason: FinishReason
-
-
 class RestartKernel(msgspec.Struct, frozen=True, kw_only=True):
     """Give the episode a fresh kernel (the old one died)."""
 
 
-Action = CallModel | CheckCell | RunCell | RestartKernel | Finish
+class RecordMalformed(msgspec.Struct, frozen=True, kw_only=True):
+    """Record that the reply of turn `step` had nothing to run, and why."""
+
+    step: int
+    reason: str
+    raw_chars: int
+
+
+class RecordObservation(msgspec.Struct, frozen=True, kw_only=True):
+    """Record the observation of turn `step` as the model will read it."""
+
+    step: int
+    text: str
+    n_images: int
+
+
+class Finish(msgspec.Struct, frozen=True, kw_only=True):
+    """The episode is over. `record_answer`: no cell submitted this answer (it was read from the model's
+    text, or there is none), so the driver records it as a forced `AnswerSubmitted`."""
+
+    answer: str | None
+    reason: FinishReason
+    record_answer: bool = False
+
+
+Action = CallModel | CheckCell | RunCell | RestartKernel | RecordMalformed | RecordObservation | Finish
 
 
 def initial_state(
-    interface: Interface, max_steps: int, token_budget: int = 0, *, restart_dead_kernels: bool = True
+    interface: InterfaceName, max_steps: int, token_budget: int = 0, *, restart_dead_kernels: bool = True
 ) -> EpisodeState:
-    """A fresh episode (`max_steps` is 1 for the single-pass and cot interfaces)."""
-    steps = max_steps if interface in ("code", "tool-call") else 1
+    """A fresh episode (the interface decides how many of `max_steps` turns it takes)."""
     return EpisodeState(
         interface=interface,
-        max_steps=steps,
+        max_steps=get_interface(interface).step_budget(max_steps),
         token_budget=token_budget,
         restart_dead_kernels=restart_dead_kernels,
     )
@@ -184,14 +213,12 @@ def advance(state: EpisodeState, happened: Happened) -> tuple[EpisodeState, list
         case ("start", Begin()):
             return _begin(state, happened)
         case ("planning", ModelReplied(text=text)):
-            plan = prompts.plan_message(text) if text.strip() else None
+            plan = observations.plan_message(text) if text.strip() else None
             return _ask_for_code(state, (plan,) if plan else ())
         case ("planning", ModelFailed()):
             return _ask_for_code(state, ())
-        case ("coding", ModelReplied()) if state.interface == "tool-call":
-            return _on_tool_reply(_count_tokens(state, happened.tokens), happened)
         case ("coding", ModelReplied()):
-            return _on_code_reply(_count_tokens(state, happened.tokens), happened.text)
+            return _on_reply(_count_tokens(state, happened.tokens), happened)
         case ("coding", ModelFailed()):
             return _on_model_failure(state)
         case ("checking", CellJudged()):
@@ -205,9 +232,8 @@ def advance(state: EpisodeState, happened: Happened) -> tuple[EpisodeState, list
         case ("restarting", KernelRestarted(ok=False)):
             return _done(state, None, "error")
         case ("final", ModelReplied(text=text)):
-            return _done(
-                state, extract_final_answer(text), "answered" if state.interface == "cot" else "forced"
-            )
+            reason: FinishReason = "answered" if state.strategy.answers_at_once else "forced"
+            return _done(state, extract_final_answer(text), reason, record_answer=True)
         case ("final", ModelFailed()):
             return _done(state, None, "error")
     raise ValueError(f"{type(happened).__name__} cannot happen in phase {state.phase!r}")
@@ -218,12 +244,15 @@ def _count_tokens(state: EpisodeState, tokens: int) -> EpisodeState:
 
 
 def _begin(state: EpisodeState, begin: Begin) -> tuple[EpisodeState, list[Action]]:
-    messages = (Message(role="system", content=begin.system), begin.first_user)
+    strategy = state.strategy
+    opening = strategy.opening(begin.sample, begin.image_urls, state.max_steps)
+    messages = (Message(role="system", content=opening.system), opening.first_user)
     state = msgspec.structs.replace(state, messages=messages)
-    if state.interface == "cot":
+    if strategy.answers_at_once:
         return _replace_phase(state, "final"), [CallModel(role="agent", messages=messages)]
-    if begin.planner:
-        return _replace_phase(state, "planning"), [CallModel(role="planner", messages=begin.planner)]
+    if begin.plan and strategy.plans:
+        planner = tuple(prompts.planner_messages(begin.sample))
+        return _replace_phase(state, "planning"), [CallModel(role="planner", messages=planner)]
     return _ask_for_code(state, ())
 
 
@@ -233,8 +262,8 @@ def _replace_phase(state: EpisodeState, phase: Phase) -> EpisodeState:
 
 def _ask_for_code(state: EpisodeState, appended: tuple[Message, ...]) -> tuple[EpisodeState, list[Action]]:
     messages = state.messages + appended
-    state = msgspec.structs.replace(state, phase="coding", messages=messages)
-    return state, [CallModel(role="agent", messages=messages, offer_tools=state.interface == "tool-call")]
+    state = msgspec.structs.replace(state, phase="coding", messages=messages, pending=None)
+    return state, [CallModel(role="agent", messages=messages, tools=state.strategy.tools())]
 
 
 def _steps_left(state: EpisodeState) -> int:
@@ -245,27 +274,31 @@ def _next_turn(state: EpisodeState, appended: tuple[Message, ...]) -> tuple[Epis
     """Count the turn just finished, then ask for more code or, with the budget spent, for the answer."""
     state = msgspec.structs.replace(state, step=state.step + 1, messages=state.messages + appended)
     over_tokens = state.token_budget > 0 and state.tokens_used >= state.token_budget
-    if state.interface not in ("code", "tool-call"):
-        return _done(state, None, "budget")
+    if not state.strategy.feedback:
+        return _done(state, None, "budget", record_answer=True)
     if _steps_left(state) > 0 and not over_tokens:
         return _ask_for_code(state, ())
     reason = "The token budget is spent." if over_tokens else "The step budget is spent."
-    messages = (*state.messages, prompts.final_answer_message(reason))
+    messages = (*state.messages, observations.final_answer_message(reason))
     state = msgspec.structs.replace(state, phase="final", messages=messages)
     return state, [CallModel(role="agent", messages=messages)]
 
 
-def _on_code_reply(state: EpisodeState, text: str) -> tuple[EpisodeState, list[Action]]:
+def _on_reply(state: EpisodeState, replied: ModelReplied) -> tuple[EpisodeState, list[Action]]:
     state = msgspec.structs.replace(state, model_failures=0)
-    reply = prompts.assistant_message(text)
-    parsed = parse_step(text)
-    if isinstance(parsed, Malformed):
-        note = prompts.malformed_message(state.step, parsed.reason, _steps_left(state) - 1)
-        return _next_turn(state, (reply, note))
-    state = msgspec.structs.replace(
-        state, phase="checking", pending_code=parsed.code, messages=(*state.messages, reply)
-    )
-    return state, [CheckCell(code=parsed.code)]
+    turn = state.strategy.read_reply(replied.text, replied.tool_calls, state.step, _steps_left(state) - 1)
+    match turn:
+        case AnswerTurn():
+            state = msgspec.structs.replace(state, messages=(*state.messages, turn.reply))
+            return _done(state, turn.answer, "answered", record_answer=True)
+        case UnusableTurn():
+            noted = RecordMalformed(step=state.step, reason=turn.reason, raw_chars=len(replied.text))
+            state, actions = _next_turn(state, (turn.reply, *turn.notes))
+            return state, [noted, *actions]
+        case CellTurn():
+            messages = (*state.messages, turn.reply)
+            state = msgspec.structs.replace(state, phase="checking", pending=turn, messages=messages)
+            return state, [CheckCell(proposed=turn.proposed)]
 
 
 def _on_model_failure(state: EpisodeState) -> tuple[EpisodeState, list[Action]]:
@@ -277,36 +310,31 @@ def _on_model_failure(state: EpisodeState) -> tuple[EpisodeState, list[Action]]:
     return _next_turn(state, ())
 
 
+def _pending(state: EpisodeState) -> CellTurn:
+    if state.pending is None:
+        raise ValueError(f"no pending cell in phase {state.phase!r}")
+    return state.pending
+
+
 def _on_verdict(state: EpisodeState, verdict: CellJudged) -> tuple[EpisodeState, list[Action]]:
+    turn = _pending(state)
     if verdict.rule is None:
-        return _replace_phase(state, "executing"), [RunCell(code=state.pending_code)]
-    note = prompts.rejection_message(
+        return _replace_phase(state, "executing"), [RunCell(code=turn.proposed.code)]
+    note = observations.rejection_message(
         state.step, verdict.rule, verdict.lineno, verdict.message, _steps_left(state) - 1, hint=verdict.hint
     )
-    if state.interface == "tool-call":
-        return _next_turn(
-            state, _tool_replies(state, (prompts.tool_note_message(state.pending_call_id, note.text()),))
-        )
-    return _next_turn(state, (note,))
+    return _next_turn(state, state.strategy.deliver(turn, note))
 
 
 def _on_cell_finished(state: EpisodeState, finished: CellFinished) -> tuple[EpisodeState, list[Action]]:
     answer = finished.result.answer
     if answer is not None and answer.valid:
         return _done(msgspec.structs.replace(state, step=state.step + 1), answer.text, "answered")
-    if state.interface == "tool-call":
-        replies = prompts.tool_result_messages(
-            state.pending_call_id,
-            state.step,
-            finished.result,
-            _steps_left(state) - 1,
-            list(finished.image_urls),
-        )
-        return _next_turn(state, _tool_replies(state, replies))
-    note = prompts.observation_message(
-        state.step, finished.result, _steps_left(state) - 1, list(finished.image_urls)
-    )
-    return _next_turn(state, (note,))
+    urls = list(finished.image_urls)
+    note = observations.observation_message(state.step, finished.result, _steps_left(state) - 1, urls)
+    observed = RecordObservation(step=state.step, text=note.text(), n_images=len(urls))
+    state, actions = _next_turn(state, state.strategy.deliver(_pending(state), note))
+    return state, [observed, *actions]
 
 
 def _on_kernel_death(state: EpisodeState, finished: CellFinished) -> tuple[EpisodeState, list[Action]]:
@@ -315,45 +343,7 @@ def _on_kernel_death(state: EpisodeState, finished: CellFinished) -> tuple[Episo
     return msgspec.structs.replace(state, phase="restarting", pending_death=finished), [RestartKernel()]
 
 
-_ONE_PER_STEP = "Not executed: one tool call per turn. Call it again in your next turn if you still need it."
-
-
-def _tool_replies(state: EpisodeState, first: tuple[Message, ...]) -> tuple[Message, ...]:
-    """The pending call's reply, then a reply to every extra call of the same turn (the API needs one per
-    call id), then any images the first reply carried."""
-    tool_messages = tuple(m for m in first if m.role == "tool")
-    others = tuple(m for m in first if m.role != "tool")
-    extras = tuple(prompts.tool_note_message(call_id, _ONE_PER_STEP) for call_id in state.extra_call_ids)
-    return tool_messages + extras + others
-
-
-def _on_tool_reply(state: EpisodeState, replied: ModelReplied) -> tuple[EpisodeState, list[Action]]:
-    state = msgspec.structs.replace(state, model_failures=0)
-    calls = replied.tool_calls
-    reply = Message(role="assistant", content=replied.text, tool_calls=list(calls) or None)
-    if not calls:
-        answer = extract_final_answer(replied.text)
-        if answer is not None:
-            return _done(
-                msgspec.structs.replace(state, messages=(*state.messages, reply)), answer, "answered"
-            )
-        note = prompts.malformed_message(
-            state.step, "call one of the tools (one per turn)", _steps_left(state) - 1
-        )
-        return _next_turn(state, (reply, note))
-    state = msgspec.structs.replace(
-        state,
-        messages=(*state.messages, reply),
-        pending_call_id=calls[0].id,
-        extra_call_ids=tuple(c.id for c in calls[1:]),
-    )
-    cell = toolcall.cell_for_call(calls[0], state.step)
-    if isinstance(cell, toolcall.ToolCellError):
-        return _next_turn(
-            state, _tool_replies(state, (prompts.tool_note_message(calls[0].id, cell.message),))
-        )
-    return msgspec.structs.replace(state, phase="checking", pending_code=cell), [CheckCell(code=cell)]
-
-
-def _done(state: EpisodeState, answer: str | None, reason: FinishReason) -> tuple[EpisodeState, list[Action]]:
-    return _replace_phase(state, "done"), [Finish(answer=answer, reason=reason)]
+def _done(
+    state: EpisodeState, answer: str | None, reason: FinishReason, *, record_answer: bool = False
+) -> tuple[EpisodeState, list[Action]]:
+    return _replace_phase(state, "done"), [Finish(answer=answer, reason=reason, record_answer=record_answer)]

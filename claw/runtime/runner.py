@@ -142,9 +142,10 @@ async def run_eval(
     """
     await anyio.to_thread.run_sync(suite_factory, config.suite)  # refused before anything is written
     layout = await anyio.to_thread.run_sync(prepare_run, config)
-    suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout))
     await anyio.to_thread.run_sync(repair_results, layout.results)  # before the results sink appends
     done = await anyio.to_thread.run_sync(read_results, layout.results)
+    skip = frozenset(r.sample_id for r in done)  # finished samples are never built again
+    suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout, skip))
     tally = _Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     total = config.n if config.n is not None else 0
     progress = ProgressSink(total, report, done=len(done), score_sum=tally.score_sum)
@@ -178,7 +179,7 @@ def _write_summary(layout: RunLayout, suite_name: str, failed: int) -> Summary:
     return summary
 
 
-def _suite_options(layout: RunLayout) -> SuiteOptions:
+def _suite_options(layout: RunLayout, skip: frozenset[str]) -> SuiteOptions:
     config = layout.config
     return SuiteOptions(
         n=config.n,
@@ -190,6 +191,7 @@ def _suite_options(layout: RunLayout) -> SuiteOptions:
         uniform_frames=config.inputs.uniform_frames,
         images=config.inputs.images,
         max_side=config.inputs.max_side,
+        skip=skip,
     )
 
 

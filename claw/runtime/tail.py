@@ -1,14 +1,17 @@
 """`claw tail`: read a run's `events.jsonl`, decode every line with `claw.events`, filter, and render one
-short line per event; optionally follow the file as it grows (until `RunFinished`)."""
+short line per event; optionally follow the file as it grows (until `RunFinished`), woken by inotify when
+the writer appends rather than by a timer."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import msgspec
 
+from claw._inotify import FileWatch
 from claw.errors import ClawError
 from claw.events import (
     CellExecuted,
@@ -22,8 +25,6 @@ from claw.events import (
 )
 
 __all__ = ["render_event", "tail_events"]
-
-_POLL_S = 0.25
 
 
 def _kind(event: Event) -> str:
@@ -75,22 +76,23 @@ async def tail_events(
     path = run_dir / "events.jsonl"
     if not await anyio.Path(path).exists():
         raise ClawError(f"no event log at {path}; pass a run directory made by `claw eval`")
-    async with await anyio.open_file(path, "rb") as handle:
-        pending = b""
-        while True:
-            chunk = await handle.read()
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for number, line in enumerate(lines, start=1):
-                event = _decode(line, path, number)
-                if _wanted(event, episode, kinds):
-                    yield render_event(event)
-                if isinstance(event, RunFinished) and follow:
+    with FileWatch(path) if follow else contextlib.nullcontext() as watch:
+        async with await anyio.open_file(path, "rb") as handle:
+            pending = b""
+            while True:
+                chunk = await handle.read()
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for number, line in enumerate(lines, start=1):
+                    event = _decode(line, path, number)
+                    if _wanted(event, episode, kinds):
+                        yield render_event(event)
+                    if isinstance(event, RunFinished) and follow:
+                        return
+                if watch is None:
                     return
-            if not follow:
-                return
-            if not chunk:
-                await anyio.sleep(_POLL_S)
+                if not chunk:
+                    await watch.changed()  # sleeps until the writer appends: no polling
 
 
 def _decode(line: bytes, path: Path, number: int) -> Event:

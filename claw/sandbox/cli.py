@@ -16,9 +16,9 @@ from pathlib import Path
 
 import anyio
 
+from claw.agent.observations import observation_message, rejection_message
 from claw.config import AgentConfig, SandboxConfig
 from claw.errors import ClawError
-from claw.llm.prompts import observation_message, rejection_message
 from claw.sandbox._policy import check_cell
 from claw.sandbox._pool import KernelPool
 from claw.wire.kernel import CellResult, KernelSetup

@@ -33,11 +33,23 @@ def result(suite: str, sample_id: str, category: str, score: float, metric: str 
 
 def test_micro_and_unscored() -> None:
     rs = [
-        result("spatialtree", "1", "Geometry", 1.0),
-        result("spatialtree", "2", "Geometry", 0.0),
-        result("spatialtree", "3", "Agent", 0.0, metric="unscored"),
+        result("spatialtree", "1", "Distance", 1.0),
+        result("spatialtree", "2", "Distance", 0.0),
+        result("spatialtree", "3", "Self-Goaling", 0.0, metric="unscored"),
     ]
+    assert benchmark_score(get("spatialtree"), rs, rules="sc") == pytest.approx(50.0)
+    # the official tree: only L1/Geometry/Distance has scored results, so it carries the whole weight
     assert benchmark_score(get("spatialtree"), rs) == pytest.approx(50.0)
+
+
+def test_spatialtree_official_weights_leaves_by_the_authors_hierarchy() -> None:
+    rs = [result("spatialtree", "1", "Distance", 1.0), result("spatialtree", "2", "Shape", 0.0)]
+    # Geometry = (0.65 * 1 + 0.1 * 0) / (0.65 + 0.1); L1 and the root hold only Geometry
+    assert benchmark_score(get("spatialtree"), rs) == pytest.approx(100 * 0.65 / 0.75)
+    rs.append(result("spatialtree", "3", "Operation", 1.0))
+    # root = (0.25 * L1 + 0.25 * L3) / 0.5 with L3 = Seq. Plan. = Operation = 1
+    assert benchmark_score(get("spatialtree"), rs) == pytest.approx(100 * (0.65 / 0.75 + 1.0) / 2)
+    assert benchmark_score(get("spatialtree"), rs, rules="sc") == pytest.approx(100 * 2 / 3)
 
 
 def test_macro_merges_vsi_directions_before_averaging_tasks() -> None:

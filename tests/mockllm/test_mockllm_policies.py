@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from claw.llm.markers import ANSWER_FORMAT_HEADING, FINAL_ANSWER_PREFIX, OPTIONS_HEADING, QUESTION_HEADING
+from claw.agent.markers import ANSWER_FORMAT_HEADING, FINAL_ANSWER_PREFIX, OPTIONS_HEADING, QUESTION_HEADING
 from claw.llm.types import Message
 from servers.mockllm.policies.simple import EchoPolicy, RandomPolicy
 from servers.mockllm.policy import load_policy

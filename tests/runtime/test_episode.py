@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claw.llm.types import Message
+from claw.agent.parsing import StepResponse
 from claw.runtime.episode import (
     Begin,
     CallModel,
@@ -16,20 +16,29 @@ from claw.runtime.episode import (
     KernelRestarted,
     ModelFailed,
     ModelReplied,
+    RecordMalformed,
+    RecordObservation,
     RestartKernel,
     RunCell,
     advance,
     initial_state,
 )
+from claw.suite import Frame, Sample, Video
 from claw.wire.kernel import CellError, CellResult, SubmittedAnswer
 
 GOOD_REPLY = "**Purpose:** p\n**Reasoning:** r\n**Next Goal:** g\n**Code:**\n```python\nx = 1\n```"
-FIRST = Message(role="user", content="## Question\nhow far?")
+SAMPLE = Sample(
+    id="s1",
+    suite="unit",
+    question="how far?",
+    answer_format="number",
+    ground_truth="1",
+    videos=(Video(name="v", frames=(Frame(path="f.png", index=0),)),),
+)
 
 
 def begin(state: EpisodeState, *, plan: bool = False) -> tuple[EpisodeState, list[object]]:
-    planner = (Message(role="system", content="# claw planner"), FIRST) if plan else ()
-    return advance(state, Begin(system="# claw agent", first_user=FIRST, planner=planner))
+    return advance(state, Begin(sample=SAMPLE, image_urls=("data:image/png;base64,AA==",), plan=plan))
 
 
 def to_execution(state: EpisodeState) -> EpisodeState:
@@ -51,7 +60,7 @@ def test_plan_then_code_appends_the_plan_after_the_first_message() -> None:
     assert state.phase == "coding"
     call = actions[0]
     assert isinstance(call, CallModel) and call.role == "agent"
-    assert call.messages[1] == FIRST and "segment" in call.messages[2].text()
+    assert "how far?" in call.messages[1].text() and "segment" in call.messages[2].text()
 
 
 def test_failed_plan_goes_on_without_one() -> None:
@@ -75,17 +84,21 @@ def test_raising_cell_becomes_an_observation_and_the_loop_goes_on() -> None:
     error = CellError(ename="NameError", evalue="name 'y' is not defined", traceback="...", lineno=1)
     state, actions = advance(state, CellFinished(result=CellResult(status="error", error=error)))
     assert state.step == 1 and state.phase == "coding"
-    call = actions[0]
+    recorded, call = actions
     assert isinstance(call, CallModel)
     observation = call.messages[-1].text()
     assert "[Error]" in observation and "NameError: name 'y' is not defined" in observation
+    assert recorded == RecordObservation(step=0, text=observation, n_images=0)
 
 
 def test_malformed_reply_costs_a_step_and_gets_a_correction() -> None:
     state, _ = begin(initial_state("code", 5))
     state, actions = advance(state, ModelReplied(text="I think the answer is B."))
     assert state.step == 1 and state.phase == "coding"
-    call = actions[0]
+    recorded, call = actions
+    assert (
+        isinstance(recorded, RecordMalformed) and recorded.step == 0 and "no Python code" in recorded.reason
+    )
     assert isinstance(call, CallModel)
     assert call.messages[-2].role == "assistant"
     assert "not in the required format" in call.messages[-1].text()
@@ -94,9 +107,11 @@ def test_malformed_reply_costs_a_step_and_gets_a_correction() -> None:
 def test_rejected_cell_does_not_run_and_names_the_rule() -> None:
     state, _ = begin(initial_state("code", 5))
     state, actions = advance(state, ModelReplied(text=GOOD_REPLY))
-    assert actions == [CheckCell(code="x = 1")]
+    assert actions == [
+        CheckCell(proposed=StepResponse(purpose="p", reasoning="r", next_goal="g", code="x = 1"))
+    ]
     state, actions = advance(state, CellJudged(rule="import", lineno=1, message="os is not allowed"))
-    call = actions[0]
+    (call,) = actions
     assert isinstance(call, CallModel)
     assert "rule: import" in call.messages[-1].text() and "line 1" in call.messages[-1].text()
 
@@ -107,10 +122,10 @@ def test_step_budget_forces_a_final_answer_turn_from_the_transcript() -> None:
         state = to_execution(state)
         state, actions = advance(state, ok(stdout="3.2"))
     assert state.phase == "final"
-    call = actions[0]
+    call = actions[-1]
     assert isinstance(call, CallModel) and "[FINAL ANSWER REQUIRED]" in call.messages[-1].text()
     state, actions = advance(state, ModelReplied(text="So.\nFinal answer: 3.2"))
-    assert actions == [Finish(answer="3.2", reason="forced")]
+    assert actions == [Finish(answer="3.2", reason="forced", record_answer=True)]
 
 
 def test_invalid_answer_is_fed_back_not_accepted() -> None:
@@ -118,7 +133,7 @@ def test_invalid_answer_is_fed_back_not_accepted() -> None:
     state = to_execution(state)
     bad = SubmittedAnswer(text="Z", valid=False, message="expected one of A, B")
     state, actions = advance(state, ok(bad))
-    call = actions[0]
+    call = actions[-1]
     assert isinstance(call, CallModel) and "expected one of A, B" in call.messages[-1].text()
 
 
@@ -130,7 +145,7 @@ def test_transcript_is_append_only_across_steps() -> None:
         if state.phase == "checking":
             state, actions = advance(state, CellJudged())
             state, actions = advance(state, ok(stdout="1"))
-        current = actions[0].messages  # type: ignore[attr-defined]
+        current = actions[-1].messages  # type: ignore[attr-defined]
         assert current[: len(previous)] == previous
         previous = current
 
@@ -155,14 +170,14 @@ def test_cot_asks_once_and_extracts_the_answer() -> None:
     state, actions = begin(initial_state("cot", 30))
     assert state.phase == "final" and isinstance(actions[0], CallModel)
     _, actions = advance(state, ModelReplied(text="Final answer: A"))
-    assert actions == [Finish(answer="A", reason="answered")]
+    assert actions == [Finish(answer="A", reason="answered", record_answer=True)]
 
 
 def test_single_pass_without_answer_ends_after_one_cell() -> None:
     state, _ = begin(initial_state("single-pass", 30))
     state = to_execution(state)
     _, actions = advance(state, ok())
-    assert actions == [Finish(answer=None, reason="budget")]
+    assert actions[-1] == Finish(answer=None, reason="budget", record_answer=True)
 
 
 def test_impossible_input_is_a_bug_not_a_silent_pass() -> None:
@@ -181,7 +196,7 @@ def test_dead_kernel_is_replaced_and_the_model_told_its_variables_are_gone() -> 
     state, actions = advance(state, died())
     assert actions == [RestartKernel()] and state.phase == "restarting"
     state, actions = advance(state, KernelRestarted(ok=True))
-    call = actions[0]
+    call = actions[-1]
     assert isinstance(call, CallModel) and state.step == 1
     assert "every variable is gone" in call.messages[-1].text()
 

@@ -10,15 +10,24 @@ import anyio
 import msgspec
 import pytest
 
+from claw.agent.toolcall import ToolCellError, cell_for_call, tool_specs
 from claw.config import AgentConfig
 from claw.events import CellExecuted, CellProposed, EpisodeFinished, Event
 from claw.llm import ScriptedTransport
-from claw.llm.types import ChatRequest, ChatResponse, FunctionCall, Message, ToolCall, Usage
+from claw.llm.types import ChatRequest, ChatResponse, FunctionCall, ToolCall, Usage
 from claw.runtime.driver import EpisodeServices, run_episode
-from claw.runtime.episode import Begin, CheckCell, ModelReplied, advance, initial_state
-from claw.runtime.toolcall import ToolCellError, cell_for_call, tool_specs
+from claw.runtime.episode import (
+    Begin,
+    CellFinished,
+    CellJudged,
+    CheckCell,
+    ModelReplied,
+    RecordObservation,
+    advance,
+    initial_state,
+)
 from claw.sandbox import check_cell
-from claw.wire.kernel import CellResult, SubmittedAnswer
+from claw.wire.kernel import CellResult, ShownImage, SubmittedAnswer
 from tests.runtime.test_driver import ScriptedKernel, make_sample, score
 
 
@@ -84,24 +93,33 @@ def test_bad_calls_say_what_is_wrong(name: str, arguments: dict[str, object], me
     assert isinstance(made, ToolCellError) and message in made.message
 
 
-def test_extra_calls_in_one_turn_are_answered_but_not_run() -> None:
-    state, actions = advance(
-        initial_state("tool-call", 5), Begin(system="s", first_user=Message(role="user", content="q"))
-    )
-    assert actions[0].offer_tools  # type: ignore[attr-defined]
+def test_extra_calls_in_one_turn_are_answered_but_not_run(tmp_path: Path) -> None:
+    state, actions = advance(initial_state("tool-call", 5), Begin(sample=make_sample(tmp_path)))
+    assert actions[0].tools == tuple(tool_specs())  # type: ignore[attr-defined]
     two = (
         call("SAM3", {"frames": "$InputImages[0]", "text": "cup"}, "a"),
         call("Mask_area", {"mask": "$r1"}, "b"),
     )
     state, actions = advance(state, ModelReplied(text="", tool_calls=two))
-    assert isinstance(actions[0], CheckCell)
-    from claw.runtime.episode import CellFinished, CellJudged
-
+    assert isinstance(actions[0], CheckCell) and actions[0].proposed.purpose == "tool call"
     state, actions = advance(state, CellJudged())
     state, actions = advance(state, CellFinished(result=CellResult(status="ok", stdout="Segmentation(...)")))
-    replies = actions[0].messages[-2:]  # type: ignore[attr-defined]
+    recorded, request = actions
+    replies = request.messages[-2:]  # type: ignore[attr-defined]
     assert [(m.role, m.tool_call_id) for m in replies] == [("tool", "a"), ("tool", "b")]
     assert "one tool call per turn" in replies[1].text()
+    assert isinstance(recorded, RecordObservation) and recorded.text == replies[0].text()
+
+
+def test_tool_results_with_images_carry_them_in_a_user_message(tmp_path: Path) -> None:
+    state, _ = advance(initial_state("tool-call", 5), Begin(sample=make_sample(tmp_path)))
+    state, _ = advance(state, ModelReplied(text="", tool_calls=(call("show", {"image": "$InputImages[0]"}),)))
+    state, _ = advance(state, CellJudged())
+    result = CellResult(status="ok", images=(ShownImage(png=b"", caption="frame"),))
+    state, actions = advance(state, CellFinished(result=result, image_urls=("data:image/png;base64,AA==",)))
+    tool_reply, images = actions[-1].messages[-2:]  # type: ignore[attr-defined]
+    assert tool_reply.role == "tool" and "image 1: frame" in tool_reply.text()
+    assert images.role == "user" and [type(p).__name__ for p in images.content] == ["TextPart", "ImagePart"]
 
 
 async def test_episode_through_function_calls(tmp_path: Path) -> None:

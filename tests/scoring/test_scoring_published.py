@@ -49,7 +49,14 @@ def _omni3d_type(truth: str) -> str:
 def page_sample(page: dict[str, Any]) -> Sample:
     bench, truth = page["benchmark_key"], page["ground_truth_as_shown"]
     options = tuple(re.findall(r"^([A-K])\. (.*)$", page["question_as_shown"], re.MULTILINE))
-    meta: dict[str, MetaValue] = {"answer_type": _omni3d_type(truth), "metricfunc": "accuracy"}
+    raw = [f"{letter}: {text}" if not text.startswith(f"{letter}:") else text for letter, text in options]
+    meta: dict[str, MetaValue] = {
+        "answer_type": _omni3d_type(truth),
+        # SpatialTree's official metric for its lettered items, with the options as the file holds them
+        "metricfunc": "multichoiceeval" if options else "meanrelativeacc",
+        "question_type": "multiple-choice" if options else "open",
+        "raw_options": json.dumps(raw),
+    }
     return Sample(
         id=page["sample_id"],
         suite=bench,

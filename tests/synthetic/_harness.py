@@ -19,9 +19,9 @@ import numpy as np
 import claw.tools._client as client
 import claw.tools._runtime as runtime
 from bench.suites.synthetic import SyntheticSuite
+from claw.agent import observations, prompts
+from claw.agent.parsing import StepResponse, parse_step
 from claw.config import PerceptionConfig
-from claw.llm import prompts
-from claw.llm.parsing import StepResponse, parse_step
 from claw.llm.types import Message
 from claw.sandbox._policy import check_cell
 from claw.suite import Sample
@@ -174,8 +174,8 @@ def run_episode(
                 transcript=transcript,
             )
         messages += [
-            prompts.assistant_message(reply),
-            prompts.observation_message(step, result, max_steps - step, []),
+            observations.assistant_message(reply),
+            observations.observation_message(step, result, max_steps - step, []),
         ]
         transcript.append(messages[-1].text())
     return Outcome(answer=None, score=0.0, steps=max_steps, errors=errors, transcript=transcript)
@@ -190,8 +190,8 @@ def run_tool_episode(
     suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *, seed: int = 0, max_steps: int = 40
 ) -> Outcome:
     """Run one `tool-call` episode: each call becomes the runtime's one-line cell (`cell_for_call`)."""
+    from claw.agent.toolcall import ToolCellError, cell_for_call, tool_specs
     from claw.llm.types import FunctionCall, ToolCall
-    from claw.runtime.toolcall import ToolCellError, cell_for_call, tool_specs
 
     answers = _Answers(sample)
     ns = _namespace(sample, answers, None)
@@ -216,7 +216,9 @@ def run_tool_episode(
             )
         messages += [
             Message(role="assistant", content="", tool_calls=[call]),
-            *prompts.tool_result_messages(call.id, step + 1, result, max_steps - step - 1, []),
+            *observations.tool_result_messages(
+                call.id, observations.observation_message(step + 1, result, max_steps - step - 1, [])
+            ),
         ]
         transcript.append(messages[-1].text())
     return Outcome(answer=None, score=0.0, steps=max_steps, errors=errors, transcript=transcript)

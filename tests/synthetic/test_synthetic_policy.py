@@ -10,11 +10,11 @@ import anyio.to_thread
 import pytest
 
 from bench.suites.synthetic import TASKS, SyntheticSuite
+from claw.agent import observations, prompts
+from claw.agent.markers import FINAL_ANSWER_PREFIX
+from claw.agent.parsing import StepResponse, extract_final_answer, parse_step
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError
-from claw.llm import prompts
-from claw.llm.markers import FINAL_ANSWER_PREFIX
-from claw.llm.parsing import StepResponse, extract_final_answer, parse_step
 from claw.llm.types import Message
 from claw.sandbox._policy import check_cell
 from claw.suite import Sample, SuiteOptions
@@ -90,7 +90,7 @@ def test_forced_answer_reuses_the_last_printed_result(samples: list[Sample]) -> 
         *_agent_messages(sample),
         Message(role="assistant", content="..."),
         observation,
-        prompts.final_answer_message("The step budget is used up."),
+        observations.final_answer_message("The step budget is used up."),
     ]
     reply = ScriptedPolicy().respond(messages, seed=0).content
     assert extract_final_answer(reply) == "2.345"

@@ -1,10 +1,14 @@
 """SpatialTree-Bench: 6,300 questions over images or videos: MCQs with up to 11 options (A–K), open
 numeric answers, and yes/no judgements, each naming its metric in `extra_info.metricfunc`.
 
-Scoring by metric: letters exactly; the MRA family (meanrelativeacc, angulardifference, l2distance, …)
-by MRA on the first number (number words first, truth 0 scores 0); judge items by whichever of yes/no
-occurs last as a substring ("not" and "know" count as no); model-judged metrics (gpteval, …) are left
-unscored (metric "unscored") and out of the denominator.
+Official scoring (`_official`, after lmms-eval's spatialtreebench task): `multichoiceeval` by the
+authors' pattern list, "Answer:", bracket/space/dot candidates and option text (a random pick scored
+at its expected value 1/K); `meanrelativeacc` on the first number outside coordinate pairs; `judge` by
+the last "yes"/"no" substring; LLM- or simulator-judged metrics are left unscored; an unknown metric
+scores 0. The headline is the authors' weighted hierarchy over leaf means (`_official.HIERARCHY`; the
+category of a result is its leaf), leaving leaves without scored results out (the authors count them
+0). The published system: letters exactly; the MRA family by MRA on the first number (number words
+first); judge like the authors; micro over scored samples.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from bench.suites._core import Context, Rules, letter_score, option_text, read_p
 from bench.suites._extract import boxed_letter, chain, clean, first_token_letter, single_letter, tag_letter
 from bench.suites._specs import get
 from bench.suites._video_mcq import first_mark
+from bench.suites.spatialtree import _official as official
 from claw.suite import AnswerFormat, Sample, Score, Video
 
 SPEC = get("spatialtree")
@@ -33,6 +38,7 @@ class ExtraInfo(msgspec.Struct, frozen=True, kw_only=True):
     spatree0: str = ""
     spatree1: str = ""
     spatree2: str = ""
+    spatree3: str = ""
     metricfunc: str = "accuracy"
 
 
@@ -70,14 +76,20 @@ def _media(row: Row, ctx: Context) -> list[Video]:
     return videos
 
 
+def _leaf(info: ExtraInfo) -> str:
+    """The deepest `spatree*` tag: the leaf of the authors' hierarchy this sample scores under."""
+    return info.spatree3 or info.spatree2 or info.spatree1 or info.spatree0 or "default"
+
+
 def build(row: Row, index: int, ctx: Context) -> Sample:
     """One sample over its images and/or videos."""
     info = msgspec.json.decode(row.extra_info or "{}", type=ExtraInfo)
     return ctx.sample(
         str(row.session_id), row.question, _format(row, info.metricfunc), str(row.answer), _media(row, ctx),
-        category=info.spatree1 or "default", options=[option_text(o) for o in row.option or [] if o],
+        category=_leaf(info), options=[option_text(o) for o in row.option or [] if o],
         metadata={"metricfunc": info.metricfunc, "level": info.spatree0, "subcategory": info.spatree2,
-                  "hint": row.hint or ""},
+                  "hint": row.hint or "", "question_type": row.question_type,
+                  "raw_options": msgspec.json.encode(row.option or []).decode()},
     )  # fmt: skip
 
 
@@ -92,6 +104,8 @@ _MCQ = chain(boxed_letter, tag_letter, first_mark, first_token_letter, single_le
 
 def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     """Score by the row's metric."""
+    if rules == "official" and answer is not None:  # no reply at all is never given a random pick's 1/K
+        return _official_score(sample, answer)
     reply, metric = clean(answer), str(sample.metadata.get("metricfunc", "accuracy"))
     if sample.answer_format == "letter":
         return letter_score(_MCQ(reply, "ABCDEFGHIJK"), sample)
@@ -102,6 +116,30 @@ def score(sample: Sample, answer: str | None, rules: Rules) -> Score:
     if metric in EXACT_METRICS:
         return exact_score(normalize_text(unwrap(reply)), normalize_text(sample.ground_truth))
     return Score(value=0.0, metric=UNSCORED, extracted=None)
+
+
+NOT_REPRODUCED = frozenset(
+    {"gpteval", "cogmapeval", "affmask", "manipulateeval", "agenticnaveval", "gravityeval"}
+)
+"""Official metrics that need an LLM judge or a simulator: claw leaves them unscored."""
+
+
+def _official_score(sample: Sample, reply: str) -> Score:
+    metric, truth = str(sample.metadata.get("metricfunc", "")), sample.ground_truth
+    if metric == "multichoiceeval" and sample.metadata.get("question_type") != "open":
+        raw = msgspec.json.decode(str(sample.metadata.get("raw_options") or "[]"), type=list[str | None])
+        got = official.multichoice(reply, raw)
+        if isinstance(got, float):
+            return Score(value=got, metric="exact", extracted=None)
+        return Score(value=float(got == truth), metric="exact", extracted=got)
+    if metric in {"multichoiceeval", "meanrelativeacc"}:
+        return Score(value=official.mean_relative(reply, float(truth)), metric="mra", extracted=None)
+    if metric == "judge":
+        got = official.judge(reply)
+        return Score(value=float(got == truth.lower()), metric="exact", extracted=got)
+    if metric in NOT_REPRODUCED:
+        return Score(value=0.0, metric=UNSCORED, extracted=None)
+    return Score(value=0.0, metric="exact", extracted=None)
 
 
 make_suite, make_sc_suite = suite_factory(SPEC, rows, build, score)

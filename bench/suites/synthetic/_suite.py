@@ -4,7 +4,9 @@ with the shared rules in `bench.scoring` (exact match for options and yes/no, MR
 Sample `i` of seed `s` has id `syn-<s>-<i:05d>` and task type `TASKS[i % len(TASKS)]`, so every task
 type is equally represented in any prefix of the suite. Frames go to `<media_dir>/<sample_id>/`, named by
 scene key and frame index; a file already there is left alone (rendering is deterministic and the key
-names the scene exactly, so it is the same image).
+names the scene exactly, so it is the same image). Each sample is drawn and rendered once per run: its
+record is kept beside its frames (`sample.json`), so a resumed run reads unfinished samples back instead
+of rendering them again, and never builds the finished ones it is told to skip (`SuiteOptions.skip`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import numpy as np
 from PIL import Image
 
@@ -30,6 +33,7 @@ DEFAULT_N = 500
 """Samples when the options do not say (the suite itself is unbounded)."""
 MAX_ATTEMPTS = 40
 WIDTH = HEIGHT = 256
+_SAMPLE_FILE = "sample.json"
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -37,6 +41,11 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", optimize=False, compress_level=6)
     return buffer.getvalue()
+
+
+def sample_id(seed: int, index: int) -> str:
+    """The id of sample `index` of seed `seed` (known without drawing the sample)."""
+    return f"syn-{seed}-{index:05d}"
 
 
 def draw_sample(seed: int, index: int) -> tuple[World, list[Frame], Question]:
@@ -61,10 +70,26 @@ def _write_frames(directory: Path, world: World, frames: list[Frame]) -> list[Sa
     for frame_index, frame in zip(world.rig.frame_indices, frames, strict=True):
         path = directory / f"{world.key.text}-frame{frame_index:04d}.png"
         if not path.exists():
-            path.write_bytes(png_bytes(frame.rgb))
+            _write_atomically(path, png_bytes(frame.rgb))
         stamp = None if world.rig.fps is None else frame_index / world.rig.fps
         out.append(SampleFrame(path=str(path.resolve()), index=frame_index, timestamp_s=stamp))
     return out
+
+
+def _cached_sample(directory: Path) -> Sample | None:
+    """The sample record written when `directory` was built, if it and all its frames are there."""
+    try:
+        sample = msgspec.json.decode((directory / _SAMPLE_FILE).read_bytes(), type=Sample)
+    except (OSError, msgspec.DecodeError):
+        return None
+    frames = [frame for video in sample.videos for frame in video.frames]
+    return sample if all(Path(frame.path).exists() for frame in frames) else None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
 
 
 def _video(world: World, frames: tuple[SampleFrame, ...]) -> Video:
@@ -88,13 +113,22 @@ class SyntheticSuite:
         return f"SyntheticSuite(seed={self.options.seed}, n={self.n}, media_dir={self.options.media_dir!r})"
 
     def sample(self, index: int) -> Sample:
-        """Build sample `index` (renders and writes its frames)."""
+        """Sample `index`: read from its media directory when this run built it before (a resumed run),
+        else drawn, rendered and written there (frames, then the sample record)."""
+        directory = Path(self.options.media_dir) / sample_id(self.options.seed, index)
+        cached = _cached_sample(directory)
+        if cached is not None:
+            return cached
+        sample = self._draw(index, directory)
+        _write_atomically(directory / _SAMPLE_FILE, msgspec.json.encode(sample))
+        return sample
+
+    def _draw(self, index: int, directory: Path) -> Sample:
         seed = self.options.seed
         world, frames, question = draw_sample(seed, index)
-        sample_id = f"syn-{seed}-{index:05d}"
-        written = _write_frames(Path(self.options.media_dir) / sample_id, world, frames)
+        written = _write_frames(directory, world, frames)
         return Sample(
-            id=sample_id,
+            id=sample_id(seed, index),
             suite=self.name,
             question=question.text,
             answer_format=question.answer_format,
@@ -106,9 +140,10 @@ class SyntheticSuite:
         )
 
     def samples(self) -> Iterator[Sample]:
-        """Samples 0..n-1 in order (blocking: renders and writes PNGs)."""
+        """Samples 0..n-1 in order, less those in `options.skip` (blocking: renders and writes PNGs)."""
         for index in range(self.n):
-            yield self.sample(index)
+            if sample_id(self.options.seed, index) not in self.options.skip:
+                yield self.sample(index)
 
     def score(self, sample: Sample, answer: str | None) -> Score:
         """Exact match for letters and yes/no, MRA for numbers."""

@@ -28,8 +28,7 @@ from string import Template
 
 import msgspec
 
-from claw.errors import ConfigError
-from claw.llm.markers import (
+from claw.agent.markers import (
     AGENT_SYSTEM_HEADER,
     ANSWER_FORMAT_HEADING,
     ANSWER_SECTION,
@@ -44,6 +43,7 @@ from claw.llm.markers import (
     SINGLE_PASS_TAG,
     VARIABLES_SECTION,
 )
+from claw.errors import ConfigError
 from claw.llm.types import Message
 from servers.mockllm.policy import PolicyReply, ToolCall
 

@@ -11,7 +11,7 @@ import hashlib
 import random
 import re
 
-from claw.llm.markers import ANSWER_FORMAT_HEADING, FINAL_ANSWER_PREFIX, OPTIONS_HEADING
+from claw.agent.markers import ANSWER_FORMAT_HEADING, FINAL_ANSWER_PREFIX, OPTIONS_HEADING
 from claw.llm.types import Message
 from servers.mockllm.policy import PolicyReply
 

@@ -5,7 +5,7 @@ the runtime's own overhead can be measured against an exact ideal.
 
 from __future__ import annotations
 
-from claw.llm.markers import OBSERVATION_HEADING, PLANNER_SYSTEM_HEADER
+from claw.agent.markers import OBSERVATION_HEADING, PLANNER_SYSTEM_HEADER
 from claw.llm.types import Message
 from servers.mockllm.policy import PolicyReply
 

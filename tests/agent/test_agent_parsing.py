@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claw.llm.parsing import Malformed, StepResponse, extract_final_answer, parse_step
+from claw.agent.parsing import Malformed, StepResponse, extract_final_answer, parse_step
 
 FENCE = "```"
 

@@ -11,7 +11,7 @@ import re
 
 import msgspec
 
-from claw.llm.markers import FINAL_ANSWER_PREFIX, SECTION_NAMES
+from claw.agent.markers import FINAL_ANSWER_PREFIX, SECTION_NAMES
 
 __all__ = ["Malformed", "StepResponse", "extract_final_answer", "parse_step", "strip_thinking"]
 

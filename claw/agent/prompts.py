@@ -1,4 +1,6 @@
-"""Every prompt claw sends, written for this project, built as append-only transcripts.
+"""How every episode opens: the system prompts of the four action interfaces, the planner's request and
+the first user message (question, answer format, input description, key frames). The messages that follow
+turn by turn are in `claw.agent.observations`.
 
 The agent's system prompt is the same for every episode of an interface (so a server's prefix cache
 shares it across episodes); everything sample-specific goes into the first user message. Within an
@@ -13,40 +15,25 @@ import importlib
 import inspect
 from functools import cache
 
-from claw.llm.markers import (
+from claw.agent.markers import (
     AGENT_SYSTEM_HEADER,
     ANSWER_FORMAT_HEADING,
-    ANSWER_SECTION,
-    ERROR_SECTION,
     FINAL_ANSWER_PREFIX,
-    FINAL_ANSWER_TAG,
-    OBSERVATION_HEADING,
     OPTIONS_HEADING,
-    OUTPUT_SECTION,
-    PLAN_HEADING,
     PLANNER_SYSTEM_HEADER,
     QUESTION_HEADING,
     SINGLE_PASS_TAG,
-    VARIABLES_SECTION,
 )
-from claw.llm.types import ContentPart, ImagePart, ImageURL, Message, TextPart
+from claw.agent.observations import image_parts
+from claw.llm.types import ContentPart, Message, TextPart
 from claw.suite import Sample
-from claw.wire.kernel import CellResult, VariableSummary
 
 __all__ = [
     "agent_system_prompt",
-    "assistant_message",
     "cot_messages",
-    "final_answer_message",
     "first_user_message",
-    "malformed_message",
-    "observation_message",
-    "plan_message",
     "planner_messages",
-    "rejection_message",
-    "tool_note_message",
     "tool_reference",
-    "tool_result_messages",
     "tool_system_prompt",
 ]
 
@@ -194,117 +181,18 @@ def planner_messages(sample: Sample) -> list[Message]:
     ]
 
 
-def _image_parts(image_urls: list[str]) -> list[ContentPart]:
-    return [ImagePart(image_url=ImageURL(url=url)) for url in image_urls]
-
-
 def first_user_message(sample: Sample, image_urls: list[str]) -> Message:
     """The question, the input description and the key frames."""
     text = f"{_question_block(sample)}\n\n{_input_description(sample)}\n\nThe key frames follow in order."
-    parts: list[ContentPart] = [TextPart(text=text), *_image_parts(image_urls)]
+    parts: list[ContentPart] = [TextPart(text=text), *image_parts(image_urls)]
     return Message(role="user", content=parts)
-
-
-def plan_message(plan: str) -> Message:
-    """The planner's plan, appended after the first user message."""
-    return Message(
-        role="user", content=f"{PLAN_HEADING}\n{plan.strip()}\n\nFollow the plan, one cell per turn."
-    )
-
-
-def assistant_message(text: str) -> Message:
-    """The model's own reply, appended verbatim so the next request extends this one."""
-    return Message(role="assistant", content=text)
-
-
-def _variable_line(v: VariableSummary) -> str:
-    facts = [v.type]
-    if v.shape is not None:
-        facts.append(f"shape={list(v.shape)}")
-    if v.dtype:
-        facts.append(f"dtype={v.dtype}")
-    if v.min is not None and v.max is not None:
-        facts.append(f"range=[{v.min:.4g}, {v.max:.4g}]")
-    if v.length is not None:
-        facts.append(f"len={v.length}")
-    if v.preview:
-        facts.append(f"value={v.preview}")
-    return f"- {v.name}: " + ", ".join(facts)
-
-
-def _result_text(result: CellResult) -> list[str]:
-    lines = [f"status: {result.status} ({result.duration_s:.2f} s)"]
-    if result.stdout:
-        cut = f"\n[… {result.stdout_cut_chars} characters cut …]" if result.stdout_cut_chars else ""
-        lines.extend([OUTPUT_SECTION, result.stdout.rstrip() + cut])
-    if result.error is not None:
-        lines.extend([ERROR_SECTION, f"{result.error.ename}: {result.error.evalue}", result.error.traceback])
-    if result.status == "died":
-        lines.append(
-            "The kernel died and was replaced: every variable is gone; InputImages, Metadata and the tools "
-            "are loaded again."
-        )
-    if result.variables:
-        lines.append(VARIABLES_SECTION)
-        lines.extend(_variable_line(v) for v in result.variables)
-    if result.answer is not None and not result.answer.valid:
-        lines.extend([ANSWER_SECTION, f"not accepted: {result.answer.message}"])
-    if result.images_dropped:
-        lines.append(f"({result.images_dropped} shown images were dropped: at most a few per cell)")
-    return lines
-
-
-def _steps_note(steps_left: int) -> str:
-    if steps_left <= 1:
-        return "This is your LAST cell: call ReturnAnswer in it."
-    return f"{steps_left} cells left."
-
-
-def observation_message(step: int, result: CellResult, steps_left: int, image_urls: list[str]) -> Message:
-    """What the cell of turn `step` produced, as the next user message."""
-    text = "\n".join([f"{OBSERVATION_HEADING} (step {step})", *_result_text(result), _steps_note(steps_left)])
-    if not image_urls:
-        return Message(role="user", content=text)
-    captions = [f"image {i + 1}: {img.caption}" for i, img in enumerate(result.images)]
-    text = "\n".join([text, "[Images]", *captions])
-    return Message(role="user", content=[TextPart(text=text), *_image_parts(image_urls)])
-
-
-def rejection_message(
-    step: int, rule: str, lineno: int, message: str, steps_left: int, *, hint: str = ""
-) -> Message:
-    """The safety policy rejected the cell of turn `step`; nothing ran. `hint` says what to do instead."""
-    advice = f" {hint}" if hint else ""
-    text = (
-        f"{OBSERVATION_HEADING} (step {step})\nstatus: rejected — the cell did not run.\n{ERROR_SECTION}\n"
-        f"PolicyViolation: line {lineno}: {message} (rule: {rule}).{advice}\n{_steps_note(steps_left)}"
-    )
-    return Message(role="user", content=text)
-
-
-def malformed_message(step: int, reason: str, steps_left: int) -> Message:
-    """The reply of turn `step` could not be parsed; nothing ran."""
-    text = (
-        f"{OBSERVATION_HEADING} (step {step})\nstatus: not run — your reply was not in the required format: "
-        f"{reason}.\n{_steps_note(steps_left)}"
-    )
-    return Message(role="user", content=text)
-
-
-def final_answer_message(reason: str) -> Message:
-    """Ask for the answer now, from the evidence in the transcript."""
-    text = (
-        f"{FINAL_ANSWER_TAG} {reason} Do not write code. From the evidence above, give your best answer "
-        f"and end with one line `{FINAL_ANSWER_PREFIX} <answer>`."
-    )
-    return Message(role="user", content=text)
 
 
 def cot_messages(sample: Sample, image_urls: list[str]) -> list[Message]:
     """The no-tools interface: look at the frames, think, answer."""
     body = _COT_BODY.format(prefix=FINAL_ANSWER_PREFIX)
     user = f"{_question_block(sample)}\n\n{_input_description(sample)}"
-    parts: list[ContentPart] = [TextPart(text=user), *_image_parts(image_urls)]
+    parts: list[ContentPart] = [TextPart(text=user), *image_parts(image_urls)]
     return [Message(role="system", content=body), Message(role="user", content=parts)]
 
 
@@ -322,22 +210,3 @@ you trust numbers computed from it. Finish by calling the `answer` tool.
 def tool_system_prompt(max_steps: int) -> str:
     """The tool-call interface's system prompt (the tools themselves travel in the request)."""
     return f"{AGENT_SYSTEM_HEADER}\n\n{_TOOL_BODY}\nYou have at most {max_steps} tool calls.\n"
-
-
-def tool_result_messages(
-    call_id: str, step: int, result: CellResult, steps_left: int, image_urls: list[str]
-) -> tuple[Message, ...]:
-    """A tool call's result as a `tool` message, plus a user message carrying any shown images (tool
-    messages cannot hold images)."""
-    observation = observation_message(step, result, steps_left, image_urls)
-    reply = Message(role="tool", content=observation.text(), tool_call_id=call_id)
-    if not image_urls:
-        return (reply,)
-    return reply, Message(
-        role="user", content=[TextPart(text="Images shown by the last call:"), *_image_parts(image_urls)]
-    )
-
-
-def tool_note_message(call_id: str, text: str) -> Message:
-    """A short `tool` reply that is not a cell result (an unusable or extra call)."""
-    return Message(role="tool", content=text, tool_call_id=call_id)
