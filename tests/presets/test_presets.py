@@ -23,6 +23,11 @@ def _assert_published(config: EvalConfig) -> None:
     assert (agent.interface, agent.max_steps, agent.plan, agent.cell_timeout_s) == ("code", 30, True, 600.0)
     assert (agent.max_tokens, agent.temperature, agent.key_frames) == (131072, 0.6, None)
     assert (config.inputs.frames, config.inputs.images, config.inputs.max_side) == ("benchmark", "crop", 768)
+    for role in (config.models.requests.agent, config.models.requests.planner):
+        assert (role.max_tokens, role.temperature) == (131072, 0.6)
+        assert role.chat_template_kwargs == {"enable_thinking": True}
+    assert config.models.requests.vlm_ask.max_tokens == 32768
+    assert config.models.requests.vlm_ask.chat_template_kwargs == {"enable_thinking": True}
     assert config.perception.backend_for("segment") == "sam3"
     assert config.perception.backend_for("reconstruct") == "da3"
 
