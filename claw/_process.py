@@ -22,7 +22,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from claw.errors import ServiceError
 
-__all__ = ["PARENT_PID_ENV", "Supervised", "sole_exception", "supervised", "wait_ready_line"]
+__all__ = ["PARENT_PID_ENV", "Supervised", "first_leaf", "sole_exception", "supervised", "wait_ready_line"]
 
 PARENT_PID_ENV = "CLAW_PARENT_PID"
 """Given to every child: claw's own servers arm a lifeline with it (`servers/_lifeline.py`) so they
@@ -158,17 +158,28 @@ async def wait_ready_line(child: Supervised, timeout_s: float, *, prefix: str = 
     raise child.failure(f"did not report readiness within {timeout_s:g} s")
 
 
-def sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The one exception inside `group` (however deeply nested), or `group` itself when there are several."""
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     leaves: list[BaseException] = []
     pending: list[BaseException] = [group]
     while pending:
-        current = pending.pop()
+        current = pending.pop(0)
         if isinstance(current, BaseExceptionGroup):
             pending.extend(current.exceptions)
         else:
             leaves.append(current)
+    return leaves
+
+
+def sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside `group` (however deeply nested), or `group` itself when there are several."""
+    leaves = _leaves(group)
     return leaves[0] if len(leaves) == 1 else group
+
+
+def first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first exception inside `group` (however deeply nested): when several checks failed at once,
+    the user is told about one of them, in one line, rather than shown a group."""
+    return _leaves(group)[0]
 
 
 @asynccontextmanager

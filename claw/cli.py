@@ -24,6 +24,7 @@ from claw.errors import ClawError
 
 __all__ = ["main"]
 
+EXIT_ALL_FAILED = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -41,13 +42,20 @@ def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--seed", type=int)
     p.add_argument("--data", dest="data_dir", help="the benchmark's local data directory")
     p.add_argument("--run-dir", help="run directory (default runs/<run_id>); re-running resumes it")
-    p.add_argument("--interface", choices=interface_names())
+    p.add_argument("--interface", help="action interface: " + ", ".join(interface_names()))
     p.add_argument("--policy", help="mock LLM policy when no model is configured: scripted, echo, random")
     p.add_argument("--noise", help="synthetic perception noise: none or realistic")
     p.add_argument("--max-steps", type=int)
     p.add_argument("--episodes", type=int, help="episodes in flight")
     p.add_argument("--kernels", type=int, help="kernels in the pool")
     p.add_argument("--unsafe-no-confinement", action="store_true", default=None)
+    p.add_argument(
+        "--no-retry-errors",
+        dest="retry_errors",
+        action="store_false",
+        default=None,
+        help="on resume, keep episodes that ended in error instead of running them again",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(watches_stop=True)
 
@@ -140,6 +148,7 @@ _FLAG_FIELDS = {
     "episodes": "limits.episodes",
     "kernels": "limits.kernels",
     "unsafe_no_confinement": "sandbox.unsafe_no_confinement",
+    "retry_errors": "retry_errors",
 }
 
 
@@ -176,6 +185,13 @@ async def _cmd_eval(args: argparse.Namespace) -> int:
     print(summary_table(summary))
     run_dir = Path(config.run_dir) if config.run_dir else Path("runs") / summary.run_id
     print(f"run directory: {run_dir}")
+    if summary.n == 0 and summary.errors + summary.failed > 0:
+        print(
+            f"claw: error: every episode failed ({summary.errors} ended in error, {summary.failed} could "
+            f"not run); see `claw tail {run_dir} --event episode_failed --event episode_finished`",
+            file=sys.stderr,
+        )
+        return EXIT_ALL_FAILED
     return 0
 
 

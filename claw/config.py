@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from claw._config_rules import check_ranges, choices_hint
 from claw.agent.interfaces import InterfaceName
 from claw.errors import ConfigError
 from claw.presets import apply_preset
@@ -74,6 +75,11 @@ class AgentConfig(_Config, frozen=True, kw_only=True):
     on_kernel_death: Literal["restart", "end"] = "restart"
     """When a kernel dies mid-episode: give the episode a fresh kernel (its variables are gone, and the
     model is told so) or end the episode with no answer."""
+    max_kernel_restarts: int = 3
+    """Fresh kernels one episode may get after deaths; one more death ends it as an infrastructure error."""
+    episode_timeout_s: float = 3600.0
+    """Wall-clock limit of one episode, waiting for a kernel included; past it the episode ends as an
+    infrastructure error with the evidence gathered so far."""
 
 
 class InputsConfig(_Config, frozen=True, kw_only=True):
@@ -143,15 +149,21 @@ class ModelsConfig(_Config, frozen=True, kw_only=True):
     endpoints_file: str | None = None
     """JSON file written by `claw serve vllm` listing endpoints."""
     request_timeout_s: float = 600.0
+    """Total time for one model call, every attempt and backoff included."""
     max_retries: int = 4
+    """Further attempts after a failed one (connection refused, timeout, 429, 5xx, garbled body)."""
+    connect_timeout_s: float = 10.0
+    """Per attempt: time to open a connection to the endpoint."""
+    first_byte_timeout_s: float = 300.0
+    """Per attempt: time from sending the request to the first byte of the answer (a non-streamed
+    completion's first byte comes when it is generated, so this bounds generation too)."""
+    attempt_timeout_s: float = 300.0
+    """Per attempt: time for the whole exchange."""
     requests: RoleRequests = msgspec.field(default_factory=RoleRequests)
     """Per-role request settings (max tokens, temperature, chat-template options)."""
     max_images_per_prompt: int = DEFAULT_IMAGES_PER_PROMPT
     """The server's images-per-request limit; older observation images are left out of a request (in
     blocks, so prompts stay append-only in between) to stay under it."""
-
-    def __post_init__(self) -> None:
-        _check_positive("models.max_images_per_prompt", self.max_images_per_prompt)
 
 
 PERCEPTION_OPERATIONS = ("reconstruct", "segment")
@@ -181,6 +193,12 @@ class PerceptionConfig(_Config, frozen=True, kw_only=True):
     weights: dict[str, str] = msgspec.field(default_factory=dict)
     """Local weight paths per backend (`sam3`, `da3`); nothing is downloaded."""
     connect_timeout_s: float = 10.0
+    """Time a kernel's tool call waits to connect to the perception server."""
+    request_timeout_s: float = 45.0
+    """Time a kernel's tool call waits for the server's answer once connected (below the cell timeout,
+    so a hung server reads as "perception server not answering", not as a timed-out cell)."""
+    max_restarts: int = 3
+    """Times the perception server claw started is restarted after it dies; one more death stops the run."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.operations) - set(PERCEPTION_OPERATIONS))
@@ -223,6 +241,8 @@ class EvalConfig(_Config, frozen=True, kw_only=True):
     run_dir: str | None = None
     """Defaults to `runs/<run_id>`."""
     run_id: str | None = None
+    retry_errors: bool = True
+    """On resume, run again the episodes whose result is `error` (an infrastructure failure)."""
     limits: Limits = msgspec.field(default_factory=Limits)
     inputs: InputsConfig = msgspec.field(default_factory=InputsConfig)
     agent: AgentConfig = msgspec.field(default_factory=AgentConfig)
@@ -231,20 +251,7 @@ class EvalConfig(_Config, frozen=True, kw_only=True):
     sandbox: SandboxConfig = msgspec.field(default_factory=SandboxConfig)
 
     def __post_init__(self) -> None:
-        _check_positive("n", self.n)
-        _check_positive("agent.max_steps", self.agent.max_steps)
-        _check_positive("limits.episodes", self.limits.episodes)
-        _check_positive("limits.kernels", self.limits.kernels)
-        _check_positive("agent.key_frames", self.agent.key_frames)
-        _check_positive("inputs.uniform_frames", self.inputs.uniform_frames)
-        _check_positive("inputs.max_side", self.inputs.max_side)
-        if self.agent.cell_timeout_s <= 0:
-            raise ConfigError("agent.cell_timeout_s must be > 0 seconds", field="agent.cell_timeout_s")
-
-
-def _check_positive(field: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise ConfigError(f"{field} must be at least 1, got {value}", field=field)
+        check_ranges(self)
 
 
 def config_from_mapping(data: dict[str, Any]) -> EvalConfig:
@@ -256,7 +263,9 @@ def config_from_mapping(data: dict[str, Any]) -> EvalConfig:
     try:
         return msgspec.convert(apply_preset(data), EvalConfig)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"invalid config: {exc}", field=_field_of(str(exc))) from None
+        field = _field_of(str(exc))
+        hint = choices_hint(EvalConfig, field, data) if field else ""
+        raise ConfigError(f"invalid config: {exc}{hint}", field=field) from None
 
 
 def _field_of(message: str) -> str | None:

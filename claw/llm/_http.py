@@ -26,13 +26,25 @@ _RESPONSE_DECODER = msgspec.json.Decoder(WireResponse)
 _ERROR_DECODER = msgspec.json.Decoder(ErrorBody)
 
 
+class _ListedModel(msgspec.Struct, frozen=True):
+    id: str
+
+
+class _ModelListing(msgspec.Struct, frozen=True):
+    data: list[_ListedModel]
+
+
+_LISTING_DECODER = msgspec.json.Decoder(_ModelListing)
+
+
 @contextmanager
 def _translated(url: str) -> Iterator[None]:
     """Re-raise aiohttp and socket errors met while talking to `url` as `LLMError`s."""
     try:
         yield
     except TimeoutError as exc:
-        raise LLMTimeout(f"{url} did not answer in time", endpoint=url) from exc
+        detail = f" ({exc})" if str(exc) else ""
+        raise LLMTimeout(f"{url} did not answer in time{detail}", endpoint=url) from exc
     except aiohttp.ClientPayloadError as exc:
         raise LLMBadResponse(f"{url} sent a broken body: {exc}", endpoint=url) from exc
     except aiohttp.ClientResponseError as exc:
@@ -112,14 +124,23 @@ class HttpClient(AsyncResource):
     Args:
         total_limit: open connections in all (0: unlimited).
         per_host_limit: open connections per endpoint host:port (0: unlimited).
-        connect_timeout_s: bound on establishing one connection.
+        connect_timeout_s: per attempt, bound on establishing one connection.
+        first_byte_timeout_s: per attempt, bound on waiting for the answer's first byte (and on any
+            later pause between bytes).
+        attempt_timeout_s: per attempt, bound on the whole exchange (the caller's time left may be less).
     """
 
     def __init__(
-        self, *, total_limit: int = 0, per_host_limit: int = 0, connect_timeout_s: float = 10.0
+        self,
+        *,
+        total_limit: int = 0,
+        per_host_limit: int = 0,
+        connect_timeout_s: float = 10.0,
+        first_byte_timeout_s: float = 300.0,
+        attempt_timeout_s: float = 300.0,
     ) -> None:
         self._limits = (total_limit, per_host_limit)
-        self._connect_timeout_s = connect_timeout_s
+        self._timeouts = (connect_timeout_s, first_byte_timeout_s, attempt_timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
@@ -144,7 +165,11 @@ class HttpClient(AsyncResource):
         return self._session
 
     def _timeout(self, timeout_s: float) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, self._connect_timeout_s))
+        connect, first_byte, attempt = self._timeouts
+        total = min(timeout_s, attempt)
+        return aiohttp.ClientTimeout(
+            total=total, sock_connect=min(total, connect), sock_read=min(total, first_byte)
+        )
 
     async def post_chat(self, endpoint: EndpointConfig, body: bytes, *, timeout_s: float) -> WireResponse:
         """POST an encoded `WireRequest` to `endpoint` and decode the completion.
@@ -165,6 +190,28 @@ class HttpClient(AsyncResource):
                 payload = await reply.read()
                 check_status(endpoint.url, reply.status, reply.headers.get("Retry-After"), payload)
         return decode_completion(endpoint.url, payload)
+
+    async def list_models(self, endpoint: EndpointConfig, *, timeout_s: float) -> list[str]:
+        """The model names `GET {url}/models` lists.
+
+        Raises:
+            LLMConnectError: the endpoint could not be reached.
+            LLMTimeout: no answer within `timeout_s`.
+            LLMBadResponse: a status other than 200, or a body that is not a model list.
+            ConfigError: the endpoint's API-key variable is not set.
+        """
+        url = endpoint.url.rstrip("/") + "/models"
+        headers = auth_headers(endpoint)
+        with _translated(endpoint.url):
+            async with self._open_session().get(
+                url, headers=headers, timeout=self._timeout(timeout_s)
+            ) as reply:
+                payload = await reply.read()
+                check_status(endpoint.url, reply.status, reply.headers.get("Retry-After"), payload)
+        try:
+            return [card.id for card in _LISTING_DECODER.decode(payload).data]
+        except msgspec.DecodeError as exc:
+            raise LLMBadResponse(f"{url} did not send a model list: {exc}", endpoint=endpoint.url) from None
 
     async def probe(self, endpoint: EndpointConfig, *, timeout_s: float) -> bool:
         """Whether `GET {url}/models` answers 200 within `timeout_s` (never raises for network trouble).

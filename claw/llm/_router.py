@@ -108,7 +108,14 @@ async def open_llm(
     )
     policy = RetryPolicy(max_attempts=models.max_retries + 1, deadline_s=models.request_timeout_s)
     async with AsyncExitStack() as stack:
-        client = await stack.enter_async_context(HttpClient(per_host_limit=0))
+        client = await stack.enter_async_context(
+            HttpClient(
+                per_host_limit=0,
+                connect_timeout_s=models.connect_timeout_s,
+                first_byte_timeout_s=models.first_byte_timeout_s,
+                attempt_timeout_s=models.attempt_timeout_s,
+            )
+        )
         pools: dict[bytes, EndpointPool] = {}
         by_role: dict[Role, EndpointPool] = {}
         for role, endpoints in roles.items():

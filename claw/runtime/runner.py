@@ -20,6 +20,7 @@ import anyio
 import msgspec
 
 from claw._files import temporary_directory
+from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
 from claw.errors import ClawError, ConfigError
@@ -28,8 +29,9 @@ from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
-from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.driver import EpisodeOutcome, EpisodeServices, run_episode
 from claw.runtime.perception_service import open_perception
+from claw.runtime.preflight import check_names, probe_models, probe_perception
 from claw.runtime.sinks import (
     JsonlSink,
     ProgressSink,
@@ -37,6 +39,7 @@ from claw.runtime.sinks import (
     Summary,
     read_results,
     repair_results,
+    scored_episodes,
     summarize,
     write_summary,
 )
@@ -125,8 +128,12 @@ class _Services(msgspec.Struct, kw_only=True):
 
 class _Tally(msgspec.Struct, kw_only=True):
     episodes: int = 0
+    """Scored episodes (resumed ones included)."""
     score_sum: float = 0.0
+    errors: int = 0
+    """Episodes of this invocation that ended in `error` (model or tool infrastructure failed)."""
     failed: int = 0
+    """Episodes of this invocation the runtime could not run (`EpisodeFailed`)."""
 
 
 async def run_eval(
@@ -140,11 +147,13 @@ async def run_eval(
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
     """
-    await anyio.to_thread.run_sync(suite_factory, config.suite)  # refused before anything is written
+    await _preflight(config)
     layout = await anyio.to_thread.run_sync(prepare_run, config)
     await anyio.to_thread.run_sync(repair_results, layout.results)  # before the results sink appends
-    done = await anyio.to_thread.run_sync(read_results, layout.results)
-    skip = frozenset(r.sample_id for r in done)  # finished samples are never built again
+    previous = await anyio.to_thread.run_sync(read_results, layout.results)
+    done = [r for r in previous if r.reason != "error"]
+    finished = scored_episodes(previous) if config.retry_errors else {r.episode_id for r in previous}
+    skip = frozenset(r.sample_id for r in previous if r.episode_id in finished)  # never built again
     suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout, skip))
     tally = _Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     total = config.n if config.n is not None else 0
@@ -155,8 +164,7 @@ async def run_eval(
         status = "error"
         try:
             async with _open_services(layout, bus) as services:
-                await bus.emit(_run_started(layout, suite, len(done)))
-                finished = {r.episode_id for r in done}
+                await bus.emit(_run_started(layout, suite, len(finished)))
                 await _run_episodes(layout, suite, services, bus, tally, finished, stop)
             status = "cancelled" if stop is not None and stop.is_set() else "success"
         except anyio.get_cancelled_exc_class():
@@ -166,6 +174,19 @@ async def run_eval(
             with anyio.CancelScope(shield=True):
                 await bus.emit(_run_finished(layout, tally, status, time.monotonic() - started))
     return await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
+
+
+async def _preflight(config: EvalConfig) -> None:
+    """Refuse a run that cannot work before anything is written or started (seconds, one line)."""
+    await anyio.to_thread.run_sync(suite_factory, config.suite)  # loads entry points: file reads
+    await anyio.to_thread.run_sync(check_names, config)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(probe_models, config)
+            if config.perception.url or config.perception.socket:
+                tg.start_soon(probe_perception, config.perception)
+    except BaseExceptionGroup as group:
+        raise first_leaf(group) from None
 
 
 def _file_sinks(layout: RunLayout, suite_name: str) -> list[Sink]:
@@ -213,7 +234,7 @@ def _run_finished(layout: RunLayout, tally: _Tally, status: str, duration_s: flo
         run_id=layout.run_id,
         status=status,
         episodes=tally.episodes,
-        failed=tally.failed,
+        failed=tally.failed + tally.errors,
         accuracy=accuracy,
         duration_s=duration_s,
     )
@@ -335,14 +356,21 @@ async def _guarded_episode(
             )
             outcome = await run_episode(sample, episode_id, episode)
             # Counted before the kernels are handed back: a cancellation there must not lose it.
-            tally.episodes += 1
-            tally.score_sum += outcome.score.value
+            _count(tally, outcome)
     except ClawError as exc:
         await _record_failure(layout, bus, tally, sample, episode_id, exc)
     except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded
         await _record_failure(layout, bus, tally, sample, episode_id, exc)
     finally:
         limiter.release_on_behalf_of(episode_id)
+
+
+def _count(tally: _Tally, outcome: EpisodeOutcome) -> None:
+    if outcome.reason == "error":
+        tally.errors += 1
+        return
+    tally.episodes += 1
+    tally.score_sum += outcome.score.value
 
 
 async def _record_failure(

@@ -34,6 +34,7 @@ __all__ = [
     "Summary",
     "read_results",
     "repair_results",
+    "scored_episodes",
     "summarize",
     "write_summary",
 ]
@@ -137,10 +138,10 @@ class ProgressSink:
     async def handle(self, events: Sequence[Event]) -> None:
         """Count finished and failed episodes; report when due."""
         for event in events:
-            if isinstance(event, EpisodeFinished):
+            if isinstance(event, EpisodeFinished) and event.reason != "error":
                 self.done += 1
                 self.score_sum += event.score
-            elif isinstance(event, EpisodeFailed):
+            elif isinstance(event, EpisodeFailed | EpisodeFinished):
                 self.failed += 1
         if self._clock() - self._last >= self._interval:
             self._last = self._clock()
@@ -169,28 +170,35 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     answered: int
     forced: int
     errors: int
+    """Episodes that ended in `error` (model or tool infrastructure failed); not in `n` or the accuracy."""
     failed: int = 0
+    """Episodes the runtime itself could not run (`EpisodeFailed`) in the last invocation."""
 
 
 def summarize(run_id: str, suite: str, results: Sequence[EpisodeResult], *, failed: int = 0) -> Summary:
-    """Micro-average over episodes, plus a per-category table."""
+    """Micro-average over scored episodes, plus a per-category table.
+
+    An episode that ended in `error` (its model or tool infrastructure failed) is not a score: it is
+    counted in `errors` and left out of `n`, the accuracy and the categories (a resume retries it).
+    """
+    scored = [r for r in results if r.reason != "error"]
     by_category: dict[str, list[float]] = {}
-    for r in results:
+    for r in scored:
         by_category.setdefault(r.category, []).append(r.score)
     per_category = {
         name: CategoryScore(n=len(scores), accuracy=sum(scores) / len(scores))
         for name, scores in sorted(by_category.items())
     }
-    total = sum(r.score for r in results)
+    total = sum(r.score for r in scored)
     return Summary(
         run_id=run_id,
         suite=suite,
-        n=len(results),
-        accuracy=total / len(results) if results else 0.0,
+        n=len(scored),
+        accuracy=total / len(scored) if scored else 0.0,
         per_category=per_category,
-        answered=sum(r.reason == "answered" for r in results),
-        forced=sum(r.reason == "forced" for r in results),
-        errors=sum(r.reason == "error" for r in results),
+        answered=sum(r.reason == "answered" for r in scored),
+        forced=sum(r.reason == "forced" for r in scored),
+        errors=len(results) - len(scored),
         failed=failed,
     )
 
@@ -212,6 +220,11 @@ def repair_results(path: Path) -> None:
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+def scored_episodes(results: Sequence[EpisodeResult]) -> set[str]:
+    """Ids of the episodes whose last result is a score (not `error`): what a resume skips by default."""
+    return {r.episode_id for r in results if r.reason != "error"}
 
 
 def read_results(path: Path) -> list[EpisodeResult]:

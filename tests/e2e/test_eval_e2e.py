@@ -109,7 +109,9 @@ def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
     ("args", "message"),
     [
         (("eval", "--suite", "nope"), "unknown suite 'nope'"),
-        (("eval", "--max-steps", "0"), "agent.max_steps must be at least 1"),
+        (("eval", "--max-steps", "0"), "agent.max_steps = 0 is not allowed: it must be a whole number"),
+        (("eval", "--interface", "cdoe"), "did you mean 'code'?"),
+        (("eval", "--noise", "realistc"), "did you mean 'realistic'?"),
         (("eval", "--config", "/nonexistent/claw.toml"), "does not exist"),
         (("report", "/nonexistent/run"), "no results"),
     ],

@@ -1,0 +1,47 @@
+"""An episode that ended in `error` is an infrastructure failure, not an answer: it is left out of the
+accuracy and the categories, counted in `errors`, and a resume runs it again."""
+
+from __future__ import annotations
+
+from claw.events import EpisodeResult
+from claw.runtime.sinks import scored_episodes, summarize
+
+
+def _result(episode: str, reason: str, score: float, category: str = "distance") -> EpisodeResult:
+    return EpisodeResult(
+        run_id="r",
+        episode_id=episode,
+        sample_id=episode,
+        suite="synthetic",
+        category=category,
+        answer=None if reason == "error" else "1",
+        ground_truth="1",
+        score=score,
+        metric="exact",
+        reason=reason,
+        steps=1,
+        duration_s=0.1,
+    )
+
+
+def test_errors_are_not_scores() -> None:
+    results = [
+        _result("a", "answered", 1.0),
+        _result("b", "forced", 0.0),
+        _result("c", "error", 0.0),
+        _result("d", "error", 0.0, category="count"),
+    ]
+    summary = summarize("r", "synthetic", results, failed=1)
+    assert (summary.n, summary.accuracy, summary.errors, summary.failed) == (2, 0.5, 2, 1)
+    assert list(summary.per_category) == ["distance"]
+    assert summary.per_category["distance"].n == 2
+
+
+def test_a_run_of_only_errors_scores_nothing() -> None:
+    summary = summarize("r", "synthetic", [_result("a", "error", 0.0)])
+    assert (summary.n, summary.accuracy, summary.errors) == (0, 0.0, 1)
+
+
+def test_resume_skips_scored_episodes_only() -> None:
+    results = [_result("a", "answered", 1.0), _result("b", "error", 0.0)]
+    assert scored_episodes(results) == {"a"}
