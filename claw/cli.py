@@ -246,10 +246,10 @@ async def _cmd_suites(args: argparse.Namespace) -> int:
 
 
 async def _cmd_data(args: argparse.Namespace) -> int:
-    from bench.suites.check import check_data
+    from bench.suites.check import check_report
 
-    missing = await anyio.to_thread.run_sync(check_data, args.suite, args.data)
-    for line in missing:
+    missing, skipped = await anyio.to_thread.run_sync(check_report, args.suite, args.data)
+    for line in [*missing, *skipped]:
         print(line)
     if missing:
         return 1

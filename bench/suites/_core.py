@@ -25,6 +25,7 @@ from claw.suite import DEFAULT_KEY_FRAMES, AnswerFormat, Frame, MetaValue, Sampl
 
 from ._instructions import instruction_for
 from ._media import MediaStore, VideoSampling
+from ._skips import RecordSkipped, Skip, collecting, convert_records, skip
 from ._specs import BenchSpec
 
 __all__ = [
@@ -36,9 +37,11 @@ __all__ = [
     "image_video",
     "letter_score",
     "letters",
+    "option_list",
     "option_text",
     "read_csv",
     "read_json",
+    "read_json_records",
     "read_jsonl",
     "read_parquet",
     "run_sampling",
@@ -130,28 +133,22 @@ def letter_score(letter: str | None, sample: Sample) -> Score:
 # --- readers ---------------------------------------------------------------------------------------
 
 
-def _convert(records: list[object], row_type: type[T], where: Path) -> list[T]:
-    try:
-        return msgspec.convert(records, list[row_type], strict=False)  # type: ignore[valid-type]
-    except msgspec.ValidationError as exc:
-        raise SuiteError(f"{where}: a record does not match the official schema ({exc})") from exc
-
-
-def read_parquet(paths: Sequence[Path], row_type: type[T]) -> list[T]:
-    """Rows of one or more parquet files (in order) as `row_type` records.
+def read_parquet(paths: Sequence[Path], row_type: type[T]) -> list[T | None]:
+    """Rows of one or more parquet files (in order) as `row_type` records; a row that does not match
+    is None in its place, skipped and counted (`_skips`).
 
     Raises:
-        SuiteError: a file cannot be read or a row does not match `row_type`.
+        SuiteError: a file cannot be read.
     """
     import pyarrow.parquet as pq  # heavy: only loaders that read parquet pay for it
 
-    rows: list[T] = []
+    rows: list[T | None] = []
     for path in paths:
         try:
             records = pq.read_table(path).to_pylist()
         except (OSError, ValueError) as exc:
             raise SuiteError(f"cannot read parquet {path}: {exc}") from exc
-        rows.extend(_convert(records, row_type, path))
+        rows.extend(convert_records(records, row_type, path))
     return rows
 
 
@@ -177,31 +174,47 @@ def read_json(path: Path, row_type: type[T], *, lenient: bool = False) -> T:
         raise SuiteError(f"{path}: not in the official format ({exc})") from exc
 
 
-def read_jsonl(path: Path, row_type: type[T]) -> list[T]:
-    """A JSON-lines file as a list of `row_type` records (blank lines skipped).
+def read_jsonl(path: Path, row_type: type[T]) -> list[T | None]:
+    """A JSON-lines file as `row_type` records (blank lines ignored); a line that is not JSON or does not
+    match is None in its place, skipped and counted.
 
     Raises:
-        SuiteError: the file is missing or a line does not match `row_type`.
+        SuiteError: the file is missing.
     """
-    decoder = msgspec.json.Decoder(row_type, strict=False)
-    rows: list[T] = []
+    records: list[object] = []
     for n, line in enumerate(_load_text(path).splitlines(), 1):
         if line.strip():
             try:
-                rows.append(decoder.decode(line))
+                records.append(msgspec.json.decode(line))
             except msgspec.DecodeError as exc:
-                raise SuiteError(f"{path}:{n}: not in the official format ({exc})") from exc
-    return rows
+                records.append({"id": f"line {n}", "_error": str(exc)})
+    return convert_records(records, row_type, path)
 
 
-def read_csv(path: Path, row_type: type[T]) -> list[T]:
-    """A CSV file with a header row as `row_type` records (values stay strings unless the type says).
+def read_json_records(path: Path, row_type: type[T], *, key: str | None = None) -> list[T | None]:
+    """A JSON file holding a list of records (or an object with the list under `key`) as `row_type`
+    records, converted one by one (a record that does not match is None in its place, counted).
 
     Raises:
-        SuiteError: the file is missing or a row does not match `row_type`.
+        SuiteError: the file is missing, not JSON, or holds no such list.
+    """
+    document = read_json(path, object)
+    records = document.get(key) if key is not None and isinstance(document, dict) else document
+    if not isinstance(records, list):
+        where = f'a list under "{key}"' if key else "a list of records"
+        raise SuiteError(f"{path}: expected {where}; is this the official file?")
+    return convert_records(records, row_type, path)
+
+
+def read_csv(path: Path, row_type: type[T]) -> list[T | None]:
+    """A CSV file with a header row as `row_type` records (values stay strings unless the type says); a
+    row that does not match is None in its place, skipped and counted.
+
+    Raises:
+        SuiteError: the file is missing.
     """
     records: list[object] = list(csv.DictReader(_load_text(path).splitlines()))
-    return _convert(records, row_type, path)
+    return convert_records(records, row_type, path)
 
 
 def data_files(data: Path, pattern: str) -> list[Path]:
@@ -247,6 +260,25 @@ def split_inline_options(question: str, marker: str = "") -> tuple[str, list[str
     return text, [option_text(o).rstrip(",;").strip() for o in options]
 
 
+def option_list(value: str | Sequence[str] | None) -> list[str]:
+    """Option texts from any released shape: a list of "A. x" entries, one string with one option per
+    line, or all options packed into one string (CV-Bench's record 996) — prefixes removed."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        packed = [value]
+    else:
+        packed = [v for v in value if v is not None]
+    if len(packed) == 1:
+        lines = [line for line in packed[0].splitlines() if line.strip()]
+        if len(lines) > 1:
+            return [option_text(line) for line in lines]
+        _, inline = split_inline_options(packed[0])
+        if inline:
+            return inline
+    return [option_text(v) for v in packed]
+
+
 def _abc_run(hits: Sequence[re.Match[str]]) -> list[re.Match[str]]:
     """The last run of matches whose letters go A, B, C, … in order."""
     best: list[re.Match[str]] = []
@@ -272,7 +304,7 @@ class BenchSuite(Generic[R]):
         spec: BenchSpec,
         options: SuiteOptions,
         *,
-        rows: Callable[[Path], Sequence[R]],
+        rows: Callable[[Path], Sequence[R | None]],
         build: Callable[[R, int, Context], Sample],
         score: Callable[[Sample, str | None, Rules], Score],
         rules: Rules = "official",
@@ -287,6 +319,8 @@ class BenchSuite(Generic[R]):
         self.key_frames = key_frames
         self._rows, self._build, self._score = rows, build, score
         self._group_of = group_of
+        self.skipped: list[Skip] = []
+        """Records of the last read that could not be used (id and reason); `claw data check` counts them."""
         self._media = MediaStore(Path(options.media_dir), spec.name, run_sampling(sampling, options))
 
     def __repr__(self) -> str:
@@ -309,11 +343,28 @@ class BenchSuite(Generic[R]):
                 f"(official copy: {self.spec.source})"
             )
         ctx = Context(self.spec, self.data_dir, self._media, self.key_frames)
-        for index, row in self._select(self._rows(self.data_dir)):
-            yield self._build(row, index, ctx)
+        for index, row in self._select(self._read()):
+            sample = self._try_build(row, index, ctx)
+            if sample is not None:
+                yield sample
 
-    def _select(self, rows: Sequence[R]) -> list[tuple[int, R]]:
-        indexed = list(enumerate(rows))
+    def _read(self) -> list[tuple[int, R]]:
+        """(position in the files, row) for every usable record; the rest are counted in `skipped`."""
+        with collecting() as skips:
+            rows = self._rows(self.data_dir)
+        self.skipped = list(skips)
+        return [(i, r) for i, r in enumerate(rows) if r is not None]
+
+    def _try_build(self, row: R, index: int, ctx: Context) -> Sample | None:
+        try:
+            return self._build(row, index, ctx)
+        except RecordSkipped as exc:
+            entry = Skip(record=exc.record, reason=exc.reason, where=str(self.data_dir))
+            skip(entry)
+            self.skipped.append(entry)
+            return None
+
+    def _select(self, indexed: list[tuple[int, R]]) -> list[tuple[int, R]]:
         if self.options.n is None:
             return indexed
         if self._group_of is not None:
@@ -345,8 +396,8 @@ class BenchSuite(Generic[R]):
         """
         store = MediaStore(Path(self.options.media_dir), self.name, check_only=True)
         ctx = Context(self.spec, self.data_dir, store)
-        for index, row in enumerate(self._rows(self.data_dir)):
-            self._build(row, index, ctx)
+        for index, row in self._read():
+            self._try_build(row, index, ctx)
         return store.missing
 
     def score(self, sample: Sample, answer: str | None) -> Score:
@@ -364,7 +415,7 @@ def run_sampling(benchmark: VideoSampling | None, options: SuiteOptions) -> Vide
 
 def suite_factory(
     spec: BenchSpec,
-    rows: Callable[[Path], Sequence[R]],
+    rows: Callable[[Path], Sequence[R | None]],
     build: Callable[[R, int, Context], Sample],
     score: Callable[[Sample, str | None, Rules], Score],
     *,

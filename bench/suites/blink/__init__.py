@@ -56,7 +56,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     prompt: str = ""
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """Val rows of every subtask, subtask by subtask (only val has answers)."""
     return read_parquet([f for pattern in SPEC.files for f in data_files(data, pattern)], Row)
 

@@ -20,13 +20,15 @@ from bench.suites._core import (
     Rules,
     data_files,
     letter_score,
-    option_text,
+    letters,
+    option_list,
     read_parquet,
     suite_factory,
 )
 from bench.suites._extract import boxed_letter, chain, clean, leading_letter, option_match, single_letter
 from bench.suites._media import VideoSampling
 from bench.suites._official import cvbench_answer
+from bench.suites._skips import RecordSkipped
 from bench.suites._specs import get
 from bench.suites._video_mcq import first_mark
 from claw.suite import Sample, Score
@@ -42,7 +44,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     id: int | str
     task_type: str
     question: str
-    options: list[str]
+    options: list[str] | str
     answer: str
     video_1: str | None = None
     video_2: str | None = None
@@ -50,7 +52,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     video_4: str | None = None
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows."""
     return read_parquet(data_files(data, SPEC.files[0]), Row)
 
@@ -64,10 +66,13 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
     """One sample with one frame group per video (`videos/<path>`)."""
     paths = [p for p in (row.video_1, row.video_2, row.video_3, row.video_4) if p]
     videos = [ctx.media.video(ctx.find(p, "videos"), f"video_{i + 1}") for i, p in enumerate(paths)]
-    yes_no = is_yes_no(row.options)
+    options = option_list(row.options)
+    yes_no = is_yes_no(options)
+    if not yes_no and row.answer.strip() not in letters(len(options)):
+        raise RecordSkipped(str(row.id), f"answer {row.answer!r} names none of its {len(options)} options")
     return ctx.sample(
         str(row.id), row.question, "yes_no" if yes_no else "letter", row.answer.strip(), videos,
-        category=row.task_type, options=[option_text(o) for o in row.options] if not yes_no else row.options,
+        category=row.task_type, options=options,
     )  # fmt: skip
 
 

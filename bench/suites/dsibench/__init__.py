@@ -37,12 +37,14 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     row: int = 0
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """The four CSVs in augmentation order, each row tagged with its augmentation and position."""
-    out: list[Row] = []
+    out: list[Row | None] = []
     for aug in AUGMENTATIONS:
         found = read_csv(data / "metadatas" / f"{aug}.csv", Row)
-        out += [msgspec.structs.replace(r, aug=aug, row=i) for i, r in enumerate(found)]
+        out += [
+            None if r is None else msgspec.structs.replace(r, aug=aug, row=i) for i, r in enumerate(found)
+        ]
     return out
 
 

@@ -37,7 +37,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     images: list[HFImage] = msgspec.field(default_factory=list)
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows of the test parquet."""
     return read_parquet(data_files(data, SPEC.files[0]), Row)
 

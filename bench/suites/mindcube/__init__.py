@@ -32,7 +32,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     category: list[str] = msgspec.field(default_factory=list)
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """The full jsonl if present, else the tiny set."""
     raw = data / "data" / "raw"
     full = raw / "MindCube.jsonl"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from bench.suites._core import Context, Rules, letter_score, read_json, suite_factory
+from bench.suites._core import Context, Rules, letter_score, read_json_records, suite_factory
 from bench.suites._extract import clean, sc_generic
 from bench.suites._official import mmsivideo_letter
 from bench.suites._specs import get
@@ -49,9 +49,9 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     hint: str = ""
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All entries."""
-    return read_json(data / "mmsivideo.json", list[Row])
+    return read_json_records(data / "mmsivideo.json", Row)
 
 
 def _videos(row: Row, ctx: Context) -> list[Video]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import msgspec
 
 from bench.scoring import exact_score, extract_number, mra_score, normalize_text, unwrap
-from bench.suites._core import Context, Rules, read_json, suite_factory
+from bench.suites._core import Context, Rules, read_json_records, suite_factory
 from bench.suites._extract import clean
 from bench.suites._official_numeric import float_or_none
 from bench.suites._specs import get
@@ -38,13 +38,9 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     answer_type: str
 
 
-class _File(msgspec.Struct, frozen=True):
-    questions: list[Row]
-
-
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All questions of `annotations.json`."""
-    return read_json(data / "annotations.json", _File).questions
+    return read_json_records(data / "annotations.json", Row, key="questions")
 
 
 def _format(row: Row) -> AnswerFormat:

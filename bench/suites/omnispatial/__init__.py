@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 
 from bench.scoring import extract_letter, letter_of
-from bench.suites._core import Context, Rules, letter_score, read_json, suite_factory
+from bench.suites._core import Context, Rules, letter_score, read_json_records, suite_factory
 from bench.suites._extract import clean
 from bench.suites._official import omnispatial_letter
 from bench.suites._specs import get
@@ -35,9 +35,9 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     sub_task_type: str
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All entries of `data.json`."""
-    return read_json(data / "OmniSpatial-test" / "data.json", list[Row])
+    return read_json_records(data / "OmniSpatial-test" / "data.json", Row)
 
 
 def build(row: Row, index: int, ctx: Context) -> Sample:

@@ -35,7 +35,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     subcategory: str = ""
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows."""
     return read_parquet(data_files(data, SPEC.files[0]), Row)
 

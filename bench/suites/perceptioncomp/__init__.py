@@ -16,7 +16,7 @@ from pathlib import Path
 
 import msgspec
 
-from bench.suites._core import Context, Rules, data_files, letter_score, read_json, suite_factory
+from bench.suites._core import Context, Rules, data_files, letter_score, read_json_records, suite_factory
 from bench.suites._extract import boxed_letter, chain, clean, single_letter, tag_letter
 from bench.suites._media import VideoSampling
 from bench.suites._official import perceptioncomp_letter
@@ -52,9 +52,9 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
         return [t for t in texts if t is not None]
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All records."""
-    return read_json(data_files(data, SPEC.files[0])[0], list[Row])
+    return read_json_records(data_files(data, SPEC.files[0])[0], Row)
 
 
 def build(row: Row, index: int, ctx: Context) -> Sample:

@@ -41,7 +41,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     source: str = ""
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows of the four test shards, in shard order."""
     return read_parquet(data_files(data, SPEC.files[0]), Row)
 

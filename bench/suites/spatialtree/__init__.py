@@ -56,7 +56,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     video: list[str] | None = None
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows."""
     return read_parquet([data / "annotations_plain.parquet"], Row)
 

@@ -37,12 +37,12 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     subset: str = ""
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """SI rows, then MV rows, each tagged with its subset."""
-    out: list[Row] = []
+    out: list[Row | None] = []
     for subset in ("SI", "MV"):
         found = read_parquet([data / f"SPBench-{subset}.parquet"], Row)
-        out += [msgspec.structs.replace(r, subset=subset) for r in found]
+        out += [None if r is None else msgspec.structs.replace(r, subset=subset) for r in found]
     return out
 
 

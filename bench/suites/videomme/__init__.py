@@ -17,7 +17,7 @@ from bench.suites._core import (
     Rules,
     data_files,
     letter_score,
-    option_text,
+    option_list,
     read_parquet,
     suite_factory,
 )
@@ -35,11 +35,11 @@ SAMPLING = VideoSampling(max_fps=1.0)
 class Row(msgspec.Struct, frozen=True, kw_only=True):
     """One row of `videomme/test-*.parquet`."""
 
-    video_id: str
+    video_id: str | int
     videoID: str
     question_id: str
     question: str
-    options: list[str]
+    options: list[str] | str
     answer: str
     task_type: str = ""
     duration: str = ""
@@ -47,7 +47,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     sub_category: str = ""
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows."""
     return read_parquet(data_files(data, SPEC.files[0]), Row)
 
@@ -57,7 +57,7 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
     video = ctx.media.video(ctx.find(f"{row.videoID}.mp4", "data", "videos"), row.videoID)
     return ctx.sample(
         row.question_id, row.question, "letter", row.answer.strip(), [video],
-        category=row.task_type or "default", options=[option_text(o) for o in row.options],
+        category=row.task_type or "default", options=option_list(row.options),
         metadata={"duration": row.duration, "domain": row.domain, "sub_category": row.sub_category},
     )  # fmt: skip
 

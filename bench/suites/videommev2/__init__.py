@@ -20,7 +20,7 @@ from pathlib import Path
 import msgspec
 
 from bench.scoring import UNPARSED, boxed
-from bench.suites._core import Context, Rules, letter_score, read_parquet, split_inline_options, suite_factory
+from bench.suites._core import Context, Rules, letter_score, option_list, read_parquet, suite_factory
 from bench.suites._extract import boxed_letter, clean, first_capital
 from bench.suites._media import VideoSampling
 from bench.suites._official import videommev2_letter
@@ -45,27 +45,32 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     video_id: str
     question_id: str
     question: str
-    options: str
+    options: str | list[str]
     answer: str
     group_type: str
-    group_structure: str
-    level: int | None = None
+    group_structure: str | list[object]
+    level: int | str | None = None
     second_head: str | None = None
     third_head: str | None = None
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows."""
     return read_parquet([data / "test.parquet"], Row)
+
+
+def _structure(value: str | list[object]) -> str:
+    """`group_structure` as the compact string ("[1,[2,3],4]") whether stored as text or as a list."""
+    return (value if isinstance(value, str) else msgspec.json.encode(value).decode()).replace(" ", "")
 
 
 def build(row: Row, index: int, ctx: Context) -> Sample:
     """One sample over `videos/<video_id>.mp4` (or `data/`)."""
     video = ctx.media.video(ctx.find(f"{row.video_id}.mp4", "videos", "data"), row.video_id)
-    _, options = split_inline_options(row.options)
+    options = option_list(row.options)
     return ctx.sample(
         row.question_id, row.question, "letter", row.answer.strip(), [video],
-        category=f"{row.group_type} {row.group_structure.replace(' ', '')}", options=options,
+        category=f"{row.group_type} {_structure(row.group_structure)}", options=options,
         metadata={"video_id": row.video_id, "level": row.level, "second_head": row.second_head,
                   "third_head": row.third_head},
     )  # fmt: skip

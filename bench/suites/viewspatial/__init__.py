@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from bench.suites._core import Context, Rules, letter_score, option_text, read_json, suite_factory
+from bench.suites._core import Context, Rules, letter_score, option_list, read_json_records, suite_factory
 from bench.suites._extract import (
     answer_marker,
     boxed_letter,
@@ -40,18 +40,18 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     image_path: list[str]
     question: str
     answer: str
-    choices: str
+    choices: str | list[str]
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All entries, in file order (the index is the id)."""
-    return read_json(data / "ViewSpatial-Bench.json", list[Row])
+    return read_json_records(data / "ViewSpatial-Bench.json", Row)
 
 
 def build(row: Row, index: int, ctx: Context) -> Sample:
     """One sample; record paths lose their `ViewSpatial-Bench/` prefix."""
     paths = [ctx.data / p.removeprefix(PREFIX) for p in row.image_path]
-    options = [option_text(c) for c in row.choices.splitlines() if c.strip()]
+    options = option_list(row.choices)
     return ctx.sample(
         str(index), row.question, "letter", row.answer.strip(), [ctx.media.image_set("images", paths)],
         category=row.question_type, options=options,

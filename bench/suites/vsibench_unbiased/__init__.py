@@ -38,7 +38,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     options: list[str] | None = None
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All rows of the debiased split."""
     return read_parquet([data / "test_debiased.parquet"], Row)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 
 from bench.scoring import mra_score
-from bench.suites._core import Context, Rules, option_text, read_json, suite_factory
+from bench.suites._core import Context, Rules, option_text, read_json_records, suite_factory
 from bench.suites._official import vsi_first_token
 from bench.suites._official_numeric import float_or_none, mra_divided
 from bench.suites._specs import get
@@ -35,9 +35,9 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     mc_answer: str | None = None
 
 
-def rows(data: Path) -> list[Row]:
+def rows(data: Path) -> list[Row | None]:
     """All entries."""
-    return read_json(data / "test.json", list[Row])
+    return read_json_records(data / "test.json", Row)
 
 
 def build(row: Row, index: int, ctx: Context) -> Sample:
