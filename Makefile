@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format typecheck pytest clean system-deps gpu test-models
+.PHONY: run test check lint format typecheck pytest clean system-deps browser gpu test-models
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,6 +18,13 @@ system-deps:
 	  (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) || \
 	  echo "note: bubblewrap not installed; kernels will refuse to run unconfined (see README)"; }
 
+# Headless Chromium renders `claw report` pages in the report's browser test; installed from Debian when
+# missing and we are root (the test skips, saying why, where it cannot be installed).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null) || \
+	  echo "note: chromium not installed; the report's browser test will skip"; }
+
 run: $(STAMP) system-deps
 	$(BIN)/claw eval
 
@@ -28,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy claw
 
-pytest: $(STAMP) system-deps
+pytest: $(STAMP) system-deps browser
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

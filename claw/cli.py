@@ -76,8 +76,14 @@ def _build_parser() -> argparse.ArgumentParser:
     transcript.add_argument(
         "--json", action="store_true", help="one JSON object per request: its wire messages, images inline"
     )
-    report = sub.add_parser("report", help="print a run's score tables")
-    report.add_argument("run_dir", type=Path)
+    report = sub.add_parser(
+        "report", help="print a run's score tables and write its HTML report (RUN_DIR/report.html)"
+    )
+    report.add_argument("run_dir", type=Path, help="a run directory made by `claw eval`")
+    report.add_argument(
+        "--out", type=Path, help="where to write the HTML report (default RUN_DIR/report.html)"
+    )
+    report.add_argument("--no-html", action="store_true", help="print the tables only; write no HTML file")
     report.add_argument(
         "--rules",
         choices=["official", "sc"],
@@ -225,15 +231,24 @@ async def _cmd_transcript(args: argparse.Namespace) -> int:
 
 
 async def _cmd_report(args: argparse.Namespace) -> int:
+    from bench.htmlreport import read_run_facts, write_report
     from bench.report import render_results
     from claw.runtime.sinks import read_results
     from claw.runtime.tables import report_run
 
+    facts = await anyio.to_thread.run_sync(read_run_facts, args.run_dir)
+    if not facts.complete:
+        print(f"note: this run is {facts.status}; the tables cover its {facts.finished} finished episodes")
     print(await anyio.to_thread.run_sync(report_run, args.run_dir))
     results = await anyio.to_thread.run_sync(read_results, args.run_dir / "results.jsonl")
     if any(r.suite != "synthetic" for r in results):
         print()
         print(render_results(results, rules=args.rules))
+    if not args.no_html:
+        written = await anyio.to_thread.run_sync(
+            lambda: write_report(args.run_dir, args.out, rules=args.rules)
+        )
+        print(f"HTML report: {written}")
     return 0
 
 
