@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from claw.sandbox._output import BoundedText, CellCollector, strip_ansi
-from claw.tools._runtime import FrameImage, FrameList, _as_uint8, _png_bytes, check_answer
+from claw.tools._answer import check_answer
+from claw.tools._inputs import FrameImage, FrameList
+from claw.tools._show import as_uint8, png_bytes
 
 OPTIONS = ("red", "green", "blue")
 
@@ -72,12 +74,12 @@ def test_frame_image_loads_lazily_and_explains_unreadable_files(tmp_path: Path) 
 
 
 def test_images_are_encoded_as_bounded_pngs() -> None:
-    png = _png_bytes(np.zeros((3000, 1500), dtype=np.float32))
+    png = png_bytes(np.zeros((3000, 1500), dtype=np.float32))
     assert png.startswith(b"\x89PNG")
-    assert _as_uint8(np.array([[0.0, 0.5, 1.0]])).tolist() == [[0, 127, 255]]
-    assert _as_uint8(np.array([[True, False]])).tolist() == [[255, 0]]
+    assert as_uint8(np.array([[0.0, 0.5, 1.0]])).tolist() == [[0, 127, 255]]
+    assert as_uint8(np.array([[True, False]])).tolist() == [[255, 0]]
     with pytest.raises(TypeError, match="image"):
-        _as_uint8(np.zeros(5))
+        as_uint8(np.zeros(5))
 
 
 def test_bounded_text_keeps_head_and_tail() -> None:

@@ -16,8 +16,9 @@ from typing import Any
 import msgspec
 import numpy as np
 
+import claw.tools._answer as answers_api
 import claw.tools._client as client
-import claw.tools._runtime as runtime
+import claw.tools._inputs as inputs
 from bench.suites.synthetic import SyntheticSuite
 from claw.agent import observations, prompts
 from claw.agent.parsing import StepResponse, parse_step
@@ -68,7 +69,7 @@ class _Answers:
         self.shown = 0
 
     def submit(self, answer: object) -> None:
-        self.answer = runtime.check_answer(answer, self.sample.answer_format, self.sample.options)
+        self.answer = answers_api.check_answer(answer, self.sample.answer_format, self.sample.options)
         verdict = "accepted" if self.answer.valid else f"NOT accepted: {self.answer.message}"
         print(f"Answer {verdict}: {self.answer.text}")
 
@@ -76,10 +77,10 @@ class _Answers:
         self.shown += 1
 
 
-def _metadata(sample: Sample) -> runtime.MetadataInfo:
+def _metadata(sample: Sample) -> inputs.MetadataInfo:
     (video,) = sample.videos
-    info = runtime.VideoInfo(video.name, len(video.frames), video.fps, video.total_frames, video.duration_s)
-    return runtime.MetadataInfo(
+    info = inputs.VideoInfo(video.name, len(video.frames), video.fps, video.total_frames, video.duration_s)
+    return inputs.MetadataInfo(
         is_video=video.fps is not None,
         fps=video.fps,
         duration_s=video.duration_s,
@@ -100,8 +101,8 @@ def _namespace(sample: Sample, answers: _Answers, socket: str | None) -> dict[st
 
     client.configure(socket=socket, scene=str(sample.metadata["scene"]), connect_timeout_s=5.0)
     (video,) = sample.videos
-    frames = runtime.FrameList(
-        runtime.FrameImage(f.path, f.index, f.timestamp_s, video.name) for f in video.frames
+    frames = inputs.FrameList(
+        inputs.FrameImage(f.path, f.index, f.timestamp_s, video.name) for f in video.frames
     )
     names: dict[str, Any] = {
         "np": np,
