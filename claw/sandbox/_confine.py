@@ -1,14 +1,20 @@
-"""OS confinement of one kernel, applied by the kernel's own process right after the template forks it.
+"""OS confinement of one kernel, applied by the kernel's launcher right after the template forks it.
 
-Linux namespaces through unshare(2), the same mechanism `unshare`/bubblewrap use, applied per kernel:
-the kernel gets its own user, mount, network (loopback only, down), PID, IPC and UTS namespaces; the whole
-filesystem is re-mounted read-only (recursively) except its own exchange directory and a fresh
-size-limited tmpfs scratch directory inside it, while the other kernels' directories are covered by an
-empty tmpfs; chosen directories (the runner's
-home) are covered by an empty read-only tmpfs; a second user+mount namespace then locks every mount so
-the kernel cannot undo any of it. When the template runs as root the kernel first drops to an
-unprivileged uid (so rlimits on processes apply, root-only files stay unreadable and host processes
-cannot be signalled). rlimits bound memory, CPU time, processes, file size and open files.
+Linux namespaces through unshare(2), the mechanism bubblewrap uses, applied per kernel. The kernel never
+keeps host root: a root template first builds the kernel's filesystem in a private mount namespace (so it
+can still reach an interpreter under `/root`), then drops to an unprivileged uid before the kernel's own
+user namespace is made; a non-root template does the same inside a user namespace of its own. The kernel
+gets its own user, mount, network (loopback only, down), PID, IPC and UTS namespaces and a filesystem
+built from nothing (pivot_root into an empty tmpfs): the interpreter, its packages and the system
+libraries read-only, its exchange directory read-only at `/claw/exchange` (connection file, episode setup,
+staged media, the relayed sockets), a size- and file-count-limited tmpfs scratch at `/claw/scratch`, a
+few device nodes and its own /proc. Nothing else of the host exists in it: no /tmp, /var, /home, /root,
+run directories, other kernels or host sockets. A last user+mount namespace locks every mount. rlimits
+bound memory per process, CPU time, processes, file size and open files; the pool's cgroups bound the
+kernel as a whole.
+
+The kernel's ZeroMQ sockets are bound here, before confinement, on the host side of the read-only
+exchange directory, and handed to ipykernel as file descriptors (`adopt_sockets`).
 
 Everything here runs in a freshly forked, single-threaded child and reports failure by raising OSError.
 """
@@ -17,11 +23,32 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import resource
+import socket
+from typing import Any
 
 from claw.wire.template import KernelSpec, Limits
 
-__all__ = ["apply_limits", "enter_namespaces", "finish_in_pid_namespace", "join_cgroup", "probe"]
+__all__ = [
+    "INNER_EXCHANGE",
+    "INNER_SCRATCH",
+    "SOCKET_PORTS",
+    "adopt_sockets",
+    "apply_limits",
+    "enter_namespaces",
+    "finish_in_pid_namespace",
+    "join_cgroups",
+    "prebind_sockets",
+    "probe",
+]
+
+INNER_EXCHANGE = "/claw/exchange"
+"""Where a confined kernel sees its exchange directory (read-only)."""
+INNER_SCRATCH = "/claw/scratch"
+"""A confined kernel's writable scratch directory (its cwd, HOME and TMPDIR)."""
+SOCKET_PORTS = (1, 2, 3, 4)
+"""The ipc "ports" of shell, iopub, stdin and control (ipykernel's order); no heartbeat."""
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUTS = 0x04000000
@@ -33,17 +60,22 @@ _PR_SET_DUMPABLE = 4
 _MS_RDONLY = 1
 _MS_NOSUID = 2
 _MS_NODEV = 4
-_MS_REMOUNT = 32
+_MS_NOEXEC = 8
 _MS_BIND = 4096
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
+_MNT_DETACH = 2
 _SYS_MOUNT_SETATTR = 442
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)
 _AT_FDCWD = -100
 _AT_RECURSIVE = 0x8000
 _MOUNT_ATTR_RDONLY = 1
 _MOUNT_ATTR_NOSUID = 2
-
-_HIDDEN_FILES = ("/etc/shadow", "/etc/gshadow")
+_SCRATCH_FILES = 4096
+"""File-count cap of the scratch tmpfs (its inodes)."""
+_SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache")
+"""Shared libraries a first import may still dlopen (the interpreter's own were loaded before the fork)."""
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -74,18 +106,17 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
     _check(result, f"mount {target}")
 
 
-def _read_only_everywhere() -> None:
-    attr = _MountAttr(_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID, 0, 0, 0)  # /dev/null must stay usable
-    syscall = _libc.syscall
-    result = syscall(
+def _read_only_tree(path: str) -> None:
+    attr = _MountAttr(_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID, 0, 0, 0)  # not nodev: /dev/null stays usable
+    result = _libc.syscall(
         ctypes.c_long(_SYS_MOUNT_SETATTR),
         ctypes.c_int(_AT_FDCWD),
-        ctypes.c_char_p(b"/"),
+        ctypes.c_char_p(path.encode()),
         ctypes.c_uint(_AT_RECURSIVE),
         ctypes.byref(attr),
         ctypes.c_size_t(ctypes.sizeof(attr)),
     )
-    _check(result, "mount_setattr / read-only")
+    _check(result, f"mount_setattr read-only {path}")
 
 
 def _write(path: str, text: str) -> None:
@@ -117,15 +148,40 @@ def apply_limits(limits: Limits) -> None:
         resource.setrlimit(which, (value, value))
 
 
-def join_cgroup(cgroup: str | None) -> None:
-    """Move this process into `cgroup` (a directory whose pids.max the host has set)."""
-    if cgroup is not None:
+def join_cgroups(cgroups: tuple[str, ...]) -> None:
+    """Move this process into each of `cgroups` (directories whose limits the host has set)."""
+    for cgroup in cgroups:
         _write(os.path.join(cgroup, "cgroup.procs"), str(os.getpid()))
 
 
-def _drop_uid(uid: int | None) -> None:
-    if uid is None or os.getuid() != 0:
-        return
+def prebind_sockets(spec: KernelSpec) -> dict[int, int]:
+    """Listening Unix sockets `ipc-N` in the exchange directory, made while it is still writable.
+
+    Returns:
+        ipc port → file descriptor, for `adopt_sockets`.
+    """
+    bound: dict[int, int] = {}
+    for port in SOCKET_PORTS:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(os.path.join(spec.exchange_dir, f"ipc-{port}"))
+        listener.listen(64)
+        bound[port] = listener.detach()
+    return bound
+
+
+def adopt_sockets(app: Any, bound: dict[int, int]) -> None:
+    """Make ipykernel's `app` bind its sockets on the prebound descriptors (ZMQ_USE_FD), not on paths."""
+    import zmq
+
+    def bind(sock: Any, port: int) -> int:
+        sock.setsockopt(zmq.USE_FD, bound[port])
+        sock.bind(f"ipc://{app.ip}-{port}")
+        return port
+
+    app._try_bind_socket = bind  # the one ipykernel hook that binds a socket
+
+
+def _drop_uid(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
@@ -134,58 +190,95 @@ def _drop_uid(uid: int | None) -> None:
 
 
 def enter_namespaces(spec: KernelSpec) -> None:
-    """Drop privileges, enter fresh namespaces and build the kernel's filesystem view.
+    """Build the kernel's filesystem, drop to its unprivileged uid and enter its namespaces.
 
     The caller must fork afterwards: the child is PID 1 of the new PID namespace and calls
     `finish_in_pid_namespace`.
 
     Raises:
-        OSError: any step failed (the kernel must not start unconfined).
+        OSError: any step failed, or the template is root and no unprivileged uid was given (the kernel
+            must not start unconfined or as root).
     """
-    _drop_uid(spec.uid)
-    uid, gid = os.getuid(), os.getgid()
-    flags = _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWPID | _CLONE_NEWIPC | _CLONE_NEWUTS
-    _unshare(flags)
-    _map_identity(uid, gid)
+    as_root = os.getuid() == 0
+    if as_root and spec.uid is None:
+        raise OSError("refusing to start a kernel as root: no unprivileged uid to run it as")
+    if as_root:
+        _unshare(_CLONE_NEWNS)
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        _unshare(_CLONE_NEWUSER | _CLONE_NEWNS)
+        _map_identity(uid, gid)
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
-    _read_only_everywhere()
-    # Opened inside the new mount namespace: a bind source must belong to the caller's namespace.
-    exchange = os.open(spec.exchange_dir, os.O_PATH | os.O_DIRECTORY)
-    _private_scratch(spec, exchange)
-    for directory in spec.hide_dirs:
-        if os.path.isdir(directory):
-            _hide(directory, [path for path in spec.expose if _is_under(path, directory)])
-    for path in _HIDDEN_FILES:
-        if os.path.isfile(path):
-            _mount("/dev/null", path, None, _MS_BIND)
-    os.close(exchange)
+    _build_root(spec)
+    if as_root and spec.uid is not None:
+        _drop_uid(spec.uid)
+    uid, gid = os.getuid(), os.getgid()
+    _unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWPID | _CLONE_NEWIPC | _CLONE_NEWUTS)
+    _map_identity(uid, gid)
 
 
-def _is_under(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
-
-
-def _hide(directory: str, expose: list[str]) -> None:
-    """Cover `directory` with an empty tmpfs, then bind the `expose` paths back (read-only)."""
-    handles = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in expose if os.path.isdir(path)]
-    _mount("tmpfs", directory, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,mode=0755")
-    for path, handle in handles:
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{handle}", path, None, _MS_BIND | _MS_REC)
-        os.close(handle)
-    _mount("none", directory, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-
-
-def _private_scratch(spec: KernelSpec, exchange: int) -> None:
-    """Hide every other kernel's directory, bind this kernel's back, and give it a size-limited scratch."""
-    runtime_dir = os.path.dirname(spec.exchange_dir)
-    _mount("tmpfs", runtime_dir, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,mode=0711")
-    os.mkdir(spec.exchange_dir, 0o700)
-    _mount(f"/proc/self/fd/{exchange}", spec.exchange_dir, None, _MS_BIND)
-    _mount("none", spec.exchange_dir, None, _MS_REMOUNT | _MS_BIND | _MS_NOSUID | _MS_NODEV)
+def _build_root(spec: KernelSpec) -> None:
+    """An empty tmpfs holding only what the kernel may see, then pivot_root into it."""
+    sources = _open_sources(spec)
+    host_proc = os.open("/proc", os.O_PATH | os.O_CLOEXEC)  # bound after the read-only pass: uid maps
+    links = {path: os.readlink(path) for path in _SYSTEM_PATHS if os.path.islink(path)}
+    new_root = os.path.dirname(spec.exchange_dir)  # any directory of ours will do as the mount point
+    _mount("tmpfs", new_root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
+    for target, handle, is_dir in sources:
+        _bind(handle, new_root + target, is_dir=is_dir)
+    for path, link in links.items():
+        if not os.path.lexists(new_root + path):
+            os.makedirs(os.path.dirname(new_root + path), 0o755, exist_ok=True)
+            os.symlink(link, new_root + path)
+    scratch = new_root + INNER_SCRATCH
+    os.makedirs(scratch, 0o755, exist_ok=True)
+    os.makedirs(new_root + "/proc", 0o555, exist_ok=True)
+    _read_only_tree(new_root)
+    # A proc instance must already be visible for the kernel to mount its own; it covers this one.
+    _bind(host_proc, new_root + "/proc", is_dir=True)
+    owner = spec.uid if spec.uid is not None else os.getuid()
     size_mb = max(16, spec.limits.max_file_mb * 2)
-    _mount("tmpfs", spec.scratch_dir, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size_mb}m,mode=0700")
-    _mount("none", runtime_dir, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    options = f"size={size_mb}m,nr_inodes={_SCRATCH_FILES},mode=0700,uid={owner},gid={owner}"
+    _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    _pivot_into(new_root)
+
+
+def _open_sources(spec: KernelSpec) -> list[tuple[str, int, bool]]:
+    """(path in the new root, O_PATH handle, is a directory) for everything bound into it.
+
+    Opened in the new mount namespace (a bind source must belong to it) and before the new root covers
+    the pool's directory; paths inside an already-bound directory are skipped.
+    """
+    wanted = [(path, path) for path in sorted({*spec.expose, *_SYSTEM_PATHS, *_DEVICES})]
+    wanted.append((INNER_EXCHANGE, spec.exchange_dir))
+    sources: list[tuple[str, int, bool]] = []
+    bound: list[str] = []
+    for target, path in wanted:
+        if (os.path.islink(path) and path in _SYSTEM_PATHS) or not os.path.exists(path):
+            continue
+        if any(target == done or target.startswith(done.rstrip("/") + "/") for done in bound):
+            continue
+        handle = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        sources.append((target, handle, os.path.isdir(path)))
+        bound.append(target)
+    return sources
+
+
+def _bind(handle: int, target: str, *, is_dir: bool) -> None:
+    if is_dir:
+        os.makedirs(target, 0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    _mount(f"/proc/self/fd/{handle}", target, None, _MS_BIND | _MS_REC)
+    os.close(handle)
+
+
+def _pivot_into(new_root: str) -> None:
+    os.chdir(new_root)
+    _check(_libc.syscall(ctypes.c_long(_SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", _MNT_DETACH), "umount the host root")
+    os.chdir("/")
 
 
 def finish_in_pid_namespace() -> None:
@@ -195,7 +288,7 @@ def finish_in_pid_namespace() -> None:
         OSError: the lock could not be applied.
     """
     uid, gid = os.getuid(), os.getgid()
-    _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | 8)
+    _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
     _unshare(_CLONE_NEWUSER | _CLONE_NEWNS)
     _map_identity(uid, gid)
 
@@ -220,7 +313,7 @@ def _probe_child(report: int) -> int:
         _unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWPID)
         _map_identity(uid, gid)
         _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
-        _read_only_everywhere()
+        _read_only_tree("/")
     except OSError as exc:
         os.write(report, str(exc).encode())
         return 1

@@ -1,7 +1,8 @@
 """Host-side facts the pool needs to confine kernels: which paths a kernel must still see (the interpreter
-and installed packages), whether an unprivileged uid could read them, and per-kernel pids cgroups that cap
-a kernel's process count (RLIMIT_NPROC does not apply to root, and kernels keep root's uid whenever the
-interpreter lives somewhere only root can read).
+and installed packages, read-only in its otherwise empty filesystem), whether its unprivileged uid can read
+them, and per-kernel cgroups that cap a kernel as a whole: its process count (RLIMIT_NPROC counts per uid,
+not per kernel) and its memory (RLIMIT_AS is per process; a kernel's processes and its scratch tmpfs
+together must fit).
 """
 
 from __future__ import annotations
@@ -21,79 +22,97 @@ import claw
 from claw.errors import ConfinementUnavailable
 
 __all__ = [
-    "PidsCgroups",
+    "KernelCgroups",
     "bwrap_prefix",
-    "hidden_dirs",
+    "check_readable_by_kernels",
     "needed_paths",
     "sweep_stale_cgroups",
-    "world_readable",
 ]
 
-_V1_ROOT = Path("/sys/fs/cgroup/pids")
+_V1 = Path("/sys/fs/cgroup")
+_V1_CONTROLLERS = ("pids", "memory")
 _V2_ROOT = Path("/sys/fs/cgroup")
 
 
 def needed_paths() -> tuple[str, ...]:
-    """Directories a kernel must be able to read: interpreter prefixes, claw's source root, sys.path."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(claw.__file__).parent.parent)}
+    """Directories a kernel must be able to read: interpreter prefixes, sys.path, the `claw` package.
+
+    Each as written and as resolved (a kernel imports through the paths in `sys.path`, which may pass
+    through a symbolic link). Only the package directory of claw, never its checkout: a run directory may
+    sit beside it.
+    """
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(claw.__file__).parent)}
     paths.update(entry for entry in sys.path if entry and os.path.isdir(entry))
-    return tuple(sorted({os.path.realpath(path) for path in paths}))
+    both = {os.path.abspath(path) for path in paths} | {os.path.realpath(path) for path in paths}
+    return tuple(sorted(path for path in both if path != "/"))
 
 
-def world_readable(path: str) -> bool:
-    """Whether any user can reach `path`: every ancestor searchable and the directory readable by others."""
-    current = Path(path)
-    for directory in [current, *current.parents]:
-        mode = directory.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            return False
-    return bool(current.stat().st_mode & stat.S_IROTH)
+def check_readable_by_kernels(paths: tuple[str, ...]) -> None:
+    """Kernels run as an unprivileged uid; each needed directory itself must be readable by others (its
+    ancestors need not be: the kernel sees it at the top of its own filesystem).
+
+    Raises:
+        ConfinementUnavailable: a directory is not, with the command that fixes it.
+    """
+    for path in paths:
+        mode = os.stat(path).st_mode
+        if mode & (stat.S_IROTH | stat.S_IXOTH) != stat.S_IROTH | stat.S_IXOTH:
+            raise ConfinementUnavailable(
+                f"kernels run as an unprivileged user and cannot read {path} (mode {stat.filemode(mode)}); "
+                f"make the Python installation readable (chmod -R o+rX {path}) and start again"
+            )
 
 
-def hidden_dirs(workdir: Path) -> tuple[str, ...]:
-    """The runner's home (needed paths under it are bound back), unless the pool's files live there."""
-    home = Path.home().resolve()
-    if home == Path("/") or workdir.resolve().is_relative_to(home):
-        return ()
-    return (str(home),)
-
-
-class PidsCgroups:
-    """A pids cgroup per kernel under one pool cgroup, when this host lets us create them."""
+class KernelCgroups:
+    """A pids and a memory cgroup per kernel under pool cgroups, when this host lets us create them."""
 
     def __init__(self) -> None:
-        self.root = _create_pool_cgroup()
+        self.roots = _create_pool_cgroups()
 
     @property
     def available(self) -> bool:
-        """Whether per-kernel process caps are enforced through cgroups."""
-        return self.root is not None
+        """Whether per-kernel process and memory caps are enforced through cgroups."""
+        return bool(self.roots)
 
-    def create(self, kernel_id: str, max_processes: int) -> str | None:
-        """A cgroup for one kernel capped at `max_processes` tasks (threads count), or None."""
-        if self.root is None:
-            return None
-        path = self.root / kernel_id
-        try:
-            path.mkdir()
-            (path / "pids.max").write_text(str(max_processes))
-        except OSError:
-            return None
-        return str(path)
+    def create(self, kernel_id: str, *, max_processes: int, memory_mb: int) -> tuple[str, ...]:
+        """The cgroups of one kernel: at most `max_processes` tasks (threads count), `memory_mb` in all."""
+        made: list[str] = []
+        for root in self.roots:
+            path = root / kernel_id
+            try:
+                path.mkdir()
+                _write_limits(path, max_processes, memory_mb)
+            except OSError:
+                continue
+            made.append(str(path))
+        return tuple(made)
 
     async def remove(self, kernel_id: str) -> None:
-        """Kill whatever is left in a kernel's cgroup and remove it."""
-        if self.root is not None:
-            await _remove_cgroup(self.root / kernel_id)
+        """Kill whatever is left in a kernel's cgroups and remove them."""
+        for root in self.roots:
+            await _remove_cgroup(root / kernel_id)
 
     async def close(self) -> None:
         """Remove every kernel cgroup, then the pool's (even when the run is being cancelled)."""
-        if self.root is None:
-            return
         with anyio.CancelScope(shield=True):
-            for child in await anyio.to_thread.run_sync(_children, self.root):
-                await _remove_cgroup(child)
-            await anyio.to_thread.run_sync(_try_remove, self.root)
+            for root in self.roots:
+                for child in await anyio.to_thread.run_sync(_children, root):
+                    await _remove_cgroup(child)
+                await anyio.to_thread.run_sync(_try_remove, root)
+
+
+def _write_limits(path: Path, max_processes: int, memory_mb: int) -> None:
+    limit = str(memory_mb * 1024 * 1024)
+    table = {
+        "pids.max": str(max_processes),
+        "memory.max": limit,
+        "memory.swap.max": "0",
+        "memory.limit_in_bytes": limit,
+        "memory.memsw.limit_in_bytes": limit,
+    }
+    for name, value in table.items():
+        if (path / name).exists():
+            (path / name).write_text(value)
 
 
 def _children(root: Path) -> list[Path]:
@@ -128,7 +147,8 @@ def _kill_members(path: Path) -> None:
 
 def sweep_stale_cgroups() -> None:
     """Remove empty pool cgroups left by pools whose process no longer exists."""
-    for root in (_V1_ROOT, _V2_ROOT):
+    roots = [_V1 / controller for controller in _V1_CONTROLLERS] + [_V2_ROOT]
+    for root in roots:
         if not root.is_dir():
             continue
         for stale in root.glob("claw-*-*"):
@@ -145,19 +165,23 @@ def _rmdir_tree(path: Path) -> None:
         path.rmdir()
 
 
-def _create_pool_cgroup() -> Path | None:
+def _create_pool_cgroups() -> list[Path]:
     name = f"claw-{os.getpid()}-{secrets.token_hex(3)}"
-    if (_V1_ROOT / "pids.max").exists() or (_V1_ROOT / "cgroup.procs").exists():
-        return _mkdir(_V1_ROOT / name)
+    v1 = [_V1 / c for c in _V1_CONTROLLERS if (_V1 / c / "cgroup.procs").exists()]
+    if v1:
+        return [path for path in (_mkdir(root / name) for root in v1) if path is not None]
     controllers = _V2_ROOT / "cgroup.subtree_control"
-    if controllers.exists() and "pids" in controllers.read_text().split():
-        path = _mkdir(_V2_ROOT / name)
-        if path is not None:
-            with contextlib.suppress(OSError):
-                (path / "cgroup.subtree_control").write_text("+pids")
-                return path
-            path.rmdir()
-    return None
+    if not (controllers.exists() and "pids" in controllers.read_text().split()):
+        return []
+    path = _mkdir(_V2_ROOT / name)
+    if path is None:
+        return []
+    wanted = [c for c in ("pids", "memory") if c in controllers.read_text().split()]
+    with contextlib.suppress(OSError):
+        (path / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in wanted))
+        return [path]
+    path.rmdir()
+    return []
 
 
 def _mkdir(path: Path) -> Path | None:

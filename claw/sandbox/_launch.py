@@ -23,13 +23,13 @@ import zmq.asyncio
 
 from claw.config import SandboxConfig
 from claw.errors import ConfigError, ConfinementUnavailable, KernelDied
+from claw.sandbox._confine import INNER_EXCHANGE, INNER_SCRATCH
 from claw.sandbox._host import (
-    PidsCgroups,
+    KernelCgroups,
     bwrap_prefix,
-    hidden_dirs,
+    check_readable_by_kernels,
     needed_paths,
     sweep_stale_cgroups,
-    world_readable,
 )
 from claw.sandbox._kernel import ConnectionFiles, PooledKernel
 from claw.sandbox._process import TemplateProcess
@@ -94,7 +94,7 @@ class KernelLauncher:
         self._workdir: Path | None = None
         self._needed: tuple[str, ...] = ()
         self._drop_uid = False
-        self._cgroups: PidsCgroups | None = None
+        self._cgroups: KernelCgroups | None = None
 
     @property
     def workdir(self) -> Path:
@@ -145,7 +145,7 @@ class KernelLauncher:
         if self.config.confinement == "none":
             return
         sweep_stale_cgroups()
-        cgroups = PidsCgroups()
+        cgroups = KernelCgroups()
         if cgroups.available:
             self._cgroups = cgroups
             self._stack.push_async_callback(cgroups.close)
@@ -154,17 +154,22 @@ class KernelLauncher:
         if self.config.confinement != "bwrap":
             return []
         writable = [self.workdir]
-        if self._cgroups is not None and self._cgroups.root is not None:
-            writable.append(self._cgroups.root)
+        if self._cgroups is not None:
+            writable.extend(self._cgroups.roots)
         return bwrap_prefix(writable)
 
     def _confine_host(self) -> None:
+        """Kernels never keep host root: a root runner gives each an unprivileged uid of its own.
+
+        Raises:
+            ConfinementUnavailable: that uid could not read the interpreter or its packages.
+        """
         self._needed = needed_paths()
-        self._drop_uid = os.getuid() == 0 and all(world_readable(path) for path in self._needed)
-        if self._cgroups is None and not self._drop_uid:
-            _log.warning(
-                "kernel process count not capped: no writable pids cgroup and kernels keep the runner's uid"
-            )
+        self._drop_uid = os.getuid() == 0
+        if self._drop_uid:
+            check_readable_by_kernels(self._needed)
+        if self._cgroups is None:
+            _log.warning("no writable cgroups: a kernel's processes and memory are capped per process only")
 
     # ----------------------------------------------------------------------------------- per kernel
 
@@ -232,15 +237,20 @@ class KernelLauncher:
         return KernelSpec(
             kernel_id=kernel_id,
             exchange_dir=str(exchange),
-            inner_dir=str(exchange),
-            scratch_dir=str(exchange / "scratch"),
+            inner_dir=INNER_EXCHANGE if self.confined else str(exchange),
+            scratch_dir=INNER_SCRATCH if self.confined else str(exchange / "scratch"),
             confined=self.confined,
             uid=uid,
             limits=limits,
-            hide_dirs=hidden_dirs(exchange.parent) if self.confined else (),
             expose=self._needed,
-            cgroup=self._cgroups.create(kernel_id, c.max_processes) if self._cgroups else None,
+            cgroups=self._kernel_cgroups(kernel_id),
         )
+
+    def _kernel_cgroups(self, kernel_id: str) -> tuple[str, ...]:
+        if self._cgroups is None:
+            return ()
+        c = self.config
+        return self._cgroups.create(kernel_id, max_processes=c.max_processes, memory_mb=c.memory_mb)
 
 
 def decide_confinement(config: SandboxConfig, hello: Hello) -> bool:

@@ -20,8 +20,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from claw.config import SandboxConfig
 from claw.errors import ConfigError, SandboxError
+from claw.sandbox._confine import INNER_EXCHANGE
 from claw.sandbox._kernel import PooledKernel
 from claw.sandbox._launch import KernelLauncher
+from claw.sandbox._media import stage_media
 from claw.sandbox._relay import relay
 from claw.sandbox.types import Kernel
 from claw.wire.kernel import KernelSetup
@@ -282,13 +284,14 @@ class KernelPool:
             yield setup
             return
         exchange = self._launcher.kernel_dir(kernel)
+        setup = await anyio.to_thread.run_sync(stage_media, setup, exchange, INNER_EXCHANGE)
         async with AsyncExitStack() as stack:
             inner: dict[str, str | None] = {"perception_url": None, "perception_token": None}
             for name, file in (("perception_socket", "p.sock"), ("vlm_socket", "v.sock")):
                 upstream = getattr(setup, name)
                 if upstream is not None:
                     await stack.enter_async_context(relay(exchange / file, upstream))
-                    inner[name] = str(exchange / file)
+                    inner[name] = f"{INNER_EXCHANGE}/{file}"
             yield msgspec.structs.replace(setup, **inner)
 
     async def _install(self, kernel: PooledKernel, setup: KernelSetup) -> None:

@@ -23,7 +23,7 @@ from types import FrameType
 
 import msgspec
 
-from claw.sandbox import _confine
+from claw.sandbox import _confine, _outcap
 from claw.wire.template import (
     HEADER_SIZE,
     Exited,
@@ -258,7 +258,8 @@ def _launcher(spec: KernelSpec, report: int, wake: int) -> None:
         os.close(wake)
         os.setsid()
         _redirect_stdio(spec)
-        _confine.join_cgroup(spec.cgroup)
+        _confine.join_cgroups(spec.cgroups)
+        sockets = _confine.prebind_sockets(spec) if spec.confined else {}
         if spec.confined:
             _confine.enter_namespaces(spec)
         _confine.apply_limits(spec.limits)
@@ -268,7 +269,7 @@ def _launcher(spec: KernelSpec, report: int, wake: int) -> None:
         os._exit(70)
     if kernel_pid == 0:
         os.close(report)
-        _kernel_main(spec)
+        _kernel_main(spec, sockets)
     os.write(report, f"ok {kernel_pid}".encode())
     os._exit(0)
 
@@ -293,8 +294,12 @@ def _watch_lifeline(lifeline: int) -> None:
     os._exit(0)
 
 
-def _kernel_main(spec: KernelSpec) -> None:
-    """The kernel process: finish confinement, clear the environment, run ipykernel until killed."""
+def _kernel_main(spec: KernelSpec, sockets: dict[int, int]) -> None:
+    """The kernel process: finish confinement, clear the environment, run ipykernel until killed.
+
+    A confined kernel's exchange directory is read-only: it binds on the `sockets` made before
+    confinement, and starts no heartbeat (the host never uses it).
+    """
     try:
         if spec.confined:
             _confine.finish_in_pid_namespace()  # unshare(2) of a user namespace needs one thread
@@ -307,9 +312,13 @@ def _kernel_main(spec: KernelSpec) -> None:
 
         app = IPKernelApp.instance()
         app.connection_file = os.path.join(spec.inner_dir, "kernel.json")
+        if sockets:
+            _confine.adopt_sockets(app, sockets)
         for step in _PER_KERNEL_STEPS:
-            getattr(app, step)()
+            if not (sockets and step == "init_heartbeat"):
+                getattr(app, step)()
         app.shell.kernel = app.kernel  # type: ignore[union-attr]  # the shell was built in the template, before this kernel existed
+        _outcap.install(app.shell)
         app.start()  # type: ignore[no-untyped-call]
     except BaseException as exc:  # noqa: BLE001 - the kernel's last words go to its log, then it exits
         os.write(2, f"kernel failed: {type(exc).__name__}: {exc}\n".encode())

@@ -45,19 +45,18 @@ class KernelSpec(msgspec.Struct, frozen=True, kw_only=True):
     exchange_dir: str
     """Host path of the kernel's private directory (connection file, sockets, setup)."""
     inner_dir: str
-    """The same directory as the kernel sees it."""
+    """The same directory as the kernel sees it (read-only when confined)."""
     scratch_dir: str
     """The kernel's writable working directory, as the kernel sees it."""
     confined: bool
     uid: int | None = None
     """Unprivileged uid (and gid) to run as; None keeps the template's uid."""
     limits: Limits
-    hide_dirs: tuple[str, ...] = ()
-    """Directories covered by an empty read-only tmpfs inside the kernel (e.g. the runner's home)."""
     expose: tuple[str, ...] = ()
-    """Directories under `hide_dirs` bound back read-only (the interpreter, the installed packages)."""
-    cgroup: str | None = None
-    """Host path of a pids cgroup the kernel joins (caps its process count even when it runs as root)."""
+    """Host paths a confined kernel sees, read-only, at the same path (the interpreter, its packages);
+    nothing else of the host is in its filesystem."""
+    cgroups: tuple[str, ...] = ()
+    """Host paths of the cgroups the kernel joins (pids and memory caps on the kernel as a whole)."""
 
 
 class SpawnRequest(msgspec.Struct, frozen=True, kw_only=True, tag="spawn"):

@@ -31,6 +31,10 @@ MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 
 RO = r"Read-only file system"
 GONE = r"No such file or directory"
+BLOCKED = rf"{RO}|{GONE}"
+"""A write to a host path: the path does not exist in the kernel's filesystem, or that is read-only."""
+NO_PROGRAM = r"No such file or directory|status [1-9]"
+"""No program to start: the kernel's filesystem has no shell and no binaries."""
 NET = r"Network is unreachable|Connection refused|Cannot assign requested address"
 
 
@@ -41,27 +45,45 @@ class Hostile:
     expect: str
     """Regex the observation (status, output, error) must match."""
     policy_rejects: bool = True
+    timeout: float = 3.0
+    """The cell timeout; cells whose containment is not a timeout get a long one (a loaded machine must
+    not turn their error into a timeout)."""
 
+
+SLOW = 60.0
 
 CORPUS = [
     # --- file writes outside scratch, through library writers
-    Hostile("np_save", "np.save(CANARY + '.npy', np.zeros(3))", RO),
-    Hostile("np_tofile", "np.zeros(3).tofile(CANARY)", RO),
-    Hostile("np_savetxt", "np.savetxt(CANARY, np.zeros(3))", RO),
-    Hostile("np_savez", "np.savez(CANARY, a=np.zeros(3))", RO),
-    Hostile("np_memmap", "np.memmap(CANARY, dtype='uint8', mode='w+', shape=(4,))", RO),
-    Hostile("np_open_memmap", "np.lib.format.open_memmap(CANARY, mode='w+', dtype='u1', shape=(2,))", RO),
-    Hostile("scipy_savemat", "import scipy.io\nscipy.io.savemat(CANARY, {'a': np.zeros(2)})", RO),
+    Hostile("np_save", "np.save(CANARY + '.npy', np.zeros(3))", BLOCKED),
+    Hostile("np_tofile", "np.zeros(3).tofile(CANARY)", BLOCKED),
+    Hostile("np_savetxt", "np.savetxt(CANARY, np.zeros(3))", BLOCKED),
+    Hostile("np_savez", "np.savez(CANARY, a=np.zeros(3))", BLOCKED),
+    Hostile("np_memmap", "np.memmap(CANARY, dtype='uint8', mode='w+', shape=(4,))", BLOCKED),
+    Hostile(
+        "np_open_memmap", "np.lib.format.open_memmap(CANARY, mode='w+', dtype='u1', shape=(2,))", BLOCKED
+    ),
+    Hostile(
+        "scipy_savemat",
+        "import scipy.io\nscipy.io.savemat(CANARY, {'a': np.zeros(2)})",
+        BLOCKED,
+        timeout=SLOW,
+    ),
     Hostile(
         "scipy_wavfile",
         "from scipy.io import wavfile\nwavfile.write(CANARY, 8000, np.zeros(8, np.int16))",
-        RO,
+        BLOCKED,
+        timeout=SLOW,
     ),
-    Hostile("plt_savefig", "plt.plot([1, 2])\nplt.savefig(CANARY + '.png')", RO),
-    Hostile("pil_save", "from PIL import Image\nImage.new('RGB', (4, 4)).save(CANARY + '.png')", RO),
-    Hostile("open_write", "open(CANARY, 'w').write('x')", RO),
-    Hostile("pathlib_write", "import pathlib\npathlib.Path(CANARY).write_text('x')", RO),
-    Hostile("shutil_copy", "import shutil\nshutil.copy('/etc/hostname', CANARY)", RO),
+    Hostile("plt_savefig", "plt.plot([1, 2])\nplt.savefig(CANARY + '.png')", BLOCKED, timeout=SLOW),
+    Hostile(
+        "pil_save",
+        "from PIL import Image\nImage.new('RGB', (4, 4)).save(CANARY + '.png')",
+        BLOCKED,
+        timeout=SLOW,
+    ),
+    Hostile("open_write", "open(CANARY, 'w').write('x')", BLOCKED),
+    Hostile("pathlib_write", "import pathlib\npathlib.Path(CANARY).write_text('x')", BLOCKED),
+    Hostile("shutil_copy", "import shutil\nshutil.copy('/etc/hostname', CANARY)", BLOCKED),
     Hostile("write_runtime_dir", "open('../../escape.txt', 'w')", RO),
     Hostile(
         "disk_fill_scratch", "f = open('big.bin', 'wb')\nf.write(b'0' * (64 * 1024 ** 2))", r"File too large"
@@ -70,47 +92,57 @@ CORPUS = [
     Hostile(
         "subclasses_system",
         "w = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]\n"
-        "w.__init__.__globals__['system']('touch ' + CANARY)",
-        RO,
+        "print('status', w.__init__.__globals__['system']('touch ' + CANARY))",
+        NO_PROGRAM,
     ),
     Hostile(
         "builtins_open",
         "b = __builtins__\nf = b.open if hasattr(b, 'open') else b['open']\nf(CANARY, 'w')",
-        RO,
+        BLOCKED,
     ),
-    Hostile("dunder_import", "__import__('os').system('touch ' + CANARY)", RO),
+    Hostile("dunder_import", "print('status', __import__('os').system('touch ' + CANARY))", NO_PROGRAM),
     Hostile(
         "getattr_chain",
         "getattr(getattr(np, 'lib'), 'format').open_memmap(CANARY, mode='w+', shape=(2,))",
-        RO,
+        BLOCKED,
     ),
-    Hostile("exec_string", "exec(\"import os\\nos.system('touch ' + CANARY)\")", RO),
-    Hostile("compile_code", "exec(compile('open(CANARY, \"w\")', 'x', 'exec'))", RO),
-    Hostile("ipython_system", "get_ipython().system('touch ' + CANARY)", RO + "|out of pty devices"),
-    Hostile("ipython_writefile", "get_ipython().run_cell_magic('writefile', CANARY, 'x')", RO),
-    Hostile("vars_builtins", "vars(vars()['__builtins__'])['open'](CANARY, 'w')", RO),
+    Hostile("exec_string", "exec(\"import os\\nprint('status', os.system('touch ' + CANARY))\")", NO_PROGRAM),
+    Hostile("compile_code", "exec(compile('open(CANARY, \"w\")', 'x', 'exec'))", BLOCKED),
+    Hostile(
+        "ipython_system",
+        "get_ipython().system('touch ' + CANARY)",
+        NO_PROGRAM + "|out of pty devices|not found",
+    ),
+    Hostile("ipython_writefile", "get_ipython().run_cell_magic('writefile', CANARY, 'x')", BLOCKED),
+    Hostile("vars_builtins", "vars(vars()['__builtins__'])['open'](CANARY, 'w')", BLOCKED),
     # --- frame, generator and coroutine introspection
-    Hostile("generator_frame", "gen = (x for x in [1])\ngen.gi_frame.f_builtins['open'](CANARY, 'w')", RO),
+    Hostile(
+        "generator_frame", "gen = (x for x in [1])\ngen.gi_frame.f_builtins['open'](CANARY, 'w')", BLOCKED
+    ),
     Hostile(
         "traceback_frame",
         "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    fr = e.__traceback__.tb_frame\n"
         "    fr.f_builtins['open'](CANARY, 'w')",
-        RO,
+        BLOCKED,
     ),
     Hostile(
         "coroutine_frame",
         "async def c():\n    pass\nco = c()\nb = co.cr_frame.f_builtins\nco.close()\nb['open'](CANARY, 'w')",
-        RO,
+        BLOCKED,
     ),
-    Hostile("globals_write", "globals()['__builtins__'].open(CANARY, 'w')", RO),
+    Hostile("globals_write", "globals()['__builtins__'].open(CANARY, 'w')", BLOCKED),
     # --- ctypes
-    Hostile("ctypes_system", "import ctypes\nctypes.CDLL(None).system(('touch ' + CANARY).encode())", RO),
+    Hostile(
+        "ctypes_system",
+        "import ctypes\nprint('status', ctypes.CDLL(None).system(('touch ' + CANARY).encode()))",
+        NO_PROGRAM,
+    ),
     Hostile(
         "ctypes_remount_rw",
         "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
         "print('remount', libc.mount(None, b'/', None, 32 | 4096, None), ctypes.get_errno())\n"
         "open(CANARY, 'w')",
-        RO,
+        BLOCKED,
     ),
     Hostile(
         "ctypes_nested_namespace",
@@ -119,31 +151,34 @@ CORPUS = [
         "print('mount', libc.mount(b'tmpfs', CANARY_DIR.encode(), b'tmpfs', 0, None))\n"
         "open(CANARY, 'w').write('only in my own namespace')\nprint('wrote', os.listdir(CANARY_DIR))",
         r"unshare",
+        timeout=SLOW,
     ),
     # --- process spawning
     Hostile(
         "subprocess_run",
         "import subprocess\nprint(subprocess.run(['touch', CANARY], capture_output=True, text=True).stderr)",
-        RO,
+        NO_PROGRAM,
     ),
-    Hostile("os_system", "import os\nos.system('touch ' + CANARY)", RO),
+    Hostile("os_system", "import os\nprint('status', os.system('touch ' + CANARY))", NO_PROGRAM),
     Hostile(
         "os_fork_exec",
-        "import os\npid = os.fork()\nif pid == 0:\n    os.execv('/usr/bin/touch', ['touch', CANARY])\n"
-        "print('child status', os.waitpid(pid, 0)[1])",
+        "import os\npid = os.fork()\nif pid == 0:\n"
+        "    try:\n        os.execv('/usr/bin/touch', ['touch', CANARY])\n"
+        "    finally:\n        os._exit(127)\nprint('child status', os.waitpid(pid, 0)[1])",
         r"child status [1-9]",
     ),
     Hostile(
         "asyncio_subprocess",
         "import asyncio\nproc = await asyncio.create_subprocess_exec('touch', CANARY, stderr=-1)\n"
         "print((await proc.communicate())[1].decode())",
-        RO,
+        NO_PROGRAM,
     ),
     Hostile(
         "multiprocessing",
         "import multiprocessing as mp\np = mp.get_context('fork').Process(target=open, args=(CANARY, 'w'))\n"
         "p.start()\np.join()\nprint('exitcode', p.exitcode)",
         r"exitcode 1|^timeout",
+        timeout=SLOW,
     ),
     Hostile("kill_runner", "import os\nos.kill(RUNNER_PID, 9)", r"ProcessLookupError"),
     Hostile("kill_everything", "import os\nos.kill(-1, 9)\nprint('sent')", r"sent"),
@@ -166,13 +201,11 @@ CORPUS = [
     Hostile("home_secret_file", "print(open(SECRET_FILE).read())", GONE),
     Hostile("home_listing", "import os\nprint('home:', os.listdir(HOME))", r"home: \["),
     Hostile("ssh_key", "print(open(HOME + '/.ssh/id_rsa').read())", GONE),
-    Hostile(
-        "etc_shadow", "print('shadow:', repr(open('/etc/shadow').read()))", r"shadow: ''|Permission denied"
-    ),
+    Hostile("etc_shadow", "print('shadow:', repr(open('/etc/shadow').read()))", GONE),
     Hostile(
         "other_kernels",
-        "import os\nprint('kernels:', os.listdir(os.path.dirname(os.getcwd()) + '/..'))",
-        r"kernels: \['k\d+'\]",
+        "import os\nprint('claw:', sorted(os.listdir(os.path.dirname(os.getcwd()))))",
+        r"claw: \['exchange', 'scratch'\]",
     ),
     # --- exhaustion
     Hostile(
@@ -183,13 +216,17 @@ CORPUS = [
         "import threading\nfor i in range(1000):\n"
         "    threading.Thread(target=threading.Event().wait).start()",
         r"can't start new thread|Resource temporarily unavailable",
+        timeout=SLOW,
     ),
-    Hostile("memory_bomb", "x = bytearray(8 * 1024 ** 3)", r"MemoryError", policy_rejects=False),
+    Hostile(
+        "memory_bomb", "x = bytearray(8 * 1024 ** 3)", r"MemoryError", policy_rejects=False, timeout=SLOW
+    ),
     Hostile(
         "memory_bomb_gradual",
         "chunks = []\nwhile True:\n    chunks.append(np.ones(50_000_000))",
         r"MemoryError",
         policy_rejects=False,
+        timeout=SLOW,
     ),
     Hostile("infinite_output", "while True:\n    print('spam' * 1000)", r"^timeout", policy_rejects=False),
     Hostile("infinite_loop", "while True:\n    pass", r"^timeout", policy_rejects=False),
@@ -286,7 +323,7 @@ async def test_confinement_contains_cell_without_ast_check(
     async with hostile_pool.checkout(make_setup(frames_dir)) as kernel:
         prelude = await kernel.execute(_prelude(host), timeout=10)
         assert prelude.status == "ok", prelude.error
-        result = await kernel.execute(cell.code, timeout=3)
+        result = await kernel.execute(cell.code, timeout=cell.timeout)
     observed = _observation(result)
     assert re.search(cell.expect, observed, re.DOTALL), observed[-1500:]
     assert [path async for path in anyio.Path(host.canary_dir).iterdir()] == []

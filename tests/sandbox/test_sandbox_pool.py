@@ -210,7 +210,7 @@ path = _client.current_settings().socket
 conn = socket.socket(socket.AF_UNIX)
 conn.connect(path)
 conn.sendall(b'ping')
-print(path.startswith('/tmp/claw-k'), conn.recv(16))
+print(path.startswith('/claw/exchange/'), conn.recv(16))
 """
 
 
