@@ -8,6 +8,7 @@ catches everything the library can raise on purpose::
     ├── ConfigError            bad config value or unknown key (carries `field`)
     ├── SuiteError             unknown suite, missing data files, bad sample record
     ├── ServiceError           a server we started did not come up or a port is taken
+    ├── EpisodeTimeout         an episode ran past its wall-clock limit
     ├── LLMError               (carries `endpoint`)
     │   ├── LLMConnectError
     │   ├── LLMTimeout
@@ -15,6 +16,7 @@ catches everything the library can raise on purpose::
     │   └── LLMBadResponse
     ├── SandboxError
     │   ├── KernelDied
+    │   ├── KernelRestartsExhausted
     │   ├── CellTimeout
     │   ├── PolicyViolation    (carries `rule`, `lineno`, `col`, `hint`)
     │   └── ConfinementUnavailable
@@ -30,7 +32,9 @@ __all__ = [
     "ClawError",
     "ConfigError",
     "ConfinementUnavailable",
+    "EpisodeTimeout",
     "KernelDied",
+    "KernelRestartsExhausted",
     "LLMBadResponse",
     "LLMConnectError",
     "LLMError",
@@ -75,6 +79,10 @@ class ServiceError(ClawError):
     """A helper server (mock LLM, perception) could not start, bind its port or become ready."""
 
 
+class EpisodeTimeout(ClawError):
+    """An episode ran past `agent.episode_timeout_s` and was stopped; its events so far are its evidence."""
+
+
 class LLMError(ClawError):
     """A chat completion failed; `endpoint` names the server that failed."""
 
@@ -115,6 +123,10 @@ class SandboxError(ClawError):
 
 class KernelDied(SandboxError):
     """The kernel process exited or stopped answering; the pool replaces it."""
+
+
+class KernelRestartsExhausted(SandboxError):
+    """An episode's kernel died more often than `agent.max_kernel_restarts` allows; the episode ends."""
 
 
 class CellTimeout(SandboxError):

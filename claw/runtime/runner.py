@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -23,13 +22,12 @@ from claw._files import temporary_directory
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
-from claw.errors import ClawError, ConfigError
-from claw.events import EpisodeFailed, Event, RunFinished, RunStarted, make_event
+from claw.errors import ConfigError
+from claw.events import Event, RunFinished, RunStarted, make_event
 from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
-from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
-from claw.runtime.driver import EpisodeOutcome, EpisodeServices, run_episode
+from claw.runtime.episode_task import RunServices, Tally, episode_id_of, guarded_episode
 from claw.runtime.perception_service import open_perception
 from claw.runtime.preflight import check_names, probe_models, probe_perception
 from claw.runtime.sinks import (
@@ -44,10 +42,8 @@ from claw.runtime.sinks import (
     write_summary,
 )
 from claw.runtime.vlm_server import serve_vlm
-from claw.sandbox import KernelPool, check_cell
-from claw.sandbox.types import Kernel
+from claw.sandbox import KernelPool
 from claw.suite import Sample, Suite, SuiteOptions, get_suite, suite_factory
-from claw.wire.kernel import KernelSetup
 
 __all__ = ["RunLayout", "prepare_run", "run_eval"]
 
@@ -115,27 +111,6 @@ def prepare_run(config: EvalConfig) -> RunLayout:
     return RunLayout(run_id=run_id, run_dir=run_dir, config=config)
 
 
-def _episode_id(sample: Sample, seed: int) -> str:
-    return f"{sample.suite}/{sample.id}/s{seed}"
-
-
-class _Services(msgspec.Struct, kw_only=True):
-    llm: ChatTransport
-    pool: KernelPool
-    perception_socket: str
-    vlm_socket: str
-
-
-class _Tally(msgspec.Struct, kw_only=True):
-    episodes: int = 0
-    """Scored episodes (resumed ones included)."""
-    score_sum: float = 0.0
-    errors: int = 0
-    """Episodes of this invocation that ended in `error` (model or tool infrastructure failed)."""
-    failed: int = 0
-    """Episodes of this invocation the runtime could not run (`EpisodeFailed`)."""
-
-
 async def run_eval(
     config: EvalConfig, *, report: Callable[[str], None] = lambda _line: None, stop: anyio.Event | None = None
 ) -> Summary:
@@ -155,7 +130,7 @@ async def run_eval(
     finished = scored_episodes(previous) if config.retry_errors else {r.episode_id for r in previous}
     skip = frozenset(r.sample_id for r in previous if r.episode_id in finished)  # never built again
     suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout, skip))
-    tally = _Tally(episodes=len(done), score_sum=sum(r.score for r in done))
+    tally = Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     total = config.n if config.n is not None else 0
     progress = ProgressSink(total, report, done=len(done), score_sum=tally.score_sum)
     sinks: list[Sink] = [*await anyio.to_thread.run_sync(_file_sinks, layout, suite.name), progress]
@@ -227,7 +202,7 @@ def _run_started(layout: RunLayout, suite: Suite, resumed: int) -> Event:
     )
 
 
-def _run_finished(layout: RunLayout, tally: _Tally, status: str, duration_s: float) -> Event:
+def _run_finished(layout: RunLayout, tally: Tally, status: str, duration_s: float) -> Event:
     accuracy = tally.score_sum / tally.episodes if tally.episodes else 0.0
     return make_event(
         RunFinished,
@@ -241,7 +216,7 @@ def _run_finished(layout: RunLayout, tally: _Tally, status: str, duration_s: flo
 
 
 @asynccontextmanager
-async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[_Services]:
+async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[RunServices]:
     config = layout.config
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
@@ -272,7 +247,7 @@ async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[_Services
                 max_images_per_step=config.agent.max_images_per_step,
             )
         )
-        yield _Services(llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket)
+        yield RunServices(llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket)
 
 
 def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:
@@ -287,9 +262,9 @@ def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:
 async def _run_episodes(
     layout: RunLayout,
     suite: Suite,
-    services: _Services,
+    services: RunServices,
     bus: Bus,
-    tally: _Tally,
+    tally: Tally,
     finished: set[str],
     stop: anyio.Event | None,
 ) -> None:
@@ -299,92 +274,14 @@ async def _run_episodes(
             watched.start_soon(_cancel_when_set, stop, watched.cancel_scope)
         async with anyio.create_task_group() as tg:
             async for sample in _iterate_in_thread(suite.samples()):
-                episode_id = _episode_id(sample, layout.config.seed)
+                episode_id = episode_id_of(sample, layout.config.seed)
                 if episode_id in finished:
                     continue
                 await limiter.acquire_on_behalf_of(episode_id)
-                tg.start_soon(_guarded_episode, layout, suite, services, bus, tally, sample, limiter)
+                tg.start_soon(guarded_episode, layout, suite, services, bus, tally, sample, limiter)
         watched.cancel_scope.cancel()
 
 
 async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
     await stop.wait()
     scope.cancel()
-
-
-def _setup(layout: RunLayout, services: _Services, sample: Sample, episode_id: str) -> KernelSetup:
-    return KernelSetup(
-        episode_id=episode_id,
-        videos=sample.videos,
-        answer_format=sample.answer_format,
-        options=sample.options,
-        metadata=sample.metadata,
-        perception_socket=services.perception_socket,
-        vlm_socket=services.vlm_socket,
-        max_images_per_step=layout.config.agent.max_images_per_step,
-    )
-
-
-async def _guarded_episode(
-    layout: RunLayout,
-    suite: Suite,
-    services: _Services,
-    bus: Bus,
-    tally: _Tally,
-    sample: Sample,
-    limiter: anyio.CapacityLimiter,
-) -> None:
-    episode_id = _episode_id(sample, layout.config.seed)
-    setup = _setup(layout, services, sample, episode_id)
-    try:
-        async with AsyncExitStack() as kernels:
-
-            async def replace_kernel() -> Kernel:
-                # The dead kernel's checkout stays open until the episode ends; the pool replaces it.
-                return await kernels.enter_async_context(services.pool.checkout(setup))
-
-            episode = EpisodeServices(
-                run_id=layout.run_id,
-                llm=services.llm,
-                kernel=await replace_kernel(),
-                check=check_cell,
-                emit=bus.emit,
-                score=suite.score,
-                agent=layout.config.agent,
-                replace_kernel=replace_kernel,
-                run_dir=layout.run_dir,
-            )
-            outcome = await run_episode(sample, episode_id, episode)
-            # Counted before the kernels are handed back: a cancellation there must not lose it.
-            _count(tally, outcome)
-    except ClawError as exc:
-        await _record_failure(layout, bus, tally, sample, episode_id, exc)
-    except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded
-        await _record_failure(layout, bus, tally, sample, episode_id, exc)
-    finally:
-        limiter.release_on_behalf_of(episode_id)
-
-
-def _count(tally: _Tally, outcome: EpisodeOutcome) -> None:
-    if outcome.reason == "error":
-        tally.errors += 1
-        return
-    tally.episodes += 1
-    tally.score_sum += outcome.score.value
-
-
-async def _record_failure(
-    layout: RunLayout, bus: Bus, tally: _Tally, sample: Sample, episode_id: str, exc: BaseException
-) -> None:
-    tally.failed += 1
-    await bus.emit(
-        make_event(
-            EpisodeFailed,
-            run_id=layout.run_id,
-            episode_id=episode_id,
-            sample_id=sample.id,
-            error_type=type(exc).__name__,
-            message=str(exc),
-            traceback="".join(traceback.format_exception(exc)),
-        )
-    )

@@ -45,6 +45,7 @@ POLICIES: dict[str, str] = {
     "echo": "servers.mockllm.policies.simple:EchoPolicy",
     "random": "servers.mockllm.policies.simple:RandomPolicy",
     "steps": "servers.mockllm.policies.steps:StepsPolicy",
+    "stuck": "servers.mockllm.policies.stuck:StuckPolicy",
 }
 """Policy name -> `module:class`; classes take no arguments."""
 

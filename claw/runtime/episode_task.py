@@ -1,0 +1,174 @@
+"""One episode as a task of a run: its kernels (the first, then a fresh one after each death, up to
+`agent.max_kernel_restarts`), its wall-clock limit (`agent.episode_timeout_s`, waiting for a kernel
+included), and what is recorded when it cannot end normally (`EpisodeFailed` with a typed error; the
+events it emitted so far stay in the log as its evidence).
+"""
+
+from __future__ import annotations
+
+import traceback
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
+
+import anyio
+import msgspec
+
+from claw.errors import ClawError, EpisodeTimeout, KernelRestartsExhausted
+from claw.events import EpisodeFailed, make_event
+from claw.llm.types import ChatTransport
+from claw.runtime.bus import Bus
+from claw.runtime.driver import EpisodeOutcome, EpisodeServices, run_episode
+from claw.sandbox import KernelPool, check_cell
+from claw.sandbox.types import Kernel
+from claw.suite import Sample, Suite
+from claw.wire.kernel import KernelSetup
+
+if TYPE_CHECKING:
+    from claw.runtime.runner import RunLayout
+
+__all__ = ["KernelLease", "RunServices", "Tally", "episode_id_of", "guarded_episode"]
+
+
+def episode_id_of(sample: Sample, seed: int) -> str:
+    """The stable id of `sample`'s episode under `seed` (what results and resume key on)."""
+    return f"{sample.suite}/{sample.id}/s{seed}"
+
+
+class RunServices(msgspec.Struct, kw_only=True):
+    """The run's shared services that every episode uses."""
+
+    llm: ChatTransport
+    pool: KernelPool
+    perception_socket: str
+    vlm_socket: str
+
+
+class Tally(msgspec.Struct, kw_only=True):
+    """Counts of the run so far, for `RunFinished`."""
+
+    episodes: int = 0
+    """Scored episodes (resumed ones included)."""
+    score_sum: float = 0.0
+    errors: int = 0
+    """Episodes of this invocation that ended in `error` (model or tool infrastructure failed)."""
+    failed: int = 0
+    """Episodes of this invocation the runtime could not run (`EpisodeFailed`)."""
+
+
+def _setup(layout: RunLayout, services: RunServices, sample: Sample, episode_id: str) -> KernelSetup:
+    return KernelSetup(
+        episode_id=episode_id,
+        videos=sample.videos,
+        answer_format=sample.answer_format,
+        options=sample.options,
+        metadata=sample.metadata,
+        perception_socket=services.perception_socket,
+        vlm_socket=services.vlm_socket,
+        max_images_per_step=layout.config.agent.max_images_per_step,
+    )
+
+
+class KernelLease:
+    """Checks out the episode's kernels into `stack`: the first one, then a fresh one after each death,
+    at most `max_restarts` times (a model whose cells keep killing kernels must not loop forever)."""
+
+    def __init__(
+        self, pool: KernelPool, setup: KernelSetup, stack: AsyncExitStack, max_restarts: int
+    ) -> None:
+        self.pool, self.setup, self.stack, self.max_restarts = pool, setup, stack, max_restarts
+        self.checkouts = 0
+
+    async def __call__(self) -> Kernel:
+        if self.checkouts > self.max_restarts:
+            raise KernelRestartsExhausted(
+                f"the episode's kernel died {self.checkouts} times; agent.max_kernel_restarts = "
+                f"{self.max_restarts} allows no further restart",
+                episode_id=self.setup.episode_id,
+            )
+        self.checkouts += 1
+        # A dead kernel's checkout stays open until the episode ends; the pool frees its slot at once.
+        return await self.stack.enter_async_context(self.pool.checkout(self.setup))
+
+
+async def guarded_episode(
+    layout: RunLayout,
+    suite: Suite,
+    services: RunServices,
+    bus: Bus,
+    tally: Tally,
+    sample: Sample,
+    limiter: anyio.CapacityLimiter,
+) -> None:
+    episode_id = episode_id_of(sample, layout.config.seed)
+    limit = layout.config.agent.episode_timeout_s
+    counted: list[EpisodeOutcome] = []
+    try:
+        with anyio.move_on_after(limit) as deadline:
+            await _episode(layout, suite, services, bus, tally, sample, counted)
+        if deadline.cancelled_caught and not counted:
+            raise EpisodeTimeout(
+                f"the episode ran past agent.episode_timeout_s = {limit:g} s and was stopped (waiting for "
+                "a kernel included); its events so far are in events.jsonl",
+                episode_id=episode_id,
+            )
+    except ClawError as exc:
+        await _record_failure(layout, bus, tally, sample, episode_id, exc)
+    except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded
+        await _record_failure(layout, bus, tally, sample, episode_id, exc)
+    finally:
+        limiter.release_on_behalf_of(episode_id)
+
+
+async def _episode(
+    layout: RunLayout,
+    suite: Suite,
+    services: RunServices,
+    bus: Bus,
+    tally: Tally,
+    sample: Sample,
+    counted: list[EpisodeOutcome],
+) -> None:
+    episode_id = episode_id_of(sample, layout.config.seed)
+    setup = _setup(layout, services, sample, episode_id)
+    async with AsyncExitStack() as kernels:
+        lease = KernelLease(services.pool, setup, kernels, layout.config.agent.max_kernel_restarts)
+        episode = EpisodeServices(
+            run_id=layout.run_id,
+            llm=services.llm,
+            kernel=await lease(),
+            check=check_cell,
+            emit=bus.emit,
+            score=suite.score,
+            agent=layout.config.agent,
+            replace_kernel=lease,
+            run_dir=layout.run_dir,
+        )
+        outcome = await run_episode(sample, episode_id, episode)
+        # Counted before the kernels are handed back: a cancellation there must not lose it.
+        _count(tally, outcome)
+        counted.append(outcome)
+
+
+def _count(tally: Tally, outcome: EpisodeOutcome) -> None:
+    if outcome.reason == "error":
+        tally.errors += 1
+        return
+    tally.episodes += 1
+    tally.score_sum += outcome.score.value
+
+
+async def _record_failure(
+    layout: RunLayout, bus: Bus, tally: Tally, sample: Sample, episode_id: str, exc: BaseException
+) -> None:
+    tally.failed += 1
+    await bus.emit(
+        make_event(
+            EpisodeFailed,
+            run_id=layout.run_id,
+            episode_id=episode_id,
+            sample_id=sample.id,
+            error_type=type(exc).__name__,
+            message=str(exc),
+            traceback="".join(traceback.format_exception(exc)),
+        )
+    )

@@ -1,0 +1,47 @@
+"""A model whose cells block in C code (they ignore the interrupt, so each one costs a kernel) with two
+kernels and a 2 s cell timeout: before, the pool ran out of kernels and the run hung forever. Now every
+episode ends: its kernel is killed within the timeout plus the interrupt grace, it gets at most
+`agent.max_kernel_restarts` fresh kernels, then ends as an infrastructure error, never as a score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+from claw.events import CellExecuted, KernelFailed
+from claw.runtime.runner import run_eval
+from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
+
+pytestmark = __import__("pytest").mark.slow
+
+
+async def test_cells_stuck_in_c_code_end_every_episode(tmp_path: Path) -> None:
+    config = small_config(tmp_path / "r", policy="stuck", cell_timeout_s=2.0, max_kernel_restarts=1)
+    with anyio.fail_after(HARD_DEADLINE_S):
+        summary = await run_eval(config)
+    record = await read_run(tmp_path / "r")
+    assert len(record.finished) == 4 and not record.failed
+    assert {e.reason for e in record.finished.values()} == {"error"}
+    assert (summary.n, summary.errors) == (0, 4)
+    killed = [e for e in record.events if isinstance(e, CellExecuted)]
+    assert killed and {e.status for e in killed} == {"died"}
+    # Killed within the 2 s timeout plus the interrupt grace, not after the C call ran its minutes.
+    assert max(e.duration_s for e in killed) < 30
+    exhausted = [
+        e for e in record.events if isinstance(e, KernelFailed) and "max_kernel_restarts" in e.message
+    ]
+    assert len(exhausted) == 4
+    assert set((await results_of(tmp_path / "r")).values()) == {"error"}
+
+
+async def test_an_episode_past_its_wall_clock_limit_is_stopped(tmp_path: Path) -> None:
+    config = small_config(tmp_path / "r", policy="stuck", n=2, cell_timeout_s=600.0, episode_timeout_s=3.0)
+    with anyio.fail_after(HARD_DEADLINE_S):
+        summary = await run_eval(config)
+    record = await read_run(tmp_path / "r")
+    assert not record.finished
+    assert {e.error_type for e in record.failed.values()} == {"EpisodeTimeout"}
+    assert len(record.failed) == 2
+    assert "agent.episode_timeout_s = 3 s" in next(iter(record.failed.values())).message
+    assert (summary.n, summary.failed) == (0, 2)
