@@ -24,7 +24,7 @@ from claw.sandbox._confine import INNER_EXCHANGE
 from claw.sandbox._kernel import PooledKernel
 from claw.sandbox._launch import KernelLauncher
 from claw.sandbox._media import stage_media
-from claw.sandbox._relay import relay
+from claw.sandbox._relay import episode_relay, relay
 from claw.sandbox.types import Kernel
 from claw.wire.kernel import KernelSetup
 
@@ -287,11 +287,13 @@ class KernelPool:
         setup = await anyio.to_thread.run_sync(stage_media, setup, exchange, INNER_EXCHANGE)
         async with AsyncExitStack() as stack:
             inner: dict[str, str | None] = {"perception_url": None, "perception_token": None}
-            for name, file in (("perception_socket", "p.sock"), ("vlm_socket", "v.sock")):
-                upstream = getattr(setup, name)
-                if upstream is not None:
-                    await stack.enter_async_context(relay(exchange / file, upstream))
-                    inner[name] = f"{INNER_EXCHANGE}/{file}"
+            if setup.perception_socket is not None:
+                await stack.enter_async_context(relay(exchange / "p.sock", setup.perception_socket))
+                inner["perception_socket"] = f"{INNER_EXCHANGE}/p.sock"
+            if setup.vlm_socket is not None:
+                checked = episode_relay(exchange / "v.sock", setup.vlm_socket, setup.episode_id)
+                await stack.enter_async_context(checked)
+                inner["vlm_socket"] = f"{INNER_EXCHANGE}/v.sock"
             yield msgspec.structs.replace(setup, **inner)
 
     async def _install(self, kernel: PooledKernel, setup: KernelSetup) -> None:

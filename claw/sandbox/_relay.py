@@ -1,23 +1,40 @@
-"""Unix-socket relays that give a confined kernel its perception and VLM sockets.
+"""Unix-socket relays that give a confined kernel its perception and VLM sockets, the only sockets in its
+filesystem.
 
-A confined kernel runs as an unprivileged user in its own mount namespace, so it can neither see nor
-connect to the runtime's sockets. For each checked-out kernel the pool listens on a socket inside that
-kernel's private exchange directory and forwards each connection, byte for byte, to the real socket.
+A confined kernel sees none of the host's sockets. For each checked-out kernel the pool listens on a
+socket inside that kernel's exchange directory (which only that kernel sees) and forwards to the real
+socket. The perception relay forwards bytes. The VLM relay reads each HTTP request, and forwards it only
+when its `episode_id` is the episode the kernel is lent to: a forged request for another episode gets a
+403 with an `AskError` and a warning in the log, and never reaches the runtime.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import anyio
 import anyio.abc
+import msgspec
+import structlog
 from anyio.abc import ByteStream
+from anyio.streams.buffered import BufferedByteReceiveStream
 
-__all__ = ["relay"]
+from claw.wire.vlm import AskError
 
-_CHUNK = 1 << 20
+__all__ = ["episode_relay", "relay"]
+
+_log = structlog.get_logger("claw.sandbox")
+_MAX_HEADER = 64 * 1024
+_MAX_BODY = 64 * 2**20
+"""The runtime's own request size limit."""
+
+
+class _Claim(msgspec.Struct):
+    """The part of a VLM request the relay checks."""
+
+    episode_id: str = ""
 
 
 async def _pipe(source: ByteStream, target: ByteStream) -> None:
@@ -28,7 +45,7 @@ async def _pipe(source: ByteStream, target: ByteStream) -> None:
         await target.send_eof()
 
 
-async def _serve_one(client: anyio.abc.SocketStream, upstream_path: str) -> None:
+async def _serve_bytes(client: anyio.abc.SocketStream, upstream_path: str) -> None:
     async with client:
         try:
             upstream = await anyio.connect_unix(upstream_path)
@@ -40,14 +57,95 @@ async def _serve_one(client: anyio.abc.SocketStream, upstream_path: str) -> None
 
 
 @contextlib.asynccontextmanager
-async def relay(listen_path: Path, upstream_path: str) -> AsyncIterator[None]:
-    """Forward connections on `listen_path` to `upstream_path` while the context is open."""
+async def _listen(
+    listen_path: Path, serve: Callable[[anyio.abc.SocketStream], Awaitable[None]]
+) -> AsyncIterator[None]:
     listener = await anyio.create_unix_listener(listen_path)
-    # world-writable is safe: the kernel's private directory already limits who can reach the socket
+    # world-writable is safe: only this kernel's filesystem holds the socket
     await anyio.Path(listen_path).chmod(0o666)
     async with listener, anyio.create_task_group() as tg:
-        tg.start_soon(listener.serve, lambda client: _serve_one(client, upstream_path))
+        tg.start_soon(listener.serve, serve)
         try:
             yield
         finally:
             tg.cancel_scope.cancel()
+
+
+def relay(listen_path: Path, upstream_path: str) -> contextlib.AbstractAsyncContextManager[None]:
+    """Forward connections on `listen_path` to `upstream_path`, byte for byte, while the context is open."""
+    return _listen(listen_path, lambda client: _serve_bytes(client, upstream_path))
+
+
+def episode_relay(
+    listen_path: Path, upstream_path: str, episode_id: str
+) -> contextlib.AbstractAsyncContextManager[None]:
+    """Forward HTTP requests on `listen_path` to `upstream_path` while the context is open, refusing any
+    whose msgpack body names another episode than `episode_id`."""
+    return _listen(listen_path, lambda client: _serve_checked(client, upstream_path, episode_id))
+
+
+async def _serve_checked(client: anyio.abc.SocketStream, upstream_path: str, episode_id: str) -> None:
+    async with client:
+        reader = BufferedByteReceiveStream(client)
+        with contextlib.suppress(
+            anyio.EndOfStream, anyio.IncompleteRead, anyio.DelimiterNotFound, anyio.BrokenResourceError
+        ):
+            while True:
+                request = await _read_message(reader)
+                if request is None:
+                    await client.send(_status(400, "the request has no Content-Length or is too large"))
+                    return
+                claimed = _claimed_episode(request[1])
+                if claimed != episode_id:
+                    _log.warning("forged vlm request refused", episode_id=episode_id, claimed=claimed)
+                    await client.send(_status(403, f"this kernel belongs to episode {episode_id!r}"))
+                    continue
+                if not await _forward(client, upstream_path, b"".join(request)):
+                    return
+
+
+async def _read_message(reader: BufferedByteReceiveStream) -> tuple[bytes, bytes] | None:
+    """(header block, body) of one HTTP message with a Content-Length, or None."""
+    header = await reader.receive_until(b"\r\n\r\n", _MAX_HEADER) + b"\r\n\r\n"
+    length = _content_length(header)
+    if length is None or length > _MAX_BODY:
+        return None
+    return header, await reader.receive_exactly(length) if length else b""
+
+
+def _content_length(header: bytes) -> int | None:
+    for line in header.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def _claimed_episode(body: bytes) -> str | None:
+    try:
+        return msgspec.msgpack.decode(body, type=_Claim).episode_id
+    except msgspec.DecodeError:
+        return None
+
+
+def _status(code: int, message: str) -> bytes:
+    body = msgspec.msgpack.encode(AskError(error_type="PermissionError", message=message))
+    reason = {400: "Bad Request", 403: "Forbidden"}[code]
+    head = f"HTTP/1.1 {code} {reason}\r\nContent-Type: application/msgpack\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+async def _forward(client: anyio.abc.SocketStream, upstream_path: str, request: bytes) -> bool:
+    """One request upstream and its response back; False when the connection cannot go on."""
+    try:
+        upstream = await anyio.connect_unix(upstream_path)
+    except OSError:
+        return False
+    async with upstream:
+        await upstream.send(request)
+        reader = BufferedByteReceiveStream(upstream)
+        response = await _read_message(reader)
+        if response is None:
+            return False
+        await client.send(b"".join(response))
+    return True
