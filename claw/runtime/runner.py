@@ -37,6 +37,7 @@ from claw.runtime.sinks import (
     Summary,
     read_results,
     repair_results,
+    repair_tail,
     scored_episodes,
     summarize,
     write_summary,
@@ -124,7 +125,8 @@ async def run_eval(
     """
     await _preflight(config)
     layout = await anyio.to_thread.run_sync(prepare_run, config)
-    await anyio.to_thread.run_sync(repair_results, layout.results)  # before the results sink appends
+    await anyio.to_thread.run_sync(repair_results, layout.results)  # before the sinks append
+    await anyio.to_thread.run_sync(repair_tail, layout.events)
     previous = await anyio.to_thread.run_sync(read_results, layout.results)
     done = [r for r in previous if r.reason != "error"]
     finished = scored_episodes(previous) if config.retry_errors else {r.episode_id for r in previous}

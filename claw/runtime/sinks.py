@@ -34,6 +34,7 @@ __all__ = [
     "Summary",
     "read_results",
     "repair_results",
+    "repair_tail",
     "scored_episodes",
     "summarize",
     "write_summary",
@@ -210,16 +211,34 @@ def write_summary(path: Path, summary: Summary) -> None:
     tmp.replace(path)
 
 
-def repair_results(path: Path) -> None:
-    """Cut a partial last line (a crash mid-write) off `results.jsonl`, so that appending can resume.
+def repair_tail(path: Path, *, chunk: int = 1 << 16) -> None:
+    """Cut a partial last line (a crash mid-write) off a JSONL file (`results.jsonl`, `events.jsonl`), so
+    that appending resumes on a line boundary. Reads only the file's tail, however long the file is.
 
-    Only the process about to append may call this; readers use `read_results`, which skips the tail.
+    Only the process about to append may call this; readers skip a partial tail instead.
     """
     if not path.exists():
         return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        path.write_bytes(data[: data.rfind(b"\n") + 1])
+    with path.open("r+b") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        position = end
+        while position > 0:
+            start = max(0, position - chunk)
+            handle.seek(start)
+            block = handle.read(position - start)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                cut = start + newline + 1
+                break
+            position = start
+        else:
+            cut = 0
+        if cut != end:
+            handle.truncate(cut)
+
+
+repair_results = repair_tail
+"""`results.jsonl`'s repair (the same cut)."""
 
 
 def scored_episodes(results: Sequence[EpisodeResult]) -> set[str]:

@@ -1,10 +1,15 @@
 """An episode that ended in `error` is an infrastructure failure, not an answer: it is left out of the
-accuracy and the categories, counted in `errors`, and a resume runs it again."""
+accuracy and the categories, counted in `errors`, and a resume runs it again. A crash mid-write leaves a
+partial last line in `events.jsonl` or `results.jsonl`; the next run cuts it before appending."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from claw.events import EpisodeResult
-from claw.runtime.sinks import scored_episodes, summarize
+from claw.runtime.sinks import repair_tail, scored_episodes, summarize
 
 
 def _result(episode: str, reason: str, score: float, category: str = "distance") -> EpisodeResult:
@@ -45,3 +50,20 @@ def test_a_run_of_only_errors_scores_nothing() -> None:
 def test_resume_skips_scored_episodes_only() -> None:
     results = [_result("a", "answered", 1.0), _result("b", "error", 0.0)]
     assert scored_episodes(results) == {"a"}
+
+
+@pytest.mark.parametrize("chunk", [3, 1 << 16])
+def test_a_partial_tail_is_cut_to_the_last_whole_line(tmp_path: Path, chunk: int) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"a":1}\n{"b":2}\n{"c":')
+    repair_tail(path, chunk=chunk)
+    assert path.read_bytes() == b'{"a":1}\n{"b":2}\n'
+    repair_tail(path, chunk=chunk)
+    assert path.read_bytes() == b'{"a":1}\n{"b":2}\n'
+
+
+def test_a_file_without_any_whole_line_is_emptied(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"half')
+    repair_tail(path)
+    assert path.read_bytes() == b""
