@@ -1,0 +1,1 @@
+"""One measuring cell per synthetic task type, named after the task."""
