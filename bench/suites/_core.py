@@ -1,7 +1,7 @@
-"""The shared core every benchmark loader is built on: typed readers for the official file formats
-(parquet through pyarrow, JSON, JSON lines, CSV), the `BenchSuite` that turns a benchmark module's
-three functions (`rows`, `build`, `score`) into a `claw.suite.Suite`, subsampling, and small helpers
-for option lists.
+"""The shared core every benchmark loader is built on: the `BenchSuite` that turns a benchmark module's
+three functions (`rows`, `build`, `score`) into a `claw.suite.Suite`, subsampling (whole groups where a
+benchmark scores groups), counted skips of unusable records, and the sample context. The readers
+(`_readers`) and option helpers (`_options`) are re-exported here for the loaders.
 
 A benchmark module only parses: it declares a msgspec Struct per official record, reads rows, and
 builds `Sample`s; the generic parts (data directory, media store, subsampling, rules) live here.
@@ -10,9 +10,7 @@ builds `Sample`s; the generic parts (data directory, media store, subsampling, r
 from __future__ import annotations
 
 import builtins
-import csv
 import random
-import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
@@ -25,7 +23,9 @@ from claw.suite import DEFAULT_KEY_FRAMES, AnswerFormat, Frame, MetaValue, Sampl
 
 from ._instructions import instruction_for
 from ._media import MediaStore, VideoSampling
-from ._skips import RecordSkipped, Skip, collecting, convert_records, skip
+from ._options import letters, option_list, option_text, split_inline_options
+from ._readers import data_files, read_csv, read_json, read_json_records, read_jsonl, read_parquet
+from ._skips import RecordSkipped, Skip, collecting, skip
 from ._specs import BenchSpec
 
 __all__ = [
@@ -128,169 +128,6 @@ def image_video(ctx: Context, name: str, images: Sequence[HFImage | bytes]) -> V
 def letter_score(letter: str | None, sample: Sample) -> Score:
     """Exact match of an extracted letter with the sample's ground-truth letter."""
     return exact_score(letter, letter_of(sample.ground_truth))
-
-
-# --- readers ---------------------------------------------------------------------------------------
-
-
-def read_parquet(paths: Sequence[Path], row_type: type[T]) -> list[T | None]:
-    """Rows of one or more parquet files (in order) as `row_type` records; a row that does not match
-    is None in its place, skipped and counted (`_skips`).
-
-    Raises:
-        SuiteError: a file cannot be read.
-    """
-    import pyarrow.parquet as pq  # heavy: only loaders that read parquet pay for it
-
-    rows: list[T | None] = []
-    for path in paths:
-        try:
-            records = pq.read_table(path).to_pylist()
-        except (OSError, ValueError) as exc:
-            raise SuiteError(f"cannot read parquet {path}: {exc}") from exc
-        rows.extend(convert_records(records, row_type, path))
-    return rows
-
-
-def _load_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SuiteError(f"cannot read {path}: {exc}; run `claw data check` for the expected layout") from exc
-
-
-def read_json(path: Path, row_type: type[T], *, lenient: bool = False) -> T:
-    """A JSON file as `row_type`; `lenient` first drops trailing commas (Video-MME's template has them).
-
-    Raises:
-        SuiteError: the file is missing, not JSON, or does not match `row_type`.
-    """
-    text = _load_text(path)
-    if lenient:
-        text = re.sub(r",(\s*[\]}])", r"\1", text)
-    try:
-        return msgspec.json.decode(text, type=row_type, strict=False)
-    except msgspec.DecodeError as exc:
-        raise SuiteError(f"{path}: not in the official format ({exc})") from exc
-
-
-def read_jsonl(path: Path, row_type: type[T]) -> list[T | None]:
-    """A JSON-lines file as `row_type` records (blank lines ignored); a line that is not JSON or does not
-    match is None in its place, skipped and counted.
-
-    Raises:
-        SuiteError: the file is missing.
-    """
-    records: list[object] = []
-    for n, line in enumerate(_load_text(path).splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(msgspec.json.decode(line))
-            except msgspec.DecodeError as exc:
-                records.append({"id": f"line {n}", "_error": str(exc)})
-    return convert_records(records, row_type, path)
-
-
-def read_json_records(path: Path, row_type: type[T], *, key: str | None = None) -> list[T | None]:
-    """A JSON file holding a list of records (or an object with the list under `key`) as `row_type`
-    records, converted one by one (a record that does not match is None in its place, counted).
-
-    Raises:
-        SuiteError: the file is missing, not JSON, or holds no such list.
-    """
-    document = read_json(path, object)
-    records = document.get(key) if key is not None and isinstance(document, dict) else document
-    if not isinstance(records, list):
-        where = f'a list under "{key}"' if key else "a list of records"
-        raise SuiteError(f"{path}: expected {where}; is this the official file?")
-    return convert_records(records, row_type, path)
-
-
-def read_csv(path: Path, row_type: type[T]) -> list[T | None]:
-    """A CSV file with a header row as `row_type` records (values stay strings unless the type says); a
-    row that does not match is None in its place, skipped and counted.
-
-    Raises:
-        SuiteError: the file is missing.
-    """
-    records: list[object] = list(csv.DictReader(_load_text(path).splitlines()))
-    return convert_records(records, row_type, path)
-
-
-def data_files(data: Path, pattern: str) -> list[Path]:
-    """Files under `data` matching `pattern` (a glob; "a|b" tries alternatives in order), sorted.
-
-    Raises:
-        SuiteError: nothing matches.
-    """
-    for alternative in pattern.split("|"):
-        found = sorted(p for p in data.glob(alternative) if p.is_file())
-        if found:
-            return found
-    raise SuiteError(f"{data} has no {pattern}; run `claw data check` to see what is missing")
-
-
-# --- options ---------------------------------------------------------------------------------------
-
-
-def letters(n: int) -> str:
-    """The first `n` option letters, "ABCD…"."""
-    return "".join(chr(65 + i) for i in range(n))
-
-
-def option_text(option: str) -> str:
-    """An option without its own "A. " / "A: " / "(A) " prefix."""
-    return re.sub(r"^\s*\(?[A-Za-z][.:)]\s*", "", option).strip()
-
-
-def split_inline_options(question: str, marker: str = "") -> tuple[str, list[str]]:
-    """Split "… A. x B. y C. z" (or "A: x, B: y" / "(A) x") into the question and option texts.
-
-    Options must run A, B, C, … in order; when they do not, the question comes back whole with no options.
-    """
-    start = question.find(marker) if marker else -1
-    head, tail = (question[:start], question[start + len(marker) :]) if start >= 0 else ("", question)
-    hits = list(re.finditer(r"(?:(?<=\s)|^)\(?([A-K])[.:)]\s", tail))
-    chosen = _abc_run(hits)
-    if len(chosen) < 2:
-        return question, []
-    cut = [m.start() for m in chosen] + [len(tail)]
-    options = [tail[cut[i] : cut[i + 1]] for i in range(len(chosen))]
-    text = (head + tail[: chosen[0].start()]).strip()
-    return text, [option_text(o).rstrip(",;").strip() for o in options]
-
-
-def option_list(value: str | Sequence[str] | None) -> list[str]:
-    """Option texts from any released shape: a list of "A. x" entries, one string with one option per
-    line, or all options packed into one string (CV-Bench's record 996) — prefixes removed."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        packed = [value]
-    else:
-        packed = [v for v in value if v is not None]
-    if len(packed) == 1:
-        lines = [line for line in packed[0].splitlines() if line.strip()]
-        if len(lines) > 1:
-            return [option_text(line) for line in lines]
-        _, inline = split_inline_options(packed[0])
-        if inline:
-            return inline
-    return [option_text(v) for v in packed]
-
-
-def _abc_run(hits: Sequence[re.Match[str]]) -> list[re.Match[str]]:
-    """The last run of matches whose letters go A, B, C, … in order."""
-    best: list[re.Match[str]] = []
-    for i, m in enumerate(hits):
-        if m.group(1) != "A":
-            continue
-        run = [m]
-        for later in hits[i + 1 :]:
-            if later.group(1) == chr(ord(run[-1].group(1)) + 1):
-                run.append(later)
-        best = run if len(run) >= 2 else best
-    return best
 
 
 # --- the suite -------------------------------------------------------------------------------------
