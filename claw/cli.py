@@ -76,6 +76,24 @@ def _build_parser() -> argparse.ArgumentParser:
     transcript.add_argument(
         "--json", action="store_true", help="one JSON object per request: its wire messages, images inline"
     )
+    replay = sub.add_parser(
+        "replay",
+        help="re-run recorded episodes with the recorded model replies in fresh kernels; say what differs",
+    )
+    replay.add_argument("run_dir", type=Path, help="a run directory made by `claw eval`")
+    replay.add_argument("episode", nargs="*", help="episode ids or sample ids (default: every episode)")
+    replay.add_argument(
+        "--from-step",
+        type=int,
+        metavar="K",
+        help="replay steps before K, then go on live with the configured model (branch the run at K)",
+    )
+    replay.add_argument(
+        "--run-dir",
+        dest="out_dir",
+        type=Path,
+        help="where the replay runs (default RUN_DIR-replay-<time>; RUN_DIR-branch-<time> with --from-step)",
+    )
     report = sub.add_parser(
         "report", help="print a run's score tables and write its HTML report (RUN_DIR/report.html)"
     )
@@ -230,6 +248,31 @@ async def _cmd_transcript(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _cmd_replay(args: argparse.Namespace) -> int:
+    import time
+
+    from claw.runtime.replay import replay_run
+    from claw.runtime.transcript import find_episode
+
+    if args.from_step is not None and (args.from_step < 0 or len(args.episode) != 1):
+        raise ClawError("--from-step K needs K >= 0 and exactly one episode to branch")
+    episodes = [await anyio.to_thread.run_sync(find_episode, args.run_dir, e) for e in args.episode]
+    kind = "replay" if args.from_step is None else "branch"
+    out_dir = args.out_dir or Path(f"{args.run_dir}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}")
+    result = await replay_run(args.run_dir, episodes, out_dir, from_step=args.from_step)
+    for comparison in result.comparisons:
+        verdict = "identical" if comparison.identical else f"{len(comparison.differences)} difference(s)"
+        print(f"{comparison.episode_id}: {verdict} ({comparison.cells} cells compared)")
+        for line in comparison.differences:
+            print(f"    {line}")
+    same = sum(c.identical for c in result.comparisons)
+    total = len(result.comparisons)
+    print(f"identical: {same} of {total} episodes ({100 * same / max(total, 1):.1f}%)")
+    print(f"{result.replayed_requests} model replies replayed, {result.live_requests} asked live")
+    print(f"{kind} run directory: {result.out_dir}")
+    return 0 if same == total else 1
+
+
 async def _cmd_report(args: argparse.Namespace) -> int:
     from bench.htmlreport import read_run_facts, write_report
     from bench.report import render_results
@@ -311,6 +354,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
     "eval": _cmd_eval,
     "tail": _cmd_tail,
     "transcript": _cmd_transcript,
+    "replay": _cmd_replay,
     "report": _cmd_report,
     "suites": _cmd_suites,
     "data": _cmd_data,

@@ -236,6 +236,8 @@ class EvalConfig(_Config, frozen=True, kw_only=True):
     suite: str = "synthetic"
     n: int | None = 30
     """Samples to run (None: all)."""
+    samples: list[str] = msgspec.field(default_factory=list)
+    """Only the samples with these ids, among the first `n` (empty: all of them)."""
     seed: int = 0
     data_dir: str | None = None
     run_dir: str | None = None

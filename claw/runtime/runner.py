@@ -26,6 +26,7 @@ from claw.errors import ConfigError
 from claw.events import Event, RunFinished, RunStarted, make_event
 from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
+from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
 from claw.runtime.episode_task import RunServices, Tally, episode_id_of, guarded_episode
 from claw.runtime.perception_service import open_perception
@@ -113,12 +114,17 @@ def prepare_run(config: EvalConfig) -> RunLayout:
 
 
 async def run_eval(
-    config: EvalConfig, *, report: Callable[[str], None] = lambda _line: None, stop: anyio.Event | None = None
+    config: EvalConfig,
+    *,
+    report: Callable[[str], None] = lambda _line: None,
+    stop: anyio.Event | None = None,
+    wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None,
 ) -> Summary:
     """Run `config`'s suite to the end (or resume it) and return its summary (also in `summary.json`).
 
     Setting `stop` ends the run early and cleanly: episodes in flight are cancelled (a resumed run redoes
     them), the services shut down, and the log ends with `RunFinished(status="cancelled")`.
+    `wrap_llm` wraps the model transport the run opens (`claw replay` answers from a recorded run).
 
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
@@ -140,7 +146,7 @@ async def run_eval(
     async with Bus(sinks) as bus:
         status = "error"
         try:
-            async with _open_services(layout, bus) as services:
+            async with _open_services(layout, bus, wrap_llm) as services:
                 await bus.emit(_run_started(layout, suite, len(finished)))
                 await _run_episodes(layout, suite, services, bus, tally, finished, stop)
             status = "cancelled" if stop is not None and stop.is_set() else "success"
@@ -218,7 +224,9 @@ def _run_finished(layout: RunLayout, tally: Tally, status: str, duration_s: floa
 
 
 @asynccontextmanager
-async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[RunServices]:
+async def _open_services(
+    layout: RunLayout, bus: Bus, wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None
+) -> AsyncIterator[RunServices]:
     config = layout.config
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
@@ -233,11 +241,12 @@ async def _open_services(layout: RunLayout, bus: Bus) -> AsyncIterator[RunServic
                     config.models.policy, seed=config.seed, log_path=layout.logs / "mockllm.log"
                 )
             )
-        llm = await stack.enter_async_context(
+        opened = await stack.enter_async_context(
             open_llm(
                 config.models, per_endpoint_limit=config.limits.llm_per_endpoint, default_url=default_url
             )
         )
+        llm: ChatTransport = wrap_llm(opened) if wrap_llm is not None else opened
         vlm_socket = await stack.enter_async_context(
             serve_vlm(str(sockets / "vlm.sock"), llm, run_id=layout.run_id, emit=bus.emit)
         )
@@ -277,11 +286,15 @@ async def _run_episodes(
         async with anyio.create_task_group() as tg:
             async for sample in _iterate_in_thread(suite.samples()):
                 episode_id = episode_id_of(sample, layout.config.seed)
-                if episode_id in finished:
+                if episode_id in finished or not _wanted(layout.config, sample):
                     continue
                 await limiter.acquire_on_behalf_of(episode_id)
                 tg.start_soon(guarded_episode, layout, suite, services, bus, tally, sample, limiter)
         watched.cancel_scope.cancel()
+
+
+def _wanted(config: EvalConfig, sample: Sample) -> bool:
+    return not config.samples or sample.id in config.samples
 
 
 async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:

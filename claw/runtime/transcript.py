@@ -221,7 +221,10 @@ def _render_outcome(exchange: Exchange) -> list[str]:
     reply = exchange.reply
     if reply is None:
         return ["=== (no reply recorded)"]
-    lines = [f"=== reply · {reply.prompt_tokens}+{reply.completion_tokens} tokens · {reply.finish_reason}"]
+    source = " · replayed from the recording" if reply.endpoint == "replay" else ""
+    lines = [
+        f"=== reply · {reply.prompt_tokens}+{reply.completion_tokens} tokens · {reply.finish_reason}{source}"
+    ]
     if reply.reasoning:
         lines += ["--- reasoning", reply.reasoning]
     lines += ["--- assistant", reply.content]
