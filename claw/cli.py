@@ -124,6 +124,12 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the AST policy, so the cell meets only the OS confinement (to see what that layer holds)",
     )
+    bench = sub.add_parser(
+        "bench", help="measure the runtime: episodes/s, efficiency, CPU, memory (JSON + table)"
+    )
+    bench.add_argument("--json", type=Path, default=None, help="write every figure here as JSON")
+    bench.add_argument("--quick", action="store_true", help="under a minute: fewer, smaller levels")
+    bench.add_argument("--latency-ms", type=float, default=None, help="model latency per call (default 500)")
     serve = sub.add_parser("serve", help="start model servers")
     serve_sub = serve.add_subparsers(dest="serve_command", required=True)
     _add_vllm_parser(serve_sub.add_parser("vllm", help="start vLLM servers and write an endpoints file"))
@@ -350,7 +356,14 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
+async def _cmd_bench(args: argparse.Namespace) -> int:
+    from bench.perf.claw_bench import bench_command
+
+    return await bench_command(args)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
+    "bench": _cmd_bench,
     "eval": _cmd_eval,
     "tail": _cmd_tail,
     "transcript": _cmd_transcript,

@@ -184,21 +184,29 @@ class KernelLauncher:
             KernelDied: it died or did not answer in time (the message has its log's tail).
             SandboxError: the template could not fork it.
         """
-        assert self.template is not None and self._context is not None
-        kernel_id = f"k{next(self._counter)}"
-        spec, connection = await anyio.to_thread.run_sync(self._prepare_kernel, kernel_id)
-        process = await self.template.spawn(spec)
-        kernel = PooledKernel(process, connection, self._context, max_stdout=self.max_stdout_chars)
+        kernel = await self.start_unready()
         try:
             await kernel.wait_ready(self.ready_timeout)
             problem = await kernel.run_silently(_WARM_UP, timeout=self.ready_timeout)
             if problem is not None:
                 raise KernelDied(f"kernel warm-up failed: {problem.ename}: {problem.evalue}")
         except KernelDied as exc:
-            tail = await anyio.to_thread.run_sync(_log_tail, Path(spec.exchange_dir))
+            tail = await anyio.to_thread.run_sync(_log_tail, self.kernel_dir(kernel))
             await self.discard(kernel)
             raise KernelDied(f"{exc.message}; kernel log: {tail}") from None
         return kernel
+
+    async def start_unready(self) -> PooledKernel:
+        """Fork one kernel and connect to it, without waiting for it to answer (see `start`).
+
+        Raises:
+            SandboxError: the template could not fork it.
+        """
+        assert self.template is not None and self._context is not None
+        kernel_id = f"k{next(self._counter)}"
+        spec, connection = await anyio.to_thread.run_sync(self._prepare_kernel, kernel_id)
+        process = await self.template.spawn(spec)
+        return PooledKernel(process, connection, self._context, max_stdout=self.max_stdout_chars)
 
     async def discard(self, kernel: PooledKernel) -> None:
         """Kill the kernel, wait for it to be reaped, and remove its directory and cgroup."""

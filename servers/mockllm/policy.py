@@ -46,6 +46,7 @@ POLICIES: dict[str, str] = {
     "random": "servers.mockllm.policies.simple:RandomPolicy",
     "steps": "servers.mockllm.policies.steps:StepsPolicy",
     "stuck": "servers.mockllm.policies.stuck:StuckPolicy",
+    "two-step": "servers.mockllm.policies.steps:TwoStepPolicy",
 }
 """Policy name -> `module:class`; classes take no arguments."""
 
