@@ -75,8 +75,8 @@ def _sample(folder: Path) -> Sample:
 
 def _cpu_s(process: psutil.Process, *, reaped: bool = False) -> float:
     times = process.cpu_times()
-    total = times.user + times.system
-    return total + (times.children_user + times.children_system if reaped else 0.0)
+    total = float(times.user + times.system)
+    return total + (float(times.children_user + times.children_system) if reaped else 0.0)
 
 
 @dataclass
@@ -191,13 +191,13 @@ def _child_with(needle: str) -> int | None:
     for child in psutil.Process(os.getpid()).children(recursive=True):
         with contextlib.suppress(psutil.Error):
             if needle in " ".join(child.cmdline()):
-                return child.pid
+                return int(child.pid)
     return None
 
 
 def rss_mb() -> float:
     """This process's resident memory in MB."""
-    return round(psutil.Process(os.getpid()).memory_info().rss / 2**20, 1)
+    return round(float(psutil.Process(os.getpid()).memory_info().rss) / 2**20, 1)
 
 
 async def measured(cpu: ProcessCpu, action: Callable[[], Awaitable[float]]) -> tuple[float, dict[str, float]]:

@@ -21,7 +21,7 @@ import msgspec
 from bench.perf._cli import say, write_figures
 from claw._files import temporary_directory
 from claw.events import Event, RunFinished, make_event
-from claw.runtime.bus import Bus
+from claw.runtime.bus import Bus, Sink
 from claw.runtime.sinks import JsonlSink, ResultsSink
 from claw.runtime.tail import tail_events
 
@@ -39,7 +39,10 @@ async def measure_sink(events: list[Event], copies: int) -> dict[str, object]:
     lags: list[float] = []
     total = len(events) * copies
     async with temporary_directory(prefix="claw-sink-") as folder:
-        sinks = [JsonlSink(folder / "events.jsonl"), ResultsSink(folder / "results.jsonl", "bench")]
+        sinks: list[Sink] = [
+            JsonlSink(folder / "events.jsonl"),
+            ResultsSink(folder / "results.jsonl", "bench"),
+        ]
         started = time.perf_counter()
         cpu = time.process_time()
         async with Bus(sinks) as bus, anyio.create_task_group() as tg:
@@ -48,8 +51,16 @@ async def measure_sink(events: list[Event], copies: int) -> dict[str, object]:
             for index in range(copies):
                 for event in events:
                     await bus.emit(_restamped(event, index))
-            done = {"status": "success", "episodes": copies, "failed": 0, "accuracy": 1.0, "duration_s": 0.0}
-            await bus.emit(make_event(RunFinished, run_id="bench", **done))
+            finished = make_event(
+                RunFinished,
+                run_id="bench",
+                status="success",
+                episodes=copies,
+                failed=0,
+                accuracy=1.0,
+                duration_s=0.0,
+            )
+            await bus.emit(finished)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu
     lags.sort()

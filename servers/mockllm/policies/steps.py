@@ -1,6 +1,6 @@
 """`StepsPolicy`: a fixed-length code agent for runtime benchmarks. It plans in one line, writes
-`STEPS` trivial cells (one for `TwoStepPolicy`), then submits option A, so every episode costs the same number of model calls and
-the runtime's own overhead can be measured against an exact ideal.
+`STEPS` trivial cells (one for `TwoStepPolicy`), then submits option A, so every episode costs the same
+number of model calls and the runtime's own overhead can be measured against an exact ideal.
 """
 
 from __future__ import annotations
