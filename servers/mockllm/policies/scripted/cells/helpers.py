@@ -18,6 +18,9 @@ def clean_points(seg, frames_used):
     pts = np.concatenate(chunks)
     dist = np.linalg.norm(pts - np.median(pts, axis=0), axis=1)
     pts = pts[dist <= 2.5 * np.percentile(dist, 90) + 0.1]
+    # At most ~8000 points: the ball query costs points x neighbours, and a near object seen in several
+    # frames gives tens of thousands of points with thousands of neighbours each (a minute of CPU).
+    pts = pts[:: -(-len(pts) // 8000)]
     support = scipy.spatial.cKDTree(pts).query_ball_point(pts, r=0.05, return_length=True)
     return pts[support >= min(8, int(np.median(support)))]
 
