@@ -94,3 +94,35 @@ def test_viewspatial_choices_as_list_or_string(tmp_path: Path, sample_video: Pat
     assert [s.id for s in samples] == [e[0] for e in fixture["expect"]]
     assert len(samples[0].options) == fixture["expect"][0][3]
     assert [s.record for s in suite.skipped] == [f"#{len(records) - 1}"]
+
+
+def test_omnispatial_mirror_letter_and_path_load_and_a_record_without_answer_is_skipped(
+    tmp_path: Path, sample_video: Path
+) -> None:
+    materialize("omnispatial", tmp_path / "data", sample_video)
+    path = tmp_path / "data" / "OmniSpatial-test" / "data.json"
+    records = json.loads(path.read_text())
+    mirror = {k: v for k, v in records[0].items() if k != "answer"}
+    mirror |= {"id": 58, "gt": "b", "image_path": "OmniSpatial-test/Perspective_Taking/57.png"}
+    as_text = dict(records[0], id="57_0", answer="3")
+    no_answer = {k: v for k, v in records[0].items() if k != "answer"} | {"id": "60_1"}
+    path.write_text(json.dumps([*records, mirror, as_text, no_answer]))
+    suite = _suite("omnispatial", tmp_path / "data", tmp_path / "media")
+    truths = {s.id: s.ground_truth for s in suite.samples()}
+    assert truths == {
+        "Perspective_Taking_Allocentric_57_2": "C",
+        "Perspective_Taking_Allocentric_58": "B",
+        "Perspective_Taking_Allocentric_57_0": "D",
+    }
+    assert [s.record for s in suite.skipped] == ["60_1"]
+
+
+def test_perceptioncomp_answer_id_outside_its_choices_is_skipped(tmp_path: Path, sample_video: Path) -> None:
+    materialize("perceptioncomp", tmp_path / "data", sample_video)
+    path = next((tmp_path / "data").rglob("*.json"))
+    records = json.loads(path.read_text())
+    records.append(dict(records[0], key=9999, answer_id=7))
+    path.write_text(json.dumps(records))
+    suite = _suite("perceptioncomp", tmp_path / "data", tmp_path / "media")
+    assert "9999" not in {s.id for s in suite.samples()}
+    assert [s.record for s in suite.skipped] == ["9999"]

@@ -29,7 +29,7 @@ SPEC = get("erqa")
 class Row(msgspec.Struct, frozen=True, kw_only=True):
     """One row of `data/test-*.parquet`."""
 
-    question_id: str
+    question_id: str | int
     question: str
     answer: str
     question_type: str = ""
@@ -45,7 +45,7 @@ def rows(data: Path) -> list[Row | None]:
 def build(row: Row, index: int, ctx: Context) -> Sample:
     """One sample; its images form one image set."""
     return ctx.sample(
-        row.question_id, row.question, "letter", row.answer.strip(),
+        str(row.question_id), row.question, "letter", row.answer.strip(),
         [image_video(ctx, "images", row.images)],
         category=row.question_type or "default",
         metadata={"visual_indices": list(row.visual_indices), "n_options": 4},

@@ -20,6 +20,7 @@ from bench.suites._core import Context, Rules, data_files, letter_score, read_js
 from bench.suites._extract import boxed_letter, chain, clean, single_letter, tag_letter
 from bench.suites._media import VideoSampling
 from bench.suites._official import perceptioncomp_letter
+from bench.suites._skips import RecordSkipped
 from bench.suites._specs import get
 from claw.suite import Sample, Score
 
@@ -31,8 +32,8 @@ SAMPLING = VideoSampling(max_fps=1.0)
 class Row(msgspec.Struct, frozen=True, kw_only=True):
     """One record of the annotation file."""
 
-    key: str
-    video_id: str
+    key: str | int
+    video_id: str | int
     question: str
     answer_id: int
     answer: str = ""
@@ -59,10 +60,14 @@ def rows(data: Path) -> list[Row | None]:
 
 def build(row: Row, index: int, ctx: Context) -> Sample:
     """One sample over `data/<video_id>.mp4` (or `<video_id>.mp4`)."""
-    video = ctx.media.video(ctx.find(f"{row.video_id}.mp4", "data", "videos"), row.video_id)
+    if not 0 <= row.answer_id < len(row.choices()):
+        raise RecordSkipped(
+            str(row.key), f"answer_id {row.answer_id} is not one of its {len(row.choices())} choices"
+        )
+    video = ctx.media.video(ctx.find(f"{row.video_id}.mp4", "data", "videos"), str(row.video_id))
     return ctx.sample(
-        row.key, row.question, "letter", chr(65 + row.answer_id), [video], category=row.category or "default",
-        options=row.choices(), metadata={"difficulty": row.difficulty},
+        str(row.key), row.question, "letter", chr(65 + row.answer_id), [video],
+        category=row.category or "default", options=row.choices(), metadata={"difficulty": row.difficulty},
     )  # fmt: skip
 
 
