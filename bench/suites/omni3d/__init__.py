@@ -8,7 +8,8 @@ reply (no stripping); floats by `float(text)` and, per sample, the share of the 
 yes/no accuracy, multiple-choice accuracy, count accuracy, other-numeric MRA — which are claw's four
 categories; the overall is their sample-weighted mean (the published system's overall).
 The published system: `\\boxed{}` → the whole reply as a number → the last number → the lowercased
-text without quotes; ints rounded; a float counts 1 when its relative error is below 0.1.
+text without quotes; ints rounded; floats by the same strict MRA (|p| when the truth is 0), which is what
+its overall averages (its page's per-sample ✓, rel < 0.1, is display only).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 
-from bench.scoring import exact_score, extract_number, mra_score, normalize_text, unwrap
+from bench.scoring import exact_score, extract_number, normalize_text, unwrap
 from bench.suites._core import Context, Rules, read_json_records, suite_factory
 from bench.suites._extract import clean
 from bench.suites._official_numeric import float_or_none
@@ -79,12 +80,13 @@ def _yes_no_substring(text: str) -> str | None:
 
 
 def _float(sample: Sample, reply: str, rules: Rules) -> Score:
+    """The published system's float score: the VADAR MRA its overall uses (strict `<` over the literal
+    thresholds, |p| when the truth is 0). Its page shows a ✓ for rel < 0.1 per sample, which is not what
+    it averages."""
     value = extract_number(reply, position="last")
-    truth = float(sample.ground_truth)
-    if rules == "sc":
-        rel = math_rel(value, truth)
-        return Score(value=float(rel is not None and rel < 0.1), metric="exact", extracted=repr(value))
-    return mra_score(value, truth, zero="absolute", strict=True)
+    rel = math_rel(value, float(sample.ground_truth))
+    hits = 0 if rel is None else sum(rel < t for t in OFFICIAL_THRESHOLDS)
+    return Score(value=hits / len(OFFICIAL_THRESHOLDS), metric="mra", extracted=repr(value))
 
 
 def math_rel(value: float | None, truth: float) -> float | None:
