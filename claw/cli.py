@@ -201,17 +201,14 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
     return config_from_mapping(tree)
 
 
-def _report_line(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 async def _cmd_eval(args: argparse.Namespace) -> int:
+    from claw.runtime.progress_view import progress_view
     from claw.runtime.runner import run_eval
     from claw.runtime.tables import summary_table
 
     config = eval_config_from_args(args)
-    report = (lambda _l: None) if args.quiet else _report_line
-    summary = await run_eval(config, report=report, stop=args.stop)
+    with progress_view(sys.stderr, quiet=args.quiet) as view:
+        summary = await run_eval(config, report=view.report, progress=view.progress, stop=args.stop)
     print(summary_table(summary))
     run_dir = Path(config.run_dir) if config.run_dir else Path("runs") / summary.run_id
     print(f"run directory: {run_dir}")

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.htmlreport._episodes import EpisodeView, StepView, episode_views
-from bench.htmlreport._facts import RunFacts, run_facts
 from bench.htmlreport._highlight import highlight_python
 from bench.htmlreport._images import ImageStore
 from bench.htmlreport._page import render_page
 from bench.htmlreport._tables import score_tables
 from bench.report import aggregate
+from claw.runtime.facts import RunFacts, read_run_facts, run_facts
 from claw.runtime.sinks import read_results
 from claw.runtime.transcript import read_events
 
@@ -32,16 +32,6 @@ __all__ = [
 
 THUMBNAIL_SIDE = 480
 """Longest side, in pixels, of the images inlined in a report."""
-
-
-def read_run_facts(run_dir: Path) -> RunFacts:
-    """The facts of the run in `run_dir`.
-
-    Raises:
-        ClawError: no event log, or a corrupt line in it or in `results.jsonl`.
-    """
-    finished = len(read_results(run_dir / "results.jsonl"))
-    return run_facts(read_events(run_dir / "events.jsonl"), finished=finished)
 
 
 def write_report(run_dir: Path, out: Path | None = None, *, rules: str = "official") -> Path:

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 from bench.htmlreport._assets import SCRIPT, STYLE
 from bench.htmlreport._episodes import EpisodeView, StepView
-from bench.htmlreport._facts import RunFacts
 from bench.htmlreport._highlight import highlight_python
 from bench.htmlreport._images import ImageStore
 from claw.events import RecordedImage
+from claw.runtime.facts import RunFacts
 
 __all__ = ["render_page"]
 

@@ -29,11 +29,12 @@ from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
 from claw.runtime.episode_task import RunServices, Tally, episode_id_of, guarded_episode
+from claw.runtime.facts import read_run_facts, with_facts
 from claw.runtime.perception_service import open_perception
 from claw.runtime.preflight import check_names, probe_models, probe_perception
+from claw.runtime.progress import ProgressSink, ProgressSnapshot, format_progress
 from claw.runtime.sinks import (
     JsonlSink,
-    ProgressSink,
     ResultsSink,
     Summary,
     read_results,
@@ -119,12 +120,15 @@ async def run_eval(
     report: Callable[[str], None] = lambda _line: None,
     stop: anyio.Event | None = None,
     wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None,
+    progress: Callable[[ProgressSnapshot], None] | None = None,
 ) -> Summary:
     """Run `config`'s suite to the end (or resume it) and return its summary (also in `summary.json`).
 
     Setting `stop` ends the run early and cleanly: episodes in flight are cancelled (a resumed run redoes
     them), the services shut down, and the log ends with `RunFinished(status="cancelled")`.
     `wrap_llm` wraps the model transport the run opens (`claw replay` answers from a recorded run).
+    `report` receives status lines (and, without `progress`, progress lines); `progress` receives typed
+    progress snapshots while the run goes.
 
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
@@ -139,14 +143,17 @@ async def run_eval(
     skip = frozenset(r.sample_id for r in previous if r.episode_id in finished)  # never built again
     suite = await anyio.to_thread.run_sync(get_suite, config.suite, _suite_options(layout, skip))
     tally = Tally(episodes=len(done), score_sum=sum(r.score for r in done))
-    total = config.n if config.n is not None else 0
-    progress = ProgressSink(total, report, done=len(done), score_sum=tally.score_sum)
-    sinks: list[Sink] = [*await anyio.to_thread.run_sync(_file_sinks, layout, suite.name), progress]
+    total = len(config.samples) if config.samples else config.n or 0
+    publish = progress or (lambda snapshot: report(format_progress(snapshot)))
+    progress_sink = ProgressSink(total, publish, done=len(done), score_sum=tally.score_sum)
+    sinks: list[Sink] = [*await anyio.to_thread.run_sync(_file_sinks, layout, suite.name), progress_sink]
     started = time.monotonic()
     async with Bus(sinks) as bus:
         status = "error"
         try:
+            report(_starting_line(layout, len(finished)))
             async with _open_services(layout, bus, wrap_llm) as services:
+                report(f"services ready in {time.monotonic() - started:.1f} s; running episodes")
                 await bus.emit(_run_started(layout, suite, len(finished)))
                 await _run_episodes(layout, suite, services, bus, tally, finished, stop)
             status = "cancelled" if stop is not None and stop.is_set() else "success"
@@ -157,6 +164,16 @@ async def run_eval(
             with anyio.CancelScope(shield=True):
                 await bus.emit(_run_finished(layout, tally, status, time.monotonic() - started))
     return await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
+
+
+def _starting_line(layout: RunLayout, resumed: int) -> str:
+    config = layout.config
+    model = "the mock LLM server" if not config.models.agent else config.models.agent[0].model
+    again = f", resuming past {resumed} finished episodes" if resumed else ""
+    return (
+        f"run {layout.run_id} in {layout.run_dir}{again}: starting services (perception "
+        f"{config.perception.backend}, {model}, {config.limits.kernels} kernels)…"
+    )
 
 
 async def _preflight(config: EvalConfig) -> None:
@@ -179,6 +196,7 @@ def _file_sinks(layout: RunLayout, suite_name: str) -> list[Sink]:
 
 def _write_summary(layout: RunLayout, suite_name: str, failed: int) -> Summary:
     summary = summarize(layout.run_id, suite_name, read_results(layout.results), failed=failed)
+    summary = with_facts(summary, read_run_facts(layout.run_dir))
     write_summary(layout.summary, summary)
     return summary
 

@@ -8,8 +8,7 @@ loop never blocks on disk.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -18,7 +17,6 @@ import msgspec
 
 from claw.errors import ClawError
 from claw.events import (
-    EpisodeFailed,
     EpisodeFinished,
     EpisodeResult,
     Event,
@@ -29,7 +27,6 @@ from claw.events import (
 __all__ = [
     "CategoryScore",
     "JsonlSink",
-    "ProgressSink",
     "ResultsSink",
     "Summary",
     "read_results",
@@ -109,50 +106,6 @@ def _result_of(event: EpisodeFinished, suite: str) -> EpisodeResult:
     )
 
 
-class ProgressSink:
-    """Reports `[done/total] accuracy …` through `report` at most every `interval_s` (and at the end)."""
-
-    name = "progress"
-
-    def __init__(
-        self,
-        total: int,
-        report: Callable[[str], None],
-        *,
-        done: int = 0,
-        score_sum: float = 0.0,
-        interval_s: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.total, self.done, self.failed, self.score_sum = total, done, 0, score_sum
-        self._report, self._interval, self._clock = report, interval_s, clock
-        self._started = clock()
-        self._last = float("-inf")
-
-    def line(self) -> str:
-        """The current progress line."""
-        accuracy = self.score_sum / self.done if self.done else 0.0
-        elapsed = self._clock() - self._started
-        counts = f"[{self.done}/{self.total}] accuracy {accuracy:.3f}  failed {self.failed}"
-        return f"{counts}  elapsed {elapsed:.0f}s"
-
-    async def handle(self, events: Sequence[Event]) -> None:
-        """Count finished and failed episodes; report when due."""
-        for event in events:
-            if isinstance(event, EpisodeFinished) and event.reason != "error":
-                self.done += 1
-                self.score_sum += event.score
-            elif isinstance(event, EpisodeFailed | EpisodeFinished):
-                self.failed += 1
-        if self._clock() - self._last >= self._interval:
-            self._last = self._clock()
-            self._report(self.line())
-
-    async def aclose(self) -> None:
-        """Report the final line."""
-        self._report(self.line())
-
-
 class CategoryScore(msgspec.Struct, frozen=True, kw_only=True):
     """Mean score of one category."""
 
@@ -174,6 +127,19 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     """Episodes that ended in `error` (model or tool infrastructure failed); not in `n` or the accuracy."""
     failed: int = 0
     """Episodes the runtime itself could not run (`EpisodeFailed`) in the last invocation."""
+    status: str = ""
+    """`complete`, or `incomplete: …` saying why (cancelled, crashed, error)."""
+    target_n: int | None = None
+    """The `n` the run was asked for (None: every sample)."""
+    duration_s: float = 0.0
+    """Wall time over every segment of the run (resumes included)."""
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    kernel_deaths: int = 0
+    failures: dict[str, int] = msgspec.field(default_factory=dict)
+    """Failures by kind: failed model calls by error type, runtime failures by exception type."""
 
 
 def summarize(run_id: str, suite: str, results: Sequence[EpisodeResult], *, failed: int = 0) -> Summary:

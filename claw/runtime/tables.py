@@ -22,7 +22,21 @@ def summary_table(summary: Summary) -> str:
     lines.append(f"{'overall':<{width}}  {summary.n:>5}  {summary.accuracy:>8.3f}")
     notes = f"answered {summary.answered}, forced {summary.forced}, errors {summary.errors}"
     lines.append(f"{notes}, failed {summary.failed}")
-    return "\n".join(lines)
+    return "\n".join(lines + _run_lines(summary))
+
+
+def _run_lines(summary: Summary) -> list[str]:
+    if not summary.status:
+        return []
+    target = "all samples" if summary.target_n is None else f"n={summary.target_n}"
+    minutes, seconds = divmod(round(summary.duration_s), 60)
+    failures = ", ".join(f"{kind} × {count}" for kind, count in summary.failures.items()) or "none"
+    return [
+        f"status {summary.status} ({target}); {minutes}m {seconds:02d}s; model {summary.model}",
+        f"tokens {summary.prompt_tokens:,} prompt ({summary.cached_tokens:,} cached) + "
+        f"{summary.completion_tokens:,} completion; kernel deaths {summary.kernel_deaths}",
+        f"failures by kind: {failures}",
+    ]
 
 
 def report_run(run_dir: Path) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -23,8 +24,10 @@ from claw.events import (
     RunFinished,
     RunStarted,
 )
+from claw.runtime.sinks import Summary, read_results
+from claw.runtime.transcript import read_events
 
-__all__ = ["RunFacts", "run_facts"]
+__all__ = ["RunFacts", "read_run_facts", "run_facts", "with_facts"]
 
 
 class RunFacts(msgspec.Struct, kw_only=True):
@@ -149,3 +152,29 @@ def run_facts(events: Iterable[Event], *, finished: int) -> RunFacts:
     for event in events:
         fold.add(event)
     return fold.result(finished)
+
+
+def read_run_facts(run_dir: Path) -> RunFacts:
+    """The facts of the run in `run_dir` (blocking file reads: call it from a worker thread).
+
+    Raises:
+        ClawError: no event log, or a corrupt line in it or in `results.jsonl`.
+    """
+    finished = len(read_results(run_dir / "results.jsonl"))
+    return run_facts(read_events(run_dir / "events.jsonl"), finished=finished)
+
+
+def with_facts(summary: Summary, facts: RunFacts) -> Summary:
+    """`summary` with the run's status, target, duration, model, token totals and failure counts."""
+    return msgspec.structs.replace(
+        summary,
+        status=facts.status,
+        target_n=facts.target_n,
+        duration_s=round(facts.duration_s, 3),
+        model="; ".join(facts.models),
+        prompt_tokens=facts.prompt_tokens,
+        completion_tokens=facts.completion_tokens,
+        cached_tokens=facts.cached_tokens,
+        kernel_deaths=facts.kernel_deaths,
+        failures=facts.failures,
+    )
