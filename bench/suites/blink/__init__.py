@@ -4,11 +4,11 @@ The official scorer (zeyofu/BLINK_Benchmark eval/test_benchmark.py `analyze_answ
 is exactly "X" or "(X)", else the one "(X)" token of the last paragraph or of the whole reply, and asks
 GPT-3.5 to match anything else to a choice, which cannot run offline. claw runs the deterministic steps
 exactly and, for the LLM step, `match_reply` on the reply with full-width brackets and tokenizer markers
-normalised: `\\boxed{X}`; the first letter mention after the
-last concluding phrase ("the answer is", "Therefore", "I would choose", …); the first mention in the
-last paragraph; the first mention anywhere ("(B)", "Point C", "Choice A", "Box B", "**D**"); the option
-text; else "(Z)". On GPT-4o's stored replies it agrees with the official matched choice on 1,818 of
-1,901 (the lmms-eval leading-letter rule: 645). The published system's deterministic chain is the "sc"
+normalised: `\\boxed{X}`; the first letter mention after the last concluding phrase ("the answer is",
+"Therefore", "I would choose", …); the first mention in the last paragraph; the first mention anywhere
+("(B)", "Point C", "Choice A", "Box B", "**D**"); the option text; else "(Z)". On GPT-4o's stored
+replies the combination agrees with the official matched choice on 1,822 of 1,901 (`match_reply` alone:
+1,818; the lmms-eval leading-letter rule: 645). The published system's deterministic chain is the "sc"
 option. Macro over the 14 subtasks.
 """
 

@@ -1,8 +1,9 @@
 """MMSI-Bench: 1,000 multi-image MCQs (A–D) with the images embedded in one parquet.
 
 Options sit at the end of the question ("Options: A: x, B: y, …") and are split off. Official scoring
-narrows the reply to the first ``…``, `…` or {…} and takes the first standalone letter not followed by a
-word; the published system tries `\\boxed{}` and "X." / "(X)" / "X:" first.
+(`_official.mmsi_letter`, the authors' README): narrow the reply successively to the first ``…``, `…`
+and {…}, then the first capital A–D with word boundaries not followed by a space and a letter; the
+published system tries `\\boxed{}` and "X." / "(X)" / "X:" first.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """OSI-Bench: 8,766 questions over 1,000 videos, MCQ or numeric, in up to 12 categories.
 
-Dispatch is on `question_type` (mcq / numerical). Official numeric rule (lmms-eval): the last number
-after removing commas; the published system takes `\\boxed{}` then the first number and scores any
-category outside its 9 as 0. MRA is zero-aware for speed and displacement (τ = 0.3) and trajectory
-length (τ = 2.0): a zero truth is hit by a prediction below τ, otherwise τ stands in for it.
+Dispatch is on `question_type` (mcq / numerical). Official rules (lmms-eval `osi_bench/utils.py`):
+letters by `_official.osi_letter` (a capital letter between brackets, spaces, commas or stops, else one
+opening the reply); numbers by the last number after removing commas; the published system takes
+`\\boxed{}` then the first number and scores any category outside its 9 as 0. MRA is zero-aware for
+speed and displacement (τ = 0.3) and trajectory length (τ = 2.0): a zero truth is hit by a prediction
+below τ, otherwise τ stands in for it.
 """
 
 from __future__ import annotations

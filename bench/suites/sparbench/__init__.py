@@ -1,10 +1,12 @@
 """SPAR-Bench: 7,207 questions in 20 tasks over one or more embedded images: MCQ (select), numeric
 (fill) and view-change strings ("move_right:0.4,turn_left:30,…").
 
-Scoring follows SPAR's evaluation utilities: MCQ is lenient (the prediction equals the answer, is a
-substring of it, or starts with it); numbers are the first number (single-view tasks) or the last
-(`_mv` tasks), scored by MRA with |p − t| when the truth is 0; view-change strings fold opposite moves
-into five axes and average the per-axis MRA. Macro over the 20 tasks.
+Official scoring (LogosRoboticsGroup/SPAR `sparbench/utils.py`): MCQ is lenient on the raw reply (it
+equals the answer, is a substring of it — so "" counts — or its first character is the answer); numbers
+are the first unsigned number (single-view tasks) or the last (`_mv` tasks), MRA with |p − t| when the
+truth is 0; view-change strings fold `move_*`/`rotate_*` opposites into five axes and average per-axis
+MRAs measured against the prediction. The published system reads `turn_*` axes and measures against
+the truth. Macro over the 20 tasks.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """SPBench: single-view (SI, 1,009) and multi-view (MV, 319) ScanNet questions, MCQ or numeric.
 
-Scoring follows SpatialLadder's evaluation as the published system implements it: MCQ by `\\boxed{X}`
-→ the first "X." / "(X)" / "X:" → the first token → the option text; numbers by the number words
-zero…ten first, else the first number, then MRA with a ground truth of 0 scoring 0. Sizes are in
-centimetres, distances in metres. Aggregated as a macro mean over question types.
+Official scoring (ZJU-REAL/SpatialLadder `eval_spld`): the `<answer>` content when tagged; MCQ by the
+first space-separated piece ("X"/"X.") else the whole reply, ignoring case; numbers by SpatialLadder's
+word table in its order ("a"/"an" read as 1), else the first number, then MRA. SI and MV are separate
+evaluations (each a macro over question types; the headline is their mean). The published system: MCQ
+by `\\boxed{X}` → the first "X." / "(X)" / "X:" → the first token → the option text; number words
+zero…twenty first; macro over question types of both. Sizes are in centimetres, distances in metres.
 """
 
 from __future__ import annotations
