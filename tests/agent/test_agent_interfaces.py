@@ -4,6 +4,8 @@ unknown names are refused with the allowed ones, and the runtime and CLI hold no
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,13 +37,19 @@ def test_every_registered_name_loads_its_strategy(name: str) -> None:
     assert opening.system and "Which is nearer?" in opening.first_user.text()
 
 
-def test_cli_choices_and_config_type_come_from_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_choices_and_config_type_come_from_the_registry() -> None:
     for name in interface_names():
         assert _build_parser().parse_args(["eval", "--interface", name]).interface == name
         assert config_from_mapping({"agent": {"interface": name}}).agent.interface == name
-    with pytest.raises(SystemExit):
-        _build_parser().parse_args(["eval", "--interface", "telepathy"])
-    assert "invalid choice" in capsys.readouterr().err
+    # The CLI leaves validation to the config so a misspelling gets the valid names and a did-you-mean.
+    cli = [sys.executable, "-c", "from claw.cli import main; raise SystemExit(main())"]
+    done = subprocess.run(
+        [*cli, "eval", "--interface", "tool-cal"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    err = done.stderr
+    assert "choose one of: " + ", ".join(interface_names()) in err
+    assert "did you mean 'tool-call'" in err
     with pytest.raises(ConfigError, match="interface"):
         config_from_mapping({"agent": {"interface": "telepathy"}})
 
