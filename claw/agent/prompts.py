@@ -64,8 +64,11 @@ Already in the kernel:
 - Metadata: is_video, fps, duration_s, total_frames, num_images, videos, answer_format, options, extra.
 - tools (also the bare names Reconstruct, SAM3, Geometry, Mask, Draw, Time), documented below.
 - show(image, caption=""): put an image into your next observation. Use it to check masks and overlays.
-- vlm.ask(question, images=None): ask a separate vision model a focused question; it sees only what
-  you pass it.
+- vlm: separate model calls that see only what you pass them (each costs tokens from your budget):
+  vlm.ask(question, images=None) -> str: a focused question about up to 8 images;
+  vlm.locate(name, image) -> Located: where `name` is in one image: .visible, .boxes (K, 4) pixel
+  x1 y1 x2 y2, .points (K, 2) pixel x y (usable as SAM3 point prompts); false when not visible;
+  vlm.reason(question, context="") -> str: a text-only reasoning call on facts you give it.
 - ReturnAnswer(answer): submit your final answer; it is checked against the answer format.
 - np, math, scipy and plt (matplotlib) are imported. Imports outside the standard numeric stack, file
   access, subprocesses, sockets, eval/exec and dunder attributes are rejected before the cell runs.

@@ -118,6 +118,9 @@ class EpisodeServices(msgspec.Struct, frozen=True, kw_only=True):
     """Checks out a fresh kernel when the episode's kernel dies (None: episodes end instead)."""
     run_dir: Path | None = None
     """The run directory: shown images are written under its `media/` (None: recorded by digest only)."""
+    subcall_tokens: Callable[[str], int] | None = None
+    """Takes the tokens the episode's kernel spent on `vlm` calls since the last take (counted with the
+    next model reply, towards the token budget)."""
 
 
 class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -282,6 +285,8 @@ async def _call_model(ep: _Episode, action: CallModel) -> Happened:
     if action.role == "planner":
         await ep.emit(PlanMade, plan=response.content)
     tokens = response.usage.prompt_tokens + response.usage.completion_tokens
+    if ep.s.subcall_tokens is not None:
+        tokens += ep.s.subcall_tokens(ep.episode_id)
     return ModelReplied(text=response.content, tokens=tokens, tool_calls=tuple(response.tool_calls))
 
 

@@ -18,6 +18,7 @@ from claw.events import EpisodeFailed, make_event
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus
 from claw.runtime.driver import EpisodeOutcome, EpisodeServices, run_episode
+from claw.runtime.vlm_server import SubCallTokens
 from claw.sandbox import KernelPool, check_cell
 from claw.sandbox.types import Kernel
 from claw.suite import Sample, Suite
@@ -41,6 +42,8 @@ class RunServices(msgspec.Struct, kw_only=True):
     pool: KernelPool
     perception_socket: str
     vlm_socket: str
+    subcalls: SubCallTokens = msgspec.field(default_factory=SubCallTokens)
+    """Tokens each episode's `vlm` calls spent, taken into the episode's token budget."""
 
 
 class Tally(msgspec.Struct, kw_only=True):
@@ -142,6 +145,7 @@ async def _episode(
             agent=layout.config.agent,
             replace_kernel=lease,
             run_dir=layout.run_dir,
+            subcall_tokens=services.subcalls.take,
         )
         outcome = await run_episode(sample, episode_id, episode)
         # Counted before the kernels are handed back: a cancellation there must not lose it.

@@ -44,7 +44,7 @@ from claw.runtime.sinks import (
     summarize,
     write_summary,
 )
-from claw.runtime.vlm_server import serve_vlm
+from claw.runtime.vlm_server import SubCallTokens, serve_vlm
 from claw.sandbox import KernelPool
 from claw.suite import Sample, Suite, SuiteOptions, get_suite, suite_factory
 
@@ -246,6 +246,7 @@ async def _open_services(
     layout: RunLayout, bus: Bus, wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None
 ) -> AsyncIterator[RunServices]:
     config = layout.config
+    subcalls = SubCallTokens()
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
         sockets = await stack.enter_async_context(temporary_directory(prefix="claw-"))
@@ -266,7 +267,7 @@ async def _open_services(
         )
         llm: ChatTransport = wrap_llm(opened) if wrap_llm is not None else opened
         vlm_socket = await stack.enter_async_context(
-            serve_vlm(str(sockets / "vlm.sock"), llm, run_id=layout.run_id, emit=bus.emit)
+            serve_vlm(str(sockets / "vlm.sock"), llm, run_id=layout.run_id, emit=bus.emit, tokens=subcalls)
         )
         pool = await stack.enter_async_context(
             KernelPool(
@@ -276,7 +277,9 @@ async def _open_services(
                 max_images_per_step=config.agent.max_images_per_step,
             )
         )
-        yield RunServices(llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket)
+        yield RunServices(
+            llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket, subcalls=subcalls
+        )
 
 
 def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:

@@ -1,12 +1,15 @@
-"""The runtime side of `vlm.ask`: a Unix-socket aiohttp server that turns each kernel's `AskRequest`
-into one isolated `vlm_ask` chat request (no shared transcript) and answers with the reply text.
+"""The runtime side of the kernel's `vlm` calls: a Unix-socket aiohttp server that turns each kernel
+`AskRequest` (`ask`, `locate` or `reason`) into one isolated `vlm_ask` chat request (no shared
+transcript) and answers with the reply (for `locate`, the boxes and points read from it).
 
 Each call is reported on the bus as `LLMRequested`/`LLMResponded` (or `LLMFailed`) under the asking
-episode's id, so token accounting includes what cells spend.
+episode's id, with role `vlm_ask`, `vlm_locate` or `vlm_reason`, and its tokens are added to a
+`SubCallTokens` tally that the episode takes into its token budget.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,74 +20,117 @@ from aiohttp import web
 
 from claw.errors import LLMError
 from claw.events import Event, LLMFailed, LLMRequested, LLMResponded, make_event
-from claw.llm.images import bytes_data_url
-from claw.llm.types import ChatRequest, ChatTransport, ContentPart, ImagePart, ImageURL, Message, TextPart
+from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, Message
 from claw.runtime.driver import llm_failed_fields, llm_responded_fields
+from claw.runtime.vlm_calls import GroundingUnreadable, grounding_response, sub_call_messages
 from claw.wire.vlm import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 
-__all__ = ["ask_messages", "serve_vlm"]
+__all__ = ["SubCallTokens", "ask_messages", "serve_vlm"]
 
-_SYSTEM = (
-    "You answer one focused question about the given images. Look carefully, answer briefly and "
-    "concretely, and say 'cannot determine' when the images do not show it."
-)
 _MSGPACK = "application/msgpack"
 
 
 def ask_messages(request: AskRequest) -> list[Message]:
-    """The isolated chat transcript for one question."""
-    parts: list[ContentPart] = [TextPart(text=request.question)]
-    parts += [ImagePart(image_url=ImageURL(url=bytes_data_url(img, _mime(img)))) for img in request.images]
-    return [Message(role="system", content=_SYSTEM), Message(role="user", content=parts)]
+    """The isolated chat transcript for one sub-call."""
+    return sub_call_messages(request)
 
 
-def _mime(data: bytes) -> str:
-    return "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
+class SubCallTokens:
+    """Prompt + completion tokens spent by each episode's `vlm` calls, not yet counted by the episode."""
+
+    def __init__(self) -> None:
+        self._pending: Counter[str] = Counter()
+
+    def __repr__(self) -> str:
+        return f"<SubCallTokens episodes={len(self._pending)} pending={sum(self._pending.values())}>"
+
+    def add(self, episode_id: str, tokens: int) -> None:
+        """Record `tokens` spent on behalf of `episode_id`."""
+        self._pending[episode_id] += tokens
+
+    def take(self, episode_id: str) -> int:
+        """The tokens recorded for `episode_id` since the last `take`, and forget them."""
+        return self._pending.pop(episode_id, 0)
 
 
 def _reply(body: msgspec.Struct, status: int = 200) -> web.Response:
     return web.Response(body=msgspec.msgpack.encode(body), status=status, content_type=_MSGPACK)
 
 
+def _refusal(ask: AskRequest) -> str | None:
+    if len(ask.images) > MAX_ASK_IMAGES:
+        return f"vlm.ask takes at most {MAX_ASK_IMAGES} images; pass fewer (got {len(ask.images)})"
+    if ask.kind == "locate" and len(ask.images) != 1:
+        return f"vlm.locate looks in exactly one image (got {len(ask.images)})"
+    if ask.kind == "reason" and ask.images:
+        return "vlm.reason is text only; use vlm.ask for questions about images"
+    return None
+
+
 class _AskHandler:
-    def __init__(self, llm: ChatTransport, run_id: str, emit: Callable[[Event], Awaitable[None]]) -> None:
-        self.llm, self.run_id, self.emit = llm, run_id, emit
+    def __init__(
+        self,
+        llm: ChatTransport,
+        run_id: str,
+        emit: Callable[[Event], Awaitable[None]],
+        tokens: SubCallTokens,
+    ) -> None:
+        self.llm, self.run_id, self.emit, self.tokens = llm, run_id, emit, tokens
 
     async def _report(self, cls: type[Event], ask: AskRequest, **fields: Any) -> None:
-        await self.emit(
-            make_event(cls, run_id=self.run_id, episode_id=ask.episode_id, role="vlm_ask", **fields)
-        )
+        role = f"vlm_{ask.kind}"
+        await self.emit(make_event(cls, run_id=self.run_id, episode_id=ask.episode_id, role=role, **fields))
 
     async def handle(self, http_request: web.Request) -> web.Response:
         try:
             ask = msgspec.msgpack.decode(await http_request.read(), type=AskRequest)
         except msgspec.DecodeError as exc:
             return _reply(AskError(error_type="ValueError", message=f"bad request: {exc}"), 400)
-        if len(ask.images) > MAX_ASK_IMAGES:
-            message = f"vlm.ask takes at most {MAX_ASK_IMAGES} images; pass fewer (got {len(ask.images)})"
-            return _reply(AskError(error_type="ValueError", message=message), 400)
+        problem = _refusal(ask)
+        if problem is not None:
+            return _reply(AskError(error_type="ValueError", message=problem), 400)
         return await self._ask(ask)
 
     async def _ask(self, ask: AskRequest) -> web.Response:
-        await self._report(LLMRequested, ask, n_messages=2, n_images=len(ask.images))
-        chat = ChatRequest(role="vlm_ask", messages=ask_messages(ask), session_id=ask.episode_id)
+        messages = sub_call_messages(ask)
+        await self._report(LLMRequested, ask, n_messages=len(messages), n_images=len(ask.images))
+        chat = ChatRequest(role="vlm_ask", messages=messages, session_id=ask.episode_id)
         try:
             response = await self.llm.complete(chat)
         except LLMError as exc:
             await self._report(LLMFailed, ask, **llm_failed_fields(exc))
             return _reply(AskError(error_type=type(exc).__name__, message=exc.message), 502)
+        self.tokens.add(ask.episode_id, response.usage.prompt_tokens + response.usage.completion_tokens)
         await self._report(LLMResponded, ask, **llm_responded_fields(response))
-        return _reply(AskResponse(answer=response.content))
+        return _answer(ask, response)
+
+
+def _answer(ask: AskRequest, response: ChatResponse) -> web.Response:
+    if ask.kind != "locate":
+        return _reply(AskResponse(answer=response.content, reasoning=response.reasoning))
+    try:
+        return _reply(grounding_response(response.content, response.reasoning))
+    except GroundingUnreadable as exc:
+        reply = response.content[:300]
+        message = f"the model's grounding reply could not be read ({exc}); it said: {reply!r}"
+        return _reply(AskError(error_type="ValueError", message=message), 502)
 
 
 @asynccontextmanager
 async def serve_vlm(
-    socket_path: str, llm: ChatTransport, *, run_id: str, emit: Callable[[Event], Awaitable[None]]
+    socket_path: str,
+    llm: ChatTransport,
+    *,
+    run_id: str,
+    emit: Callable[[Event], Awaitable[None]],
+    tokens: SubCallTokens | None = None,
 ) -> AsyncIterator[str]:
-    """Serve `vlm.ask` on `socket_path` until the block exits; yields the socket path once listening."""
+    """Serve the `vlm` calls on `socket_path` until the block exits; yields the socket path once
+    listening. `tokens` (when given) receives every call's token count under its episode."""
     app = web.Application(client_max_size=64 * 2**20)
+    handler = _AskHandler(llm, run_id, emit, tokens or SubCallTokens())
     # a bound coroutine method, not the instance: aiohttp deprecates handlers it cannot see are async
-    app.router.add_post("/v1/ask", _AskHandler(llm, run_id, emit).handle)
+    app.router.add_post("/v1/ask", handler.handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

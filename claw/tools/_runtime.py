@@ -109,8 +109,8 @@ def _vlm(setup: KernelSetup) -> object:
         return _VlmUnavailable()
     configure = getattr(module, "configure", None)
     if configure is not None:
-        configure(socket=setup.vlm_socket)
-    return module
+        configure(socket=setup.vlm_socket, episode_id=setup.episode_id)
+    return getattr(module, "api", module)
 
 
 def _namespace(setup: KernelSetup) -> dict[str, object]:
