@@ -60,7 +60,7 @@ gpu: $(STAMP)
 # The real model code paths on tiny random checkpoints (they skip in `make test` when torch is absent).
 test-models: gpu
 	$(BIN)/pytest -q tests/perception/test_perception_models.py \
-	  tests/perception/test_perception_da3_batching.py
+	  tests/perception/test_perception_da3_batching.py tests/e2e/test_paper_e2e.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

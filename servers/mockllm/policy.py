@@ -28,6 +28,8 @@ class PolicyReply(msgspec.Struct, frozen=True, kw_only=True):
 
     content: str
     tool_calls: list[ToolCall] = msgspec.field(default_factory=list)
+    reasoning: str = ""
+    """A thinking model's reasoning before the reply (sent apart from `content`)."""
 
 
 class Policy(Protocol):
@@ -47,6 +49,7 @@ POLICIES: dict[str, str] = {
     "steps": "servers.mockllm.policies.steps:StepsPolicy",
     "stuck": "servers.mockllm.policies.stuck:StuckPolicy",
     "two-step": "servers.mockllm.policies.steps:TwoStepPolicy",
+    "probe": "servers.mockllm.policies.probe:ProbePolicy",
 }
 """Policy name -> `module:class`; classes take no arguments."""
 

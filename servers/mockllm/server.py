@@ -205,7 +205,7 @@ class MockServer:
             )
             for c in reply.tool_calls
         ]
-        message = _thinking(self.options.reasoning, wire, reply.content, calls or None)
+        message = _thinking(self.options.reasoning, wire, reply, calls or None)
         choice = WireChoice(message=message, finish_reason="tool_calls" if calls else "stop")
         return WireResponse(
             id=f"chatcmpl-{next(self._ids)}",
@@ -264,14 +264,18 @@ _THOUGHT = (
 
 
 def _thinking(
-    mode: str, wire: WireRequest, content: str, calls: list[WireToolCall] | None
+    mode: str, wire: WireRequest, reply: PolicyReply, calls: list[WireToolCall] | None
 ) -> WireChoiceMessage:
-    thinking = mode != "none" and (wire.chat_template_kwargs or {}).get("enable_thinking", True) is not False
-    if not thinking:
-        return WireChoiceMessage(content=content, tool_calls=calls)
-    if mode == "field":
-        return WireChoiceMessage(content=content, reasoning_content=_THOUGHT, tool_calls=calls)
-    return WireChoiceMessage(content=f"<think>\n{_THOUGHT}\n</think>\n\n{content}", tool_calls=calls)
+    """The reply as a thinking model sends it: the policy's own reasoning (or, in a reasoning mode, a
+    canned one) in `reasoning_content` (`field`, the default for a policy that reasons) or a `<think>`
+    block (`tags`); none when the request switched thinking off."""
+    switched_off = (wire.chat_template_kwargs or {}).get("enable_thinking", True) is False
+    thought = reply.reasoning or (_THOUGHT if mode != "none" else "")
+    if switched_off or not thought:
+        return WireChoiceMessage(content=reply.content, tool_calls=calls)
+    if mode == "tags":
+        return WireChoiceMessage(content=f"<think>\n{thought}\n</think>\n\n{reply.content}", tool_calls=calls)
+    return WireChoiceMessage(content=reply.content, reasoning_content=thought, tool_calls=calls)
 
 
 def _usage(lookup: PrefixLookup, completion_tokens: int) -> WireUsage:
