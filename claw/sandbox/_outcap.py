@@ -2,7 +2,8 @@
 loop, C code writing to fd 1), at most a fixed head and tail of each stream per cell leave the kernel, so
 a flood never reaches the runner's memory and the host's cell timeout is not spent draining it. Tracebacks
 and the value of a trailing expression are cut the same way. Output the C level would also echo to the
-kernel's log file on the host is sent to /dev/null instead (the log is for start-up failures).
+kernel's log file on the host is sent to /dev/null instead (the log is for start-up failures), and
+IPython's copy of every cell's output for its history is not kept.
 
 Installed once per kernel by the template (`install`), before the kernel serves its first request.
 """
@@ -60,6 +61,17 @@ class _CappedWrite:
             self._write(tail)
 
 
+class _DiscardedOutputs(dict[int, list[Any]]):
+    """IPython keeps every cell's printed output for its history (all of it, every cell); no kernel here
+    reads it back, and a flood would fill the kernel's memory with it. Writes land in a throw-away list."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __getitem__(self, key: int) -> list[Any]:
+        return []
+
+
 def _cut(text: str, limit: int = HEAD_CHARS + TAIL_CHARS) -> str:
     if len(text) <= limit:
         return text
@@ -76,6 +88,9 @@ def _silence_log_echo(stream: object) -> None:
 
 def install(shell: Any) -> None:
     """Cap sys.stdout, sys.stderr, tracebacks and expression values of the kernel that owns `shell`."""
+    history = getattr(shell, "history_manager", None)
+    if history is not None:
+        history.outputs = _DiscardedOutputs()
     caps = []
     for stream in (sys.stdout, sys.stderr):
         cap = _CappedWrite(stream.write)

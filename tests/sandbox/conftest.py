@@ -1,4 +1,5 @@
-"""Shared fixtures for the sandbox tests: episode setups with real frame files, and a small pool."""
+"""Shared fixtures for the sandbox tests: episode setups with real frame files, a small pool, and a cell run
+as a real episode."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from claw.config import SandboxConfig
+from claw.config import AgentConfig, SandboxConfig
+from claw.events import CellExecuted, Event
+from claw.llm import ScriptedTransport
+from claw.llm.types import ChatRequest
+from claw.runtime.driver import EpisodeServices, run_episode
 from claw.sandbox import KernelPool
-from claw.suite import Frame, Video
+from claw.sandbox.types import Kernel
+from claw.suite import Frame, Sample, Score, Video
 from claw.wire.kernel import KernelSetup
 
 TEST_CONFIG = SandboxConfig(memory_mb=1536, cpu_seconds=120, max_processes=48, max_file_mb=8)
@@ -82,3 +88,51 @@ async def pool() -> AsyncIterator[KernelPool]:
     opened = KernelPool(TEST_CONFIG, size=2, max_stdout_chars=400, max_images_per_step=2)
     async with pool_in_task(opened):
         yield opened
+
+
+def _reply(code: str) -> str:
+    fence = "```"
+    return f"**Purpose:** p\n**Reasoning:** r\n**Next Goal:** g\n**Code:**\n{fence}python\n{code}\n{fence}"
+
+
+async def run_as_episode(kernel: Kernel, frames_dir: Path, code: str, *, timeout: float) -> str:
+    """Run `code` as the first cell of a real episode (scripted model, real kernel, AST check off) that
+    then answers; returns what the cell's `CellExecuted` event recorded, as one text."""
+    replies = iter([_reply(code)])
+    events: list[Event] = []
+
+    def handler(request: ChatRequest) -> str:
+        return next(replies, _reply("ReturnAnswer('A')"))
+
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    services = EpisodeServices(
+        run_id="hostile",
+        llm=ScriptedTransport(handler),
+        kernel=kernel,
+        check=lambda cell: None,
+        emit=emit,
+        score=lambda sample, answer: Score(value=0.0, metric="exact", extracted=answer),
+        agent=AgentConfig(plan=False, max_steps=3, cell_timeout_s=timeout),
+    )
+    await run_episode(_episode_sample(frames_dir), "ep-test", services)
+    executed = [event for event in events if isinstance(event, CellExecuted)]
+    assert executed, [type(event).__name__ for event in events]
+    first = executed[0]
+    parts = [first.status, first.stdout, first.stderr, first.error_type or "", first.error_message or ""]
+    return "\n".join(parts)
+
+
+def _episode_sample(frames_dir: Path) -> Sample:
+    frames = tuple(Frame(path=str(frames_dir / f"f{i}.png"), index=10 * i) for i in range(2))
+    return Sample(
+        id="hostile-1",
+        suite="hostile",
+        question="Which colour?",
+        answer_format="letter",
+        ground_truth="A",
+        videos=(Video(name="clip", frames=frames),),
+        options=("red", "green", "blue"),
+        category="hostile",
+    )

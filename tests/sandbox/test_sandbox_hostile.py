@@ -1,9 +1,10 @@
 """The hostile-cell corpus: cells that try to write files, recover builtins, introspect frames, use
 ctypes, spawn processes, open sockets, read secrets, and exhaust processes, memory, output or time.
 
-Every cell runs twice over: the AST policy must reject it (unless it is plain Python that only the
-limits can stop), and it is then run WITHOUT the AST check in a confined kernel, where the OS
-confinement alone must contain it. For each run: the host is unchanged (no file in a world-writable
+Every cell runs three times over: the AST policy must reject it (unless it is plain Python that only the
+limits can stop); it is then run WITHOUT the AST check in a confined kernel, and again as the cell of a
+real episode (scripted model, AST check off), where the OS confinement alone must contain it. For each
+run: the host is unchanged (no file in a world-writable
 canary directory, no connection to a listening TCP port, no secret in the output), the observation says
 clearly what happened, and the pool keeps serving episodes.
 """
@@ -25,7 +26,7 @@ import pytest_asyncio
 
 from claw.sandbox import KernelPool, check_cell
 from claw.wire.kernel import CellResult
-from tests.sandbox.conftest import TEST_CONFIG, make_setup, pool_in_task
+from tests.sandbox.conftest import TEST_CONFIG, make_setup, pool_in_task, run_as_episode
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 
@@ -45,12 +46,12 @@ class Hostile:
     expect: str
     """Regex the observation (status, output, error) must match."""
     policy_rejects: bool = True
-    timeout: float = 3.0
-    """The cell timeout; cells whose containment is not a timeout get a long one (a loaded machine must
-    not turn their error into a timeout)."""
+    timeout: float = 60.0
+    """The cell timeout: long, so that a loaded machine never turns a cell's error into a timeout; cells
+    whose containment IS the timeout get `SHORT`."""
 
 
-SLOW = 60.0
+SHORT = 3.0
 
 CORPUS = [
     # --- file writes outside scratch, through library writers
@@ -66,20 +67,17 @@ CORPUS = [
         "scipy_savemat",
         "import scipy.io\nscipy.io.savemat(CANARY, {'a': np.zeros(2)})",
         BLOCKED,
-        timeout=SLOW,
     ),
     Hostile(
         "scipy_wavfile",
         "from scipy.io import wavfile\nwavfile.write(CANARY, 8000, np.zeros(8, np.int16))",
         BLOCKED,
-        timeout=SLOW,
     ),
-    Hostile("plt_savefig", "plt.plot([1, 2])\nplt.savefig(CANARY + '.png')", BLOCKED, timeout=SLOW),
+    Hostile("plt_savefig", "plt.plot([1, 2])\nplt.savefig(CANARY + '.png')", BLOCKED),
     Hostile(
         "pil_save",
         "from PIL import Image\nImage.new('RGB', (4, 4)).save(CANARY + '.png')",
         BLOCKED,
-        timeout=SLOW,
     ),
     Hostile("open_write", "open(CANARY, 'w').write('x')", BLOCKED),
     Hostile("pathlib_write", "import pathlib\npathlib.Path(CANARY).write_text('x')", BLOCKED),
@@ -151,7 +149,6 @@ CORPUS = [
         "print('mount', libc.mount(b'tmpfs', CANARY_DIR.encode(), b'tmpfs', 0, None))\n"
         "open(CANARY, 'w').write('only in my own namespace')\nprint('wrote', os.listdir(CANARY_DIR))",
         r"unshare",
-        timeout=SLOW,
     ),
     # --- process spawning
     Hostile(
@@ -178,10 +175,9 @@ CORPUS = [
         "import multiprocessing as mp\np = mp.get_context('fork').Process(target=open, args=(CANARY, 'w'))\n"
         "p.start()\np.join()\nprint('exitcode', p.exitcode)",
         r"exitcode 1|^timeout",
-        timeout=SLOW,
     ),
     Hostile("kill_runner", "import os\nos.kill(RUNNER_PID, 9)", r"ProcessLookupError"),
-    Hostile("kill_everything", "import os\nos.kill(-1, 9)\nprint('sent')", r"sent"),
+    Hostile("kill_everything", "import os\nos.kill(-1, 9)\nprint('sent')", r"sent|No such process"),
     # --- sockets
     Hostile(
         "tcp_loopback_port", "import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=2)", NET
@@ -209,31 +205,37 @@ CORPUS = [
     ),
     # --- exhaustion
     Hostile(
-        "fork_bomb", "import os\nwhile True:\n    os.fork()", r"Resource temporarily unavailable|timeout|died"
+        "fork_bomb",
+        "import os\nwhile True:\n    os.fork()",
+        r"Resource temporarily unavailable|timeout|died",
+        timeout=SHORT,
     ),
     Hostile(
         "thread_bomb",
         "import threading\nfor i in range(1000):\n"
         "    threading.Thread(target=threading.Event().wait).start()",
         r"can't start new thread|Resource temporarily unavailable",
-        timeout=SLOW,
     ),
-    Hostile(
-        "memory_bomb", "x = bytearray(8 * 1024 ** 3)", r"MemoryError", policy_rejects=False, timeout=SLOW
-    ),
+    Hostile("memory_bomb", "x = bytearray(8 * 1024 ** 3)", r"MemoryError", policy_rejects=False),
     Hostile(
         "memory_bomb_gradual",
         "chunks = []\nwhile True:\n    chunks.append(np.ones(50_000_000))",
         r"MemoryError",
         policy_rejects=False,
-        timeout=SLOW,
     ),
-    Hostile("infinite_output", "while True:\n    print('spam' * 1000)", r"^timeout", policy_rejects=False),
-    Hostile("infinite_loop", "while True:\n    pass", r"^timeout", policy_rejects=False),
+    Hostile(
+        "infinite_output",
+        "while True:\n    print('spam' * 1000)",
+        r"^timeout",
+        policy_rejects=False,
+        timeout=SHORT,
+    ),
+    Hostile("infinite_loop", "while True:\n    pass", r"^timeout", policy_rejects=False, timeout=SHORT),
     Hostile(
         "ignores_interrupt",
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
         r"^died.*killed",
+        timeout=SHORT,
     ),
 ]
 
@@ -324,13 +326,26 @@ async def test_confinement_contains_cell_without_ast_check(
         prelude = await kernel.execute(_prelude(host), timeout=10)
         assert prelude.status == "ok", prelude.error
         result = await kernel.execute(cell.code, timeout=cell.timeout)
-    observed = _observation(result)
+    assert len(result.stdout) <= 700
+    await _assert_contained(cell, _observation(result), host)
+
+
+@MODULE_LOOP
+@pytest.mark.parametrize("cell", CORPUS, ids=lambda c: c.name)
+async def test_confinement_contains_cell_as_a_real_episode(
+    cell: Hostile, hostile_pool: KernelPool, host: Host, frames_dir: Path
+) -> None:
+    async with hostile_pool.checkout(make_setup(frames_dir)) as kernel:
+        observed = await run_as_episode(kernel, frames_dir, _prelude(host) + cell.code, timeout=cell.timeout)
+    await _assert_contained(cell, observed, host)
+
+
+async def _assert_contained(cell: Hostile, observed: str, host: Host) -> None:
     assert re.search(cell.expect, observed, re.DOTALL), observed[-1500:]
     assert [path async for path in anyio.Path(host.canary_dir).iterdir()] == []
     assert host.connections == []
     assert host.secret not in observed
     assert await anyio.Path(host.secret_file).read_text() == host.secret
-    assert len(result.stdout) <= 700
 
 
 @MODULE_LOOP
@@ -339,4 +354,4 @@ async def test_pool_keeps_serving_after_the_corpus(hostile_pool: KernelPool, fra
         result = await kernel.execute("print(sum(range(10)))", timeout=10)
     assert result.stdout == "45\n"
     stats = hostile_pool.statistics()
-    assert stats.replaced >= len(CORPUS) and stats.busy == 0
+    assert stats.replaced >= 2 * len(CORPUS) and stats.busy == 0
