@@ -12,23 +12,33 @@ import os
 import signal
 import subprocess
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import anyio
 import anyio.abc
+import structlog
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from claw.errors import ServiceError
 
-__all__ = ["PARENT_PID_ENV", "Supervised", "first_leaf", "sole_exception", "supervised", "wait_ready_line"]
+__all__ = [
+    "PARENT_PID_ENV",
+    "Supervised",
+    "first_leaf",
+    "kept_running",
+    "sole_exception",
+    "supervised",
+    "wait_ready_line",
+]
 
 PARENT_PID_ENV = "CLAW_PARENT_PID"
 """Given to every child: claw's own servers arm a lifeline with it (`servers/_lifeline.py`) so they
 exit when this process dies, even by SIGKILL."""
 
 _TAIL_LINES = 40
+_log = structlog.get_logger("claw.process")
 
 
 class Supervised:
@@ -156,6 +166,69 @@ async def wait_ready_line(child: Supervised, timeout_s: float, *, prefix: str = 
             if line.startswith(prefix):
                 return line[len(prefix) :].strip()
     raise child.failure(f"did not report readiness within {timeout_s:g} s")
+
+
+@asynccontextmanager
+async def kept_running(
+    command: Sequence[str],
+    *,
+    name: str,
+    log_path: Path,
+    ready_timeout_s: float,
+    max_restarts: int,
+    on_giving_up: Callable[[ServiceError], None],
+) -> AsyncIterator[str]:
+    """Like `supervised` + `wait_ready_line` (yields the readiness value), but a child that dies while the
+    block runs is started again, at most `max_restarts` times. When it dies once more, or does not come
+    back, `on_giving_up` gets the error (the owner of the block decides how to stop; cancelling the
+    block from in here would tear down contexts entered after this one out of order).
+
+    Raises:
+        ServiceError: the child did not start the first time.
+    """
+    async with anyio.create_task_group() as group:
+        ready = await group.start(
+            _keep_alive, command, name, log_path, (ready_timeout_s, max_restarts), on_giving_up
+        )
+        try:
+            yield ready
+        finally:
+            group.cancel_scope.cancel()
+
+
+async def _keep_alive(
+    command: Sequence[str],
+    name: str,
+    log_path: Path,
+    limits: tuple[float, int],
+    on_giving_up: Callable[[ServiceError], None],
+    *,
+    task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    ready_timeout_s, max_restarts = limits
+    deaths = 0
+    while True:
+        try:
+            async with supervised(command, name=name, log_path=log_path) as child:
+                ready = await wait_ready_line(child, ready_timeout_s)
+                if deaths == 0:
+                    task_status.started(ready)
+                await child.process.wait()
+        except ServiceError as exc:
+            if deaths == 0:
+                raise
+            on_giving_up(ServiceError(f"{name} died and did not come back: {exc.message.splitlines()[0]}"))
+            return
+        deaths += 1
+        if deaths > max_restarts:
+            on_giving_up(
+                ServiceError(
+                    f"{name} died {deaths} times, more than the {max_restarts} restarts allowed, so the "
+                    f"run stops; see {log_path}"
+                )
+            )
+            return
+        _log.warning("helper server died; starting it again", name=name, deaths=deaths, allowed=max_restarts)
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:

@@ -231,6 +231,8 @@ class CellExecuted(_EventBase, frozen=True, kw_only=True):
     """The images the cell showed, written under `media/`."""
     variable_notes: list[str] = msgspec.field(default_factory=list)
     """One line per new or changed variable: name, type, shape, dtype, range."""
+    tool_failures: list[str] = msgspec.field(default_factory=list)
+    """Infrastructure failures the cell's tool calls met; the episode then ends in `error`."""
 
 
 class KernelFailed(_EventBase, frozen=True, kw_only=True):

@@ -181,6 +181,8 @@ class _Episode:
         self.recorder = TranscriptRecorder(services.run_dir, episode_id)
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.tool_failures = 0
+        """Tool calls that met an infrastructure failure; any makes the episode an `error`."""
 
     async def emit(self, cls: type[Event], *, step: int | None = None, **fields: Any) -> None:
         """Emit `cls` stamped with the current step, or with `step` when the action names its turn."""
@@ -342,7 +344,9 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
         traceback=error.traceback if error else "",
         images=shown,
         variable_notes=[describe_variable(v) for v in result.variables],
+        tool_failures=list(result.tool_failures),
     )
+    ep.tool_failures += len(result.tool_failures)
     if result.status == "died":
         await ep.emit(KernelFailed, kernel_id=ep.kernel.kernel_id, message=error.evalue if error else "")
     if result.answer is not None:
@@ -368,6 +372,9 @@ async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcom
             AnswerSubmitted, answer=finish.answer or "", valid=finish.answer is not None, forced=True
         )
     score = ep.s.score(ep.sample, finish.answer)
+    # A tool whose infrastructure failed (e.g. the perception server died) leaves the answer without its
+    # evidence: the episode is an infrastructure error to run again, never a score.
+    reason = "error" if ep.tool_failures else finish.reason
     await ep.emit(
         EpisodeFinished,
         sample_id=ep.sample.id,
@@ -377,10 +384,10 @@ async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcom
         ground_truth=ep.sample.ground_truth,
         score=score.value,
         metric=score.metric,
-        reason=finish.reason,
+        reason=reason,
         steps=ep.state.step,
         duration_s=ep.s.clock() - started,
         prompt_tokens=ep.prompt_tokens,
         completion_tokens=ep.completion_tokens,
     )
-    return EpisodeOutcome(answer=finish.answer, reason=finish.reason, score=score, steps=ep.state.step)
+    return EpisodeOutcome(answer=finish.answer, reason=reason, score=score, steps=ep.state.step)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import anyio
 import msgspec
 
-from claw.errors import ClawError, EpisodeTimeout, KernelRestartsExhausted
+from claw.errors import ClawError, EpisodeTimeout, KernelRestartsExhausted, ServiceError
 from claw.events import EpisodeFailed, make_event
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus
@@ -27,12 +27,26 @@ from claw.wire.kernel import KernelSetup
 if TYPE_CHECKING:
     from claw.runtime.runner import RunLayout
 
-__all__ = ["KernelLease", "RunServices", "Tally", "episode_id_of", "guarded_episode"]
+__all__ = ["KernelLease", "RunServices", "ServiceGone", "Tally", "episode_id_of", "guarded_episode"]
 
 
 def episode_id_of(sample: Sample, seed: int) -> str:
     """The stable id of `sample`'s episode under `seed` (what results and resume key on)."""
     return f"{sample.suite}/{sample.id}/s{seed}"
+
+
+class ServiceGone:
+    """Set when a helper server died for good: the run's episodes stop and the run ends with `error`."""
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.error: ServiceError | None = None
+
+    def give_up(self, error: ServiceError) -> None:
+        """Record the first such failure and stop the episodes."""
+        if self.error is None:
+            self.error = error
+        self.event.set()
 
 
 class RunServices(msgspec.Struct, kw_only=True):
@@ -44,6 +58,8 @@ class RunServices(msgspec.Struct, kw_only=True):
     vlm_socket: str
     subcalls: SubCallTokens = msgspec.field(default_factory=SubCallTokens)
     """Tokens each episode's `vlm` calls spent, taken into the episode's token budget."""
+    gone: ServiceGone = msgspec.field(default_factory=ServiceGone)
+    """Set when a helper server died for good."""
 
 
 class Tally(msgspec.Struct, kw_only=True):
@@ -68,6 +84,8 @@ def _setup(layout: RunLayout, services: RunServices, sample: Sample, episode_id:
         perception_socket=services.perception_socket,
         vlm_socket=services.vlm_socket,
         max_images_per_step=layout.config.agent.max_images_per_step,
+        perception_connect_timeout_s=layout.config.perception.connect_timeout_s,
+        perception_request_timeout_s=layout.config.perception.request_timeout_s,
     )
 
 

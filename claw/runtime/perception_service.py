@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 import anyio
+import structlog
 from aiohttp import web
 
-from claw._process import supervised, wait_ready_line
+from claw._process import kept_running
 from claw.config import PERCEPTION_OPERATIONS, PerceptionConfig
 from claw.errors import ConfigError, ServiceError
 from claw.wire.perception import ErrorResponse, encode
 
 __all__ = ["open_perception", "relay_tcp_perception", "server_command"]
+
+_log = structlog.get_logger("claw.perception")
 
 _READY_S = 600.0
 """How long claw's server may take to load its models and print its readiness line (large checkpoints
@@ -47,13 +50,25 @@ def server_command(config: PerceptionConfig, socket: Path) -> list[str]:
     return command
 
 
+def _log_giving_up(error: ServiceError) -> None:
+    _log.error("perception server gone for good", error=error.message)
+
+
 @asynccontextmanager
-async def open_perception(config: PerceptionConfig, socket: Path, log_path: Path) -> AsyncIterator[str]:
+async def open_perception(
+    config: PerceptionConfig,
+    socket: Path,
+    log_path: Path,
+    *,
+    on_giving_up: Callable[[ServiceError], None] = _log_giving_up,
+) -> AsyncIterator[str]:
     """Provide the perception service for a run; yields the Unix socket kernels connect to.
 
     Raises:
         ConfigError: `url` is set without a token (`token_env` unset or empty).
-        ServiceError: claw's server did not start, or the external one answered with an error.
+        ServiceError: claw's server did not start, or the external one answered with an error. Claw's
+            server is started again after each death, `max_restarts` times; one more death goes to
+            `on_giving_up`.
     """
     if config.socket:
         yield config.socket
@@ -62,8 +77,14 @@ async def open_perception(config: PerceptionConfig, socket: Path, log_path: Path
             yield str(socket)
     else:
         command = server_command(config, socket)
-        async with supervised(command, name="perception server", log_path=log_path) as child:
-            await wait_ready_line(child, _READY_S)
+        async with kept_running(
+            command,
+            name="perception server",
+            log_path=log_path,
+            ready_timeout_s=_READY_S,
+            max_restarts=config.max_restarts,
+            on_giving_up=on_giving_up,
+        ):
             yield str(socket)
 
 

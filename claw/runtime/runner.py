@@ -22,13 +22,13 @@ from claw._files import temporary_directory
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
-from claw.errors import ConfigError
+from claw.errors import ConfigError, ServiceError
 from claw.events import Event, RunFinished, RunStarted, make_event
 from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
-from claw.runtime.episode_task import RunServices, Tally, episode_id_of, guarded_episode
+from claw.runtime.episode_task import RunServices, ServiceGone, Tally, episode_id_of, guarded_episode
 from claw.runtime.facts import read_run_facts, with_facts
 from claw.runtime.perception_service import open_perception
 from claw.runtime.preflight import check_names, probe_models, probe_perception
@@ -132,6 +132,7 @@ async def run_eval(
 
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
+        ServiceError: a helper server died more often than it may be restarted (the summary is written).
     """
     await _preflight(config)
     layout = await anyio.to_thread.run_sync(prepare_run, config)
@@ -148,6 +149,7 @@ async def run_eval(
     progress_sink = ProgressSink(total, publish, done=len(done), score_sum=tally.score_sum)
     sinks: list[Sink] = [*await anyio.to_thread.run_sync(_file_sinks, layout, suite.name), progress_sink]
     started = time.monotonic()
+    gone: ServiceError | None = None
     async with Bus(sinks) as bus:
         status = "error"
         try:
@@ -156,14 +158,19 @@ async def run_eval(
                 report(f"services ready in {time.monotonic() - started:.1f} s; running episodes")
                 await bus.emit(_run_started(layout, suite, len(finished)))
                 await _run_episodes(layout, suite, services, bus, tally, finished, stop)
+                gone = services.gone.error
             status = "cancelled" if stop is not None and stop.is_set() else "success"
+            status = "error" if gone is not None else status
         except anyio.get_cancelled_exc_class():
             status = "cancelled"
             raise
         finally:
             with anyio.CancelScope(shield=True):
                 await bus.emit(_run_finished(layout, tally, status, time.monotonic() - started))
-    return await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
+    summary = await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
+    if gone is not None:  # raised out here, where no task group wraps it in a group
+        raise gone
+    return summary
 
 
 def _starting_line(layout: RunLayout, resumed: int) -> str:
@@ -250,8 +257,14 @@ async def _open_services(
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
         sockets = await stack.enter_async_context(temporary_directory(prefix="claw-"))
+        gone = ServiceGone()
         socket = await stack.enter_async_context(
-            open_perception(config.perception, sockets / "perception.sock", layout.logs / "perception.log")
+            open_perception(
+                config.perception,
+                sockets / "perception.sock",
+                layout.logs / "perception.log",
+                on_giving_up=gone.give_up,
+            )
         )
         default_url = None
         if not config.models.agent and not config.models.endpoints_file:
@@ -278,7 +291,7 @@ async def _open_services(
             )
         )
         yield RunServices(
-            llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket, subcalls=subcalls
+            llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket, subcalls=subcalls, gone=gone
         )
 
 
@@ -304,6 +317,7 @@ async def _run_episodes(
     async with anyio.create_task_group() as watched:
         if stop is not None:
             watched.start_soon(_cancel_when_set, stop, watched.cancel_scope)
+        watched.start_soon(_cancel_when_set, services.gone.event, watched.cancel_scope)
         async with anyio.create_task_group() as tg:
             async for sample in _iterate_in_thread(suite.samples()):
                 episode_id = episode_id_of(sample, layout.config.seed)

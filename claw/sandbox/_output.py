@@ -115,6 +115,7 @@ class CellCollector:
             images=report.images,
             images_dropped=report.images_dropped,
             answer=report.answer,
+            tool_failures=report.tool_failures,
         )
 
     def _error_with_line(self, report: CellReport) -> CellError | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import http.client
 import socket as _socket
+import threading
+import time
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -21,7 +23,7 @@ import msgspec
 from claw.errors import PerceptionBatchFailed, PerceptionError, PerceptionUnavailable
 from claw.wire.perception import ErrorResponse, decode, encode
 
-__all__ = ["ClientSettings", "configure", "current_settings", "post", "reset"]
+__all__ = ["ClientSettings", "configure", "current_settings", "post", "reset", "take_failures"]
 
 _T = TypeVar("_T")
 _ERROR_TYPES: dict[str, type[PerceptionError]] = {
@@ -73,6 +75,7 @@ class _State:
 
     settings: ClientSettings = ClientSettings()
     connection: http.client.HTTPConnection | None = None
+    failures: list[str] = []  # noqa: RUF012 - one list for the kernel's one client, drained per cell
 
 
 def configure(
@@ -106,6 +109,13 @@ def configure(
         request_timeout_s=request_timeout_s,
         fps=fps,
     )
+
+
+def take_failures() -> tuple[str, ...]:
+    """The infrastructure failures met since the last call (the per-cell report drains them)."""
+    failures = tuple(_State.failures)
+    _State.failures.clear()
+    return failures
 
 
 def current_settings() -> ClientSettings:
@@ -157,25 +167,39 @@ def _connection() -> http.client.HTTPConnection:
     return _State.connection
 
 
+_RECONNECT_PAUSE_S = 0.25
+
+
 def _open(settings: ClientSettings) -> http.client.HTTPConnection:
-    conn: http.client.HTTPConnection
+    # A server being restarted by its supervisor is back within seconds: keep trying to connect for up
+    # to `connect_timeout_s` before calling it unavailable.
+    deadline = time.monotonic() + settings.connect_timeout_s
+    while True:
+        conn = _connection_to(settings, max(0.01, deadline - time.monotonic()))
+        try:
+            conn.connect()
+        except OSError as exc:
+            conn.close()
+            if time.monotonic() + _RECONNECT_PAUSE_S >= deadline:
+                waited = settings.connect_timeout_s
+                raise _unavailable(
+                    f"cannot connect within {waited:g} s ({type(exc).__name__}: {exc})"
+                ) from None
+            # The kernel runs one cell at a time, synchronously: waiting here is the point.
+            threading.Event().wait(_RECONNECT_PAUSE_S)
+            continue
+        if conn.sock is not None:
+            conn.sock.settimeout(settings.request_timeout_s)
+        return conn
+
+
+def _connection_to(settings: ClientSettings, timeout_s: float) -> http.client.HTTPConnection:
     if settings.socket is not None:
-        conn = _UnixConnection(settings.socket, timeout=settings.connect_timeout_s)
-    elif settings.url is not None:
+        return _UnixConnection(settings.socket, timeout=timeout_s)
+    if settings.url is not None:
         parts = urlsplit(settings.url)
-        conn = http.client.HTTPConnection(
-            parts.hostname or "127.0.0.1", parts.port, timeout=settings.connect_timeout_s
-        )
-    else:
-        raise _unavailable("no perception server is configured for this kernel")
-    try:
-        conn.connect()
-    except OSError as exc:
-        conn.close()
-        raise _unavailable(f"cannot connect ({exc.__class__.__name__}: {exc})") from None
-    if conn.sock is not None:
-        conn.sock.settimeout(settings.request_timeout_s)
-    return conn
+        return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
+    raise _unavailable("no perception server is configured for this kernel")
 
 
 def _send(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes]:
@@ -188,7 +212,9 @@ def _send(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int
         return response.status, response.read()
     except TimeoutError:
         reset()
-        raise _unavailable(f"no answer within {_State.settings.request_timeout_s:g} s") from None
+        raise _unavailable(
+            f"perception server not answering (no answer within {_State.settings.request_timeout_s:g} s)"
+        ) from None
 
 
 def _decode_ok(payload: bytes, response_type: type[_T]) -> _T:
@@ -207,11 +233,14 @@ def _error_from(status: int, payload: bytes) -> PerceptionError:
     except msgspec.DecodeError:
         return PerceptionError(f"perception server answered HTTP {status}", endpoint=endpoint)
     error_class = _ERROR_TYPES.get(error.error_type, PerceptionError)
+    if error_class is not PerceptionError:
+        _State.failures.append(f"{error.error_type}: {error.message}")
     return error_class(f"{error.message} (HTTP {status})", endpoint=endpoint)
 
 
 def _unavailable(reason: str) -> PerceptionUnavailable:
     settings = _State.settings
+    _State.failures.append(f"perception server {settings.endpoint}: {reason}")
     return PerceptionUnavailable(
         f"perception server {settings.endpoint} is unavailable: {reason}. Perception tools cannot be used "
         "right now; answer from the images or retry later.",

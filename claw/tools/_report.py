@@ -131,8 +131,15 @@ def post_run_cell(result: Any) -> None:
         images_dropped=cell.images_dropped,
         answer=cell.answer,
         error_lineno=_cell_lineno(error),
+        tool_failures=_take_tool_failures(),
     )
     ipython.display_pub.publish(data={REPORT_MIME: msgspec.json.encode(report).decode()}, metadata={})
+
+
+def _take_tool_failures() -> tuple[str, ...]:
+    from claw.tools._client import take_failures
+
+    return take_failures()
 
 
 def shell() -> Any:

@@ -97,6 +97,8 @@ def _configure_client(setup: KernelSetup, metadata: MetadataInfo) -> None:
         "url": setup.perception_url,
         "token": setup.perception_token,
         "scene": metadata.extra.get("scene"),
+        "connect_timeout_s": setup.perception_connect_timeout_s,
+        "request_timeout_s": setup.perception_request_timeout_s,
     }
     if STATE.configure_takes_fps:
         options["fps"] = metadata.fps

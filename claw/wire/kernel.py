@@ -46,6 +46,10 @@ class KernelSetup(msgspec.Struct, frozen=True, kw_only=True):
     vlm_socket: str | None = None
     """Unix socket on which the runtime answers `vlm.ask`; the kernel never holds an LLM client."""
     max_images_per_step: int = 4
+    perception_connect_timeout_s: float = 10.0
+    """How long a tool call waits to connect to the perception server."""
+    perception_request_timeout_s: float = 45.0
+    """How long a tool call waits for the perception server's answer once connected."""
 
 
 class CellError(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,6 +107,9 @@ class CellResult(msgspec.Struct, frozen=True, kw_only=True):
     images: tuple[ShownImage, ...] = ()
     images_dropped: int = 0
     answer: SubmittedAnswer | None = None
+    tool_failures: tuple[str, ...] = ()
+    """Infrastructure failures the cell's tool calls met (perception server unreachable, not answering,
+    or its batch failed): the episode's evidence is incomplete, so it ends as an error, not a score."""
 
 
 class CellReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,3 +121,5 @@ class CellReport(msgspec.Struct, frozen=True, kw_only=True):
     images_dropped: int = 0
     answer: SubmittedAnswer | None = None
     error_lineno: int | None = None
+    tool_failures: tuple[str, ...] = ()
+    """Infrastructure failures of tool calls during the cell (see `CellResult.tool_failures`)."""

@@ -1,0 +1,100 @@
+"""The perception server killed mid-run: its supervisor starts it again (the run goes on), episodes whose
+tool calls met the dead server end as infrastructure errors instead of wrong answers, and a resume runs
+exactly those again. Past `perception.max_restarts` deaths the run stops with one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+from functools import partial
+from pathlib import Path
+
+import anyio
+import msgspec
+import psutil
+import pytest
+
+from claw.config import EvalConfig, PerceptionConfig
+from claw.errors import ServiceError
+from claw.runtime.runner import run_eval
+from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
+
+pytestmark = pytest.mark.slow
+
+
+def _perception_servers() -> list[psutil.Process]:
+    return [
+        p for p in psutil.Process().children(recursive=True) if "servers.perception" in " ".join(p.cmdline())
+    ]
+
+
+async def _kill_perception_once_cells_run(events: Path, times: int = 1) -> int:
+    """SIGKILL claw's perception server once the run has executed a cell; return the killed pid."""
+    while b"cell_executed" not in await anyio.to_thread.run_sync(_read_or_empty, events):
+        await anyio.sleep(0.1)
+    killed = 0
+    for _ in range(times):
+        servers = await anyio.to_thread.run_sync(_perception_servers)
+        while not servers:  # being restarted
+            await anyio.sleep(0.1)
+            servers = await anyio.to_thread.run_sync(_perception_servers)
+        killed = servers[0].pid
+        os.kill(killed, signal.SIGKILL)
+        await anyio.to_thread.run_sync(partial(psutil.wait_procs, servers, timeout=30))
+    return killed
+
+
+def _read_or_empty(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""
+
+
+def _config(run_dir: Path, max_restarts: int) -> EvalConfig:
+    config = small_config(run_dir, n=6)
+    return msgspec.structs.replace(config, perception=PerceptionConfig(max_restarts=max_restarts))
+
+
+async def test_a_killed_perception_server_is_restarted_and_its_victims_are_errors(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    with anyio.fail_after(HARD_DEADLINE_S):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_kill_perception_once_cells_run, run_dir / "events.jsonl")
+            summary = await run_eval(_config(run_dir, max_restarts=2))
+    record = await read_run(run_dir)
+    assert len(record.ended()) == 6 and not record.failed
+    for finished in record.finished.values():
+        cells = [
+            e for e in record.events if e.episode_id == finished.episode_id and hasattr(e, "tool_failures")
+        ]
+        met_failure = any(getattr(e, "tool_failures", []) for e in cells)
+        assert (finished.reason == "error") == met_failure, finished.episode_id
+    assert summary.n + summary.errors == 6
+    log = await anyio.to_thread.run_sync((run_dir / "logs" / "perception.log").read_text)
+    assert log.count("READY") == 2, "the supervisor did not start the server again"
+
+    with anyio.fail_after(HARD_DEADLINE_S):
+        resumed = await run_eval(_config(run_dir, max_restarts=2))
+    assert (resumed.n, resumed.errors) == (6, 0)
+    assert set((await results_of(run_dir)).values()) <= {"answered", "forced"}
+
+
+async def test_past_its_restart_budget_the_run_stops_with_one_line(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    caught: list[ServiceError] = []
+
+    async def run(scope: anyio.CancelScope) -> None:
+        try:
+            await run_eval(_config(run_dir, max_restarts=0))
+        except ServiceError as exc:
+            caught.append(exc)
+        finally:
+            scope.cancel()
+
+    with anyio.fail_after(HARD_DEADLINE_S):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_kill_perception_once_cells_run, run_dir / "events.jsonl")
+            tg.start_soon(run, tg.cancel_scope)
+    assert caught, "the run went on without its perception server"
+    assert "perception server died 1 times, more than the 0 restarts allowed" in str(caught[0])
+    assert "\n" not in str(caught[0])
+    finished = (await read_run(run_dir)).run_finished()
+    assert finished and finished[-1].status == "error"
