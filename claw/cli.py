@@ -12,12 +12,14 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 import msgspec
 
 from claw._logging import configure_logging
+from claw._process import first_leaf
+from claw._version import __version__
 from claw.agent.interfaces import interface_names
 from claw.config import EvalConfig, config_from_mapping, load_config
 from claw.errors import ClawError
@@ -30,25 +32,45 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
-def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("eval", help="run an evaluation (default: the synthetic suite, no GPU needed)")
+def _eval_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="run an evaluation (default: the synthetic suite, no GPU needed)",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--config", type=Path, help="TOML config file; flags below override it")
     p.add_argument(
         "--preset",
         help="a config shipped with claw, applied under --config and the flags (paper: the published setup)",
     )
     p.add_argument("--suite", help="suite name (see `claw suites`); default synthetic")
-    p.add_argument("--n", type=int, help="number of samples (default 30)")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--n", type=_count_or_all, help="number of samples, or `all` (default 30)")
+    p.add_argument(
+        "--sample",
+        dest="samples",
+        action="append",
+        metavar="ID",
+        help="run only this sample id (repeatable; among the first --n); see `claw tail RUN --event "
+        "episode_started` for ids",
+    )
+    p.add_argument(
+        "--seed", type=int, help="seed of sampling, synthetic scenes and the mock model (default 0)"
+    )
     p.add_argument("--data", dest="data_dir", help="the benchmark's local data directory")
     p.add_argument("--run-dir", help="run directory (default runs/<run_id>); re-running resumes it")
     p.add_argument("--interface", help="action interface: " + ", ".join(interface_names()))
     p.add_argument("--policy", help="mock LLM policy when no model is configured: scripted, echo, random")
     p.add_argument("--noise", help="synthetic perception noise: none or realistic")
-    p.add_argument("--max-steps", type=int)
+    p.add_argument("--max-steps", type=int, help="code turns per episode before a forced answer (default 30)")
     p.add_argument("--episodes", type=int, help="episodes in flight")
     p.add_argument("--kernels", type=int, help="kernels in the pool")
-    p.add_argument("--unsafe-no-confinement", action="store_true", default=None)
+    p.add_argument(
+        "--unsafe-no-confinement",
+        action="store_true",
+        default=None,
+        help="run model code without OS confinement where namespaces are unavailable (unsafe)",
+    )
     p.add_argument(
         "--no-retry-errors",
         dest="retry_errors",
@@ -56,19 +78,65 @@ def _eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default=None,
         help="on resume, keep episodes that ended in error instead of running them again",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--quiet", action="store_true", help="no progress display or status lines")
     p.set_defaults(watches_stop=True)
 
 
+ENVIRONMENT_HELP = """environment:
+  CLAW_AGENT_URL, CLAW_PLANNER_URL, CLAW_VLM_ASK_URL
+                  model endpoints per role (comma-separated base URLs up to /v1) when the config names none
+  CLAW_<ROLE>_MODEL
+                  the model name requests to that role's endpoints use
+  CLAW_<ROLE>_API_KEY_ENV
+                  the NAME of the variable that holds that role's API key (keys never go in a config)
+  the variables named by models.*.api_key_env and perception.token_env hold the keys themselves
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with claw's one-line error format: `claw: error: what was wrong (see … --help)`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"claw: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _count_or_all(text: str) -> int | str:
+    if text == "all":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of samples or `all`, got {text!r}") from None
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="claw", description="Spatial-reasoning agent runtime.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(
+        prog="claw",
+        description="Spatial-reasoning agent runtime.",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"claw {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     _eval_parser(sub)
     tail = sub.add_parser("tail", help="print (and follow) a run's event log")
-    tail.add_argument("run_dir", type=Path)
-    tail.add_argument("-f", "--follow", action="store_true")
+    tail.add_argument("run_dir", type=Path, help="a run directory made by `claw eval`")
+    tail.add_argument(
+        "-f", "--follow", action="store_true", help="keep printing new events until the run ends"
+    )
     tail.add_argument("--episode", help="only this episode id (substring match)")
-    tail.add_argument("--event", action="append", help="only these event types (repeatable)")
+    tail.add_argument(
+        "--event",
+        action="append",
+        metavar="NAME",
+        help="only these event types, e.g. cell_executed (repeatable)",
+    )
+    tail.add_argument(
+        "--time",
+        choices=["wall", "relative"],
+        default="wall",
+        help="wall-clock time of day (default), or seconds since the run started",
+    )
     transcript = sub.add_parser("transcript", help="print the conversation one episode had with the model")
     transcript.add_argument("run_dir", type=Path, help="a run directory made by `claw eval`")
     transcript.add_argument("episode", help="an episode id (see `claw tail`), or its sample id")
@@ -108,17 +176,21 @@ def _build_parser() -> argparse.ArgumentParser:
         default="official",
         help="benchmark scoring: the official rules, or the published system's (sc)",
     )
-    sub.add_parser("suites", help="list registered suites, one per line")
+    sub.add_parser("suites", help="list the suites: description, sample count, whether --data is needed")
     data = sub.add_parser("data", help="benchmark data helpers")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     check = data_sub.add_parser("check", help="say which files of a benchmark are missing")
-    check.add_argument("--suite", required=True)
-    check.add_argument("--data", required=True, type=Path)
+    check.add_argument("--suite", required=True, help="the benchmark's suite name (see `claw suites`)")
+    check.add_argument("--data", required=True, type=Path, help="the benchmark's local data directory")
     sandbox = sub.add_parser("sandbox", help="sandbox tools")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
     run = sandbox_sub.add_parser("run", help="run FILE.py as one cell under the episode sandbox")
-    run.add_argument("file", type=Path)
-    run.add_argument("--unsafe-no-confinement", action="store_true")
+    run.add_argument("file", type=Path, help="a Python file to run as one cell")
+    run.add_argument(
+        "--unsafe-no-confinement",
+        action="store_true",
+        help="run without OS confinement where it is unavailable",
+    )
     run.add_argument(
         "--no-ast-check",
         action="store_true",
@@ -138,11 +210,16 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _add_vllm_parser(vllm: argparse.ArgumentParser) -> None:
     vllm.usage = "claw serve vllm --model NAME [options] [-- ANY VLLM SERVE ARGUMENT ...]"
-    vllm.add_argument("--model", required=True)
-    vllm.add_argument("--tp", type=int, default=1)
-    vllm.add_argument("--replicas", type=int, default=1)
-    vllm.add_argument("--port", type=int, default=8000)
-    vllm.add_argument("--endpoints-file", type=Path, default=Path("endpoints.json"))
+    vllm.add_argument("--model", required=True, help="the model to serve (a local path or a hub name)")
+    vllm.add_argument("--tp", type=int, default=1, help="tensor-parallel GPUs per replica (default 1)")
+    vllm.add_argument("--replicas", type=int, default=1, help="servers to start (default 1)")
+    vllm.add_argument("--port", type=int, default=8000, help="port of the first replica; the next count up")
+    vllm.add_argument(
+        "--endpoints-file",
+        type=Path,
+        default=Path("endpoints.json"),
+        help="where to write the endpoints for `models.endpoints_file` (default endpoints.json)",
+    )
     vllm.add_argument("--served-name", help="the model name requests use (default: --model)")
     vllm.add_argument("--max-model-len", type=int, help="context length in tokens")
     vllm.add_argument("--reasoning-parser", help="vLLM reasoning parser, e.g. qwen3 or gemma4")
@@ -168,6 +245,7 @@ def _set(tree: dict[str, Any], dotted: str, value: object) -> None:
 _FLAG_FIELDS = {
     "suite": "suite",
     "n": "n",
+    "samples": "samples",
     "seed": "seed",
     "data_dir": "data_dir",
     "run_dir": "run_dir",
@@ -197,7 +275,7 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
     for flag, field in _FLAG_FIELDS.items():
         value = getattr(args, flag, None)
         if value is not None:
-            _set(tree, field, value)
+            _set(tree, field, None if value == "all" else value)
     return config_from_mapping(tree)
 
 
@@ -225,7 +303,11 @@ async def _cmd_eval(args: argparse.Namespace) -> int:
 async def _cmd_tail(args: argparse.Namespace) -> int:
     from claw.runtime.tail import tail_events
 
-    async for line in tail_events(args.run_dir, follow=args.follow, episode=args.episode, kinds=args.event):
+    relative = args.time == "relative"
+    tail = tail_events(
+        args.run_dir, follow=args.follow, episode=args.episode, kinds=args.event, relative=relative
+    )
+    async for line in tail:
         print(line, flush=True)
     return 0
 
@@ -299,10 +381,15 @@ async def _cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _cmd_suites(args: argparse.Namespace) -> int:
+    from bench.suites._catalog import about
     from claw.suite import suite_names
 
-    for name in suite_names():
-        print(name)
+    rows = [about(name) for name in await anyio.to_thread.run_sync(suite_names)]
+    width = max(len(r.name) for r in rows)
+    print(f"{'suite':<{width}}  {'samples':>9}  --data  description")
+    for row in rows:
+        needs = "yes" if row.needs_data else "no"
+        print(f"{row.name:<{width}}  {row.samples:>9}  {needs:<6}  {row.description}")
     return 0
 
 
@@ -439,6 +526,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(_COMMANDS[args.command], args)
     except ClawError as exc:
         print(f"claw: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BaseExceptionGroup as group:
+        # A user error raised inside a task group (a service or the sandbox refusing to start) arrives
+        # wrapped; it still gets its one line.
+        leaf = first_leaf(group)
+        if not isinstance(leaf, ClawError):
+            raise
+        print(f"claw: error: {leaf}", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:
         # The reader went away (e.g. `claw tail … | head`): not an error; silence the final flush.

@@ -139,6 +139,8 @@ def _finish(events: Sequence[Event], episode: str) -> EpisodeFinished | None:
 
 def _first_difference(before: str, after: str) -> str:
     old, new = before.splitlines(), after.splitlines()
+    if len(old) <= 1 and len(new) <= 1:
+        return f"{before[:80]!r} → {after[:80]!r}"
     for number, (a, b) in enumerate(itertools.zip_longest(old, new), start=1):
         if a != b:
             shown = [repr(x[:80]) if x is not None else "(no line)" for x in (a, b)]

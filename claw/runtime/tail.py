@@ -5,8 +5,11 @@ the writer appends rather than by a timer."""
 from __future__ import annotations
 
 import contextlib
+import difflib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import get_args
 
 import anyio
 import msgspec
@@ -14,17 +17,27 @@ import msgspec
 from claw._inotify import FileWatch
 from claw.errors import ClawError
 from claw.events import (
+    AnswerSubmitted,
+    CellChecked,
     CellExecuted,
     CellProposed,
+    EpisodeFailed,
     EpisodeFinished,
+    EpisodeStarted,
     Event,
+    KernelFailed,
+    LLMFailed,
     LLMResponded,
     ObservationMade,
+    ResponseMalformed,
     RunFinished,
     decode_event,
 )
 
-__all__ = ["render_event", "tail_events"]
+__all__ = ["EVENT_NAMES", "check_event_names", "render_event", "tail_events"]
+
+EVENT_NAMES: tuple[str, ...] = tuple(sorted(str(t.__struct_config__.tag) for t in get_args(Event)))
+"""Every event type's name, as `--event` takes it."""
 
 
 def _kind(event: Event) -> str:
@@ -36,12 +49,47 @@ def _first_line(text: str, limit: int = 100) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _detail(event: Event) -> str:
+def check_event_names(names: list[str] | None) -> None:
+    """Refuse event names that no event has, suggesting the closest.
+
+    Raises:
+        ClawError: a name is unknown (the message lists the valid names).
+    """
+    for name in names or ():
+        if name not in EVENT_NAMES:
+            close = difflib.get_close_matches(name, EVENT_NAMES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ClawError(f"no event is named {name!r}; {hint}event names: {', '.join(EVENT_NAMES)}")
+
+
+def _failure_detail(event: Event) -> str | None:
     match event:
+        case LLMFailed(role=role, error_type=kind, message=message):
+            return f"{role} {kind}: {_first_line(message)}"
+        case EpisodeFailed(error_type=kind, message=message):
+            return f"{kind}: {_first_line(message)}"
+        case KernelFailed(message=message):
+            return _first_line(message)
+        case CellChecked(ok=False, rule=rule, message=message):
+            return f"rejected {rule}: {_first_line(message)}"
+        case ResponseMalformed(reason=reason):
+            return _first_line(reason)
+    return None
+
+
+def _detail(event: Event) -> str:
+    failure = _failure_detail(event)
+    if failure is not None:
+        return failure
+    match event:
+        case EpisodeStarted(category=category, question=question):
+            return f"[{category}] {_first_line(question, 140)}"
+        case AnswerSubmitted(answer=answer, valid=valid, forced=forced):
+            return f"{answer!r}" + (" forced" if forced else "") + ("" if valid else " (invalid)")
         case CellProposed(code=code):
             return _first_line(code)
-        case CellExecuted(status=status, duration_s=d, error_type=err):
-            return f"{status} {d:.2f}s" + (f" {err}" if err else "")
+        case CellExecuted(status=status, duration_s=d, error_type=err, error_message=message):
+            return f"{status} {d:.2f}s" + (f" {err}: {_first_line(message or '')}" if err else "")
         case LLMResponded(role=role, prompt_tokens=p, completion_tokens=c, latency_s=lat):
             return f"{role} {p}+{c} tok {lat:.2f}s"
         case ObservationMade(text=text):
@@ -53,10 +101,17 @@ def _detail(event: Event) -> str:
     return ""
 
 
-def render_event(event: Event) -> str:
-    """One line: wall time, episode, step, event type and the essentials."""
+def _when(t_wall: float, origin: float | None) -> str:
+    if origin is not None:
+        return f"+{t_wall - origin:9.3f}s"
+    return time.strftime("%H:%M:%S", time.localtime(t_wall)) + f".{int(t_wall * 1000) % 1000:03d}"
+
+
+def render_event(event: Event, *, origin: float | None = None) -> str:
+    """One line: the time (of day, or seconds since `origin`), episode, step, event type, essentials."""
     episode = event.episode_id or "-"
-    return f"{event.t_wall:.3f} {episode} #{event.step} {_kind(event)} {_detail(event)}".rstrip()
+    when = _when(event.t_wall, origin)
+    return f"{when} {episode} #{event.step} {_kind(event)} {_detail(event)}".rstrip()
 
 
 def _wanted(event: Event, episode: str | None, kinds: list[str] | None) -> bool:
@@ -66,13 +121,21 @@ def _wanted(event: Event, episode: str | None, kinds: list[str] | None) -> bool:
 
 
 async def tail_events(
-    run_dir: Path, *, follow: bool = False, episode: str | None = None, kinds: list[str] | None = None
+    run_dir: Path,
+    *,
+    follow: bool = False,
+    episode: str | None = None,
+    kinds: list[str] | None = None,
+    relative: bool = False,
 ) -> AsyncIterator[str]:
-    """Rendered lines of the run's events; with `follow`, keep reading until the run finishes.
+    """Rendered lines of the run's events; with `follow`, keep reading until the run finishes. With
+    `relative`, times are seconds since the first event, else the wall-clock time of day.
 
     Raises:
-        ClawError: there is no event log, or a line is not a claw event.
+        ClawError: an unknown event name, no event log, or a line that is not a claw event.
     """
+    check_event_names(kinds)
+    origin: float | None = None
     path = run_dir / "events.jsonl"
     if not await anyio.Path(path).exists():
         raise ClawError(f"no event log at {path}; pass a run directory made by `claw eval`")
@@ -85,8 +148,10 @@ async def tail_events(
                 *lines, pending = pending.split(b"\n")
                 for number, line in enumerate(lines, start=1):
                     event = _decode(line, path, number)
+                    if relative and origin is None:
+                        origin = event.t_wall
                     if _wanted(event, episode, kinds):
-                        yield render_event(event)
+                        yield render_event(event, origin=origin)
                     if isinstance(event, RunFinished) and follow:
                         return
                 if watch is None:
