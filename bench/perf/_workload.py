@@ -120,6 +120,12 @@ class Workload:
     cpu: ProcessCpu
     folder: Path
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    reuse: bool = True
+    """Let the pool reuse provably clean kernels (the trivial cells are contained); False: fork each time."""
+
+    def pool(self, size: int) -> KernelPool:
+        """A pool of `size` kernels for this workload."""
+        return KernelPool(self.sandbox, size=size, reuse_clean=self.reuse)
 
     def setup(self, episode_id: str) -> KernelSetup:
         """The kernel setup of one episode of the sample."""

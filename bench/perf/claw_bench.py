@@ -1,7 +1,8 @@
 """`claw bench`: the runtime's figures measured in one run, printed as a table and written as JSON.
 
 Parts, in order: saturation (the model at 0 ms: the most episodes/s the machine gives, and the CPU per
-episode split by process); the mock model's latency model at concurrency 1, 8, 64, 256 and 512
+episode split by process; the trivial cells are provably contained, so kernels are reset and reused, and
+`fork_path_*` repeats the first level forking a kernel per episode, as runs whose cells call tools do); the mock model's latency model at concurrency 1, 8, 64, 256 and 512
 (episodes/s, efficiency against the ideal, runner CPU per step, runner RSS); a profile of the biggest CPU
 share (the runner's own functions, or the kernel lifecycle phases); events/s through the real sinks with a
 live tail; and the kernel-pool, perception and model-client benchmarks' headline figures. The keys other
@@ -85,13 +86,19 @@ async def run_bench(plan: BenchPlan) -> dict[str, object]:
 
 async def _saturation(plan: BenchPlan, folder: Path) -> dict[str, object]:
     await anyio.Path(folder).mkdir()
-    say("saturation: the model answers at once; episodes/s is what the machine gives")
+    say("saturation: the model answers at once; episodes/s is what the machine gives (then the fork path:")
+    say("  kernel reuse off, as when cells call the tools)")
     out: dict[str, object] = {}
     async with open_workload(folder, 0.0) as work:
         for c in plan.saturation_levels:
             episodes = max(plan.min_episodes, plan.rounds * c)
             level = await measure_level(work, c, episodes, 0.0, fake_kernel=False)
             out.update({f"saturated_{key}": value for key, value in level.items()})
+        work.reuse = False
+        c = plan.saturation_levels[0]
+        fork = await measure_level(work, c, max(plan.min_episodes, plan.rounds * c), 0.0, fake_kernel=False)
+        out.update({f"fork_path_{key}": value for key, value in fork.items()})
+        work.reuse = True
         best = max(plan.saturation_levels, key=lambda c: float(out[f"saturated_episodes_per_s_{c}"]))  # type: ignore[arg-type]
         out["saturated_episodes_per_s"] = out[f"saturated_episodes_per_s_{best}"]
         out["cpu_ms_per_episode"] = out[f"saturated_cpu_ms_per_episode_{best}"]

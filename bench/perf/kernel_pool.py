@@ -94,7 +94,7 @@ async def claw_pool(size: int, checkouts: int, cells: int, frame: Path) -> dict[
     first_cell_times: list[float] = []
     replace_times: list[float] = []
     started = time.perf_counter()
-    async with KernelPool(SandboxConfig(), size=size) as pool:
+    async with KernelPool(SandboxConfig(), size=size, reuse_clean=False) as pool:  # every checkout forks
         pool_start = time.perf_counter() - started
         await _wait_full(pool)
         await anyio.sleep(1.0)

@@ -19,7 +19,6 @@ from bench.perf._cli import say
 from bench.perf._workload import Workload, _kernel_tree_cpu, open_workload
 from claw._files import temporary_directory
 from claw.config import SandboxConfig
-from claw.sandbox import KernelPool
 from claw.sandbox._kernel import PooledKernel
 from claw.sandbox._launch import _WARM_UP, KernelLauncher
 
@@ -33,7 +32,7 @@ async def runner_profile(
     workload: Workload, episodes: int = 40, concurrency: int = 8, top: int = 12
 ) -> list[str]:
     """The runner's `top` functions by own CPU time over `episodes` episodes on real kernels."""
-    async with KernelPool(workload.sandbox, size=concurrency) as pool:
+    async with workload.pool(concurrency) as pool:
         await workload.run(1, 1, pool)
         profiler = cProfile.Profile(time.process_time)  # CPU, not wall: waiting is free
         profiler.enable()

@@ -9,7 +9,8 @@ level: `episodes_per_s_C`; `efficiency_C` = achieved / ideal, the ideal being C 
 waiting only on the model (3 × latency); `cpu_ms_per_step_C`, the runner's CPU per model call;
 `cpu_ms_per_episode_C`, all processes' CPU per episode, and its split by process; `runner_rss_mb_C`.
 `--fake-kernel` replaces kernels with an in-process fake (nothing but claw's own overhead); the output
-says so.
+says so. The trivial cells are provably contained, so the pool resets and reuses kernels; `--no-reuse`
+forks one per episode, as a run whose cells call the tools does.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ async def measure_level(
         wall, cpu = await _level(workload, None, concurrency, episodes)
         return await _figures(concurrency, episodes, latency_ms, None, wall, cpu)
     opened = time.perf_counter()
-    async with KernelPool(workload.sandbox, size=concurrency) as pool:
+    async with workload.pool(concurrency) as pool:
         cold_s = time.perf_counter() - opened
         workload.cpu.template_pid = pool.template_pid
         wall, cpu = await _level(workload, pool, concurrency, episodes)
@@ -80,13 +81,21 @@ async def _figures(
 
 
 async def run_levels(
-    levels: list[int], *, latency_ms: float, rounds: int, min_episodes: int, fake_kernel: bool
+    levels: list[int],
+    *,
+    latency_ms: float,
+    rounds: int,
+    min_episodes: int,
+    fake_kernel: bool,
+    reuse: bool = True,
 ) -> dict[str, object]:
     """Every level in one run against one model server; figures of all levels together."""
     kernels = "in-process fake kernel (no kernel cost measured)" if fake_kernel else "real confined kernels"
     figures: dict[str, object] = {"latency_ms": latency_ms, "kernels": kernels}
     say(f"runtime: two-step episodes, model latency {latency_ms:g} ms, {kernels}")
     async with temporary_directory(prefix="claw-bench-") as folder, open_workload(folder, latency_ms) as work:
+        work.reuse = reuse
+        figures["kernel_reuse"] = reuse
         for level in levels:
             episodes = max(min_episodes, level * rounds)
             figures.update(await measure_level(work, level, episodes, latency_ms, fake_kernel=fake_kernel))
@@ -102,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-episodes", type=int, default=60, help="episodes per level at least this")
     parser.add_argument("--latency-ms", type=float, default=500.0, help="model latency per call")
     parser.add_argument("--fake-kernel", action="store_true", help="in-process fake kernels (no kernel cost)")
+    parser.add_argument("--no-reuse", action="store_true", help="fork a kernel per episode (no clean reuse)")
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     figures = anyio.run(
@@ -111,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds=args.rounds,
             min_episodes=args.min_episodes,
             fake_kernel=args.fake_kernel,
+            reuse=not args.no_reuse,
         )
     )
     write_figures(figures, args.json)

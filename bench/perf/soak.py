@@ -20,7 +20,6 @@ import anyio
 from bench.perf._cli import say, write_figures
 from bench.perf._workload import open_workload, rss_mb
 from claw._files import temporary_directory
-from claw.sandbox import KernelPool
 
 __all__ = ["soak"]
 
@@ -29,7 +28,7 @@ async def soak(concurrency: int, episodes: int, latency_ms: float) -> dict[str, 
     """Run the soak; its figures."""
     async with temporary_directory(prefix="claw-soak-") as folder, open_workload(folder, latency_ms) as work:
         opened = time.perf_counter()
-        async with KernelPool(work.sandbox, size=concurrency) as pool:
+        async with work.pool(concurrency) as pool:
             cold_s = time.perf_counter() - opened
             await work.run(concurrency, concurrency, pool)
             gc.collect()

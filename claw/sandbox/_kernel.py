@@ -21,6 +21,7 @@ import zmq.asyncio
 from jupyter_client.asynchronous.client import AsyncKernelClient
 
 from claw.errors import KernelDied, SandboxError
+from claw.sandbox._clean import CleanCheck
 from claw.sandbox._output import CellCollector
 from claw.sandbox._process import KernelProcess
 from claw.wire.kernel import REPORT_MIME, CellError, CellReport, CellResult
@@ -74,6 +75,10 @@ class PooledKernel:
         self._client.start_channels(hb=False)
         self._closed = False
         self._bootstrap: str | None = None
+        self.cells = CleanCheck()
+        """Whether every cell of the current episode was contained (the pool may then reuse the kernel)."""
+        self.episodes = 0
+        """Episodes this kernel has served before the current one."""
 
     def __repr__(self) -> str:
         state = "dead" if not self.alive else "alive"
@@ -176,7 +181,11 @@ class PooledKernel:
             KernelDied: the kernel was already dead before the cell was sent.
             SandboxError: the episode bootstrap sent at checkout failed (not the cell's fault).
         """
-        return await self._run(code, timeout, silent=False)
+        self.cells.admit(code)
+        result = await self._run(code, timeout, silent=False)
+        if result.status not in ("ok", "error"):
+            self.cells.clean = False  # interrupted or killed: no telling where it stopped
+        return result
 
     async def _run(self, code: str, timeout: float, *, silent: bool) -> CellResult:
         if not self.alive:

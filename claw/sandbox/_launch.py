@@ -38,7 +38,11 @@ from claw.wire.template import Hello, KernelSpec, Limits
 __all__ = ["KernelLauncher", "decide_confinement", "files_needed", "raise_open_file_limit"]
 
 _log = structlog.get_logger("claw.sandbox")
-_WARM_UP = "import claw.tools._runtime\nclaw.tools._runtime.prepare()\n"
+_WARM_UP = (
+    "import claw.tools._reuse, claw.tools._runtime\n"
+    "claw.tools._runtime.prepare()\n"
+    "claw.tools._reuse.snapshot()\n"
+)
 """Run once per kernel before it is idle: IPython's first cell is slow, and checkout must not pay it."""
 _UID_BASE = 61000
 _SOCKETS_PER_KERNEL = 4
@@ -207,6 +211,12 @@ class KernelLauncher:
         spec, connection = await anyio.to_thread.run_sync(self._prepare_kernel, kernel_id)
         process = await self.template.spawn(spec)
         return PooledKernel(process, connection, self._context, max_stdout=self.max_stdout_chars)
+
+    async def unstage(self, kernel: PooledKernel) -> None:
+        """Remove what the last episode put into the kernel's exchange directory (its frames, its setup)."""
+        exchange = self.kernel_dir(kernel)
+        await remove_tree(exchange / "media")
+        await anyio.Path(exchange / "setup.msgpack").unlink(missing_ok=True)
 
     async def discard(self, kernel: PooledKernel) -> None:
         """Kill the kernel, wait for it to be reaped, and remove its directory and cgroup."""

@@ -1,7 +1,8 @@
-"""`KernelPool`: the bookkeeping of a warm pool of confined kernels. It keeps `size` kernels alive,
-lends one per episode and replaces it (never reuses it) when the episode returns it, so nothing leaks
-from one episode to the next. A kernel that dies while lent gives its slot back at once, so kernel deaths
-never starve the pool. Starting and discarding kernels is `KernelLauncher`'s job (`_launch`).
+"""`KernelPool`: the bookkeeping of a warm pool of confined kernels. It keeps `size` kernels alive and
+lends one per episode. Afterwards the kernel is reset and lent again only when every cell of the episode
+was provably contained (`_clean`, `claw.tools._reuse`); otherwise it is killed and a fresh one forked, so
+nothing leaks from one episode to the next. A kernel that dies while lent gives its slot back at once, so
+kernel deaths never starve the pool. Starting and discarding kernels is `KernelLauncher`'s job (`_launch`).
 """
 
 from __future__ import annotations
@@ -20,19 +21,23 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from claw.config import SandboxConfig
 from claw.errors import ConfigError, SandboxError
+from claw.sandbox._clean import CleanCheck
 from claw.sandbox._confine import INNER_EXCHANGE
 from claw.sandbox._kernel import PooledKernel
 from claw.sandbox._launch import KernelLauncher
 from claw.sandbox._media import stage_media
 from claw.sandbox._relay import episode_relay, relay
 from claw.sandbox.types import Kernel
-from claw.wire.kernel import KernelSetup
+from claw.wire.kernel import CellError, KernelSetup
 
 __all__ = ["KernelPool", "PoolStatistics"]
 
 _log = structlog.get_logger("claw.sandbox")
 _INSTALL = "import claw.tools._runtime\nclaw.tools._runtime.install()\n"
+_RESET = "import claw.tools._reuse\nclaw.tools._reuse.reset_episode()\n"
 _SPAWN_ATTEMPTS = 3
+_MAX_EPISODES = 64
+"""Episodes one kernel may serve when each leaves it provably clean (its CPU-time limit is cumulative)."""
 
 
 class PoolStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +54,9 @@ class PoolStatistics(msgspec.Struct, frozen=True, kw_only=True):
     died: int
     """Kernels found dead (crashed, killed by a limit or after an ignored interrupt)."""
     confined: bool
+    reused: int = 0
+    """Kernels kept for another episode because theirs provably left them clean (reset, not forked); one
+    whose reset then fails is replaced, and counted in `replaced` too."""
 
 
 @dataclass
@@ -75,12 +83,14 @@ class KernelPool:
         max_stdout_chars: int = 4000,
         max_images_per_step: int = 4,
         ready_timeout: float = 60.0,
+        reuse_clean: bool = True,
     ) -> None:
         if size < 1:
             raise ConfigError(f"the kernel pool size must be at least 1, got {size}", field="limits.kernels")
         self.config = config
         self.size = size
         self.max_images_per_step = max_images_per_step
+        self.reuse_clean = reuse_clean
         self._launcher = KernelLauncher(
             config, size=size, max_stdout_chars=max_stdout_chars, ready_timeout=ready_timeout
         )
@@ -90,6 +100,7 @@ class KernelPool:
         self._tasks: anyio.abc.TaskGroup | None = None
         self._broken: str | None = None
         self._idle = self._busy = self._starting = self._started = self._replaced = self._died = 0
+        self._reused = 0
 
     def __repr__(self) -> str:
         s = self.statistics()
@@ -119,6 +130,7 @@ class KernelPool:
             replaced=self._replaced,
             died=self._died,
             confined=self.confined,
+            reused=self._reused,
         )
 
     # ------------------------------------------------------------------------------------ lifecycle
@@ -181,15 +193,17 @@ class KernelPool:
             kernel = await self._start_with_retries()
         finally:
             self._starting -= 1
-        if kernel is None:
-            return
+        if kernel is not None:
+            self._make_idle(kernel)
+
+    def _make_idle(self, kernel: PooledKernel) -> None:
         assert self._send is not None
         self._idle += 1
         try:
             self._send.send_nowait(kernel)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._idle -= 1
-            await kernel.aclose()
+            self._discard_soon(kernel)
 
     async def _start_with_retries(self) -> PooledKernel | None:
         problem = ""
@@ -240,7 +254,7 @@ class KernelPool:
 
     @contextlib.asynccontextmanager
     async def checkout(self, setup: KernelSetup) -> AsyncIterator[Kernel]:
-        """Lend a fresh kernel holding `setup`'s episode; it is killed and replaced afterwards.
+        """Lend a kernel holding `setup`'s episode; afterwards it is reset for reuse or killed and replaced.
 
         The episode's bootstrap is sent, not awaited: it runs while the model writes its first cell, and
         the kernel's first `execute` reports its failure (as `SandboxError`). If the kernel dies while
@@ -260,8 +274,44 @@ class KernelPool:
                 yield kernel
         finally:
             lease.watch.cancel()
-            self._return_slot(lease)
+            if self._reusable(lease):
+                self._recycle_soon(lease)
+            else:
+                self._return_slot(lease)
+                self._discard_soon(kernel)
+
+    def _reusable(self, lease: _Lease) -> bool:
+        kernel = lease.kernel
+        fit = not lease.returned and kernel.alive and kernel.cells.clean and kernel.episodes < _MAX_EPISODES
+        return fit and self.reuse_clean and self._tasks is not None and self._broken is None
+
+    def _recycle_soon(self, lease: _Lease) -> None:
+        """Reset a provably clean kernel in the background and make it idle again (no fork)."""
+        assert self._tasks is not None
+        lease.returned = True
+        self._busy -= 1
+        self._starting += 1
+        self._reused += 1
+        self._tasks.start_soon(self._recycle, lease.kernel)
+
+    async def _recycle(self, kernel: PooledKernel) -> None:
+        try:
+            await self._launcher.unstage(kernel)
+            problem = await kernel.run_silently(_RESET, timeout=self._launcher.ready_timeout)
+        except SandboxError as exc:  # KernelDied included
+            problem = CellError(ename=type(exc).__name__, evalue=exc.message, traceback="")
+        finally:
+            self._starting -= 1
+        if problem is not None or not kernel.alive:
+            _log.info(
+                "kernel not reused", kernel=kernel.kernel_id, reason=problem.evalue if problem else "died"
+            )
             self._discard_soon(kernel)
+            self._replenish()
+            return
+        kernel.episodes += 1
+        kernel.cells = CleanCheck()
+        self._make_idle(kernel)
 
     async def _return_at_death(self, lease: _Lease) -> None:
         with lease.watch:

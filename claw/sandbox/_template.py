@@ -81,6 +81,7 @@ def _preimport() -> None:
     import scipy.ndimage
     import scipy.spatial
 
+    import claw.tools._reuse
     import claw.tools._runtime
 
     del IPython, matplotlib, numpy, PIL, scipy
