@@ -2,7 +2,8 @@
 
 Parts, in order: saturation (the model at 0 ms: the most episodes/s the machine gives, and the CPU per
 episode split by process; the trivial cells are provably contained, so kernels are reset and reused, and
-`fork_path_*` repeats the first level forking a kernel per episode, as runs whose cells call tools do); the mock model's latency model at concurrency 1, 8, 64, 256 and 512
+`fork_path_*` repeats the first level forking a kernel per episode, as runs whose cells call tools do);
+the mock model's latency model at concurrency 1, 8, 64, 256 and 512
 (episodes/s, efficiency against the ideal, runner CPU per step, runner RSS); a profile of the biggest CPU
 share (the runner's own functions, or the kernel lifecycle phases); events/s through the real sinks with a
 live tail; and the kernel-pool, perception and model-client benchmarks' headline figures. The keys other
