@@ -41,10 +41,22 @@ def needed_paths() -> tuple[str, ...]:
     through a symbolic link). Only the package directory of claw, never its checkout: a run directory may
     sit beside it.
     """
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(claw.__file__).parent)}
-    paths.update(entry for entry in sys.path if entry and os.path.isdir(entry))
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    paths = {*prefixes, str(Path(claw.__file__).parent)}
+    paths.update(entry for entry in sys.path if _is_package_dir(entry, prefixes))
     both = {os.path.abspath(path) for path in paths} | {os.path.realpath(path) for path in paths}
     return tuple(sorted(path for path in both if path != "/"))
+
+
+def _is_package_dir(entry: str, prefixes: set[str]) -> bool:
+    """A sys.path entry of installed code: under an interpreter prefix or a site directory. Not the current
+    directory or a checkout (`python -m` from a project puts it first), which may hold run directories."""
+    if not entry or not os.path.isdir(entry):
+        return False
+    path = Path(os.path.abspath(entry))
+    if {"site-packages", "dist-packages"} & set(path.parts):
+        return True
+    return any(path.is_relative_to(prefix) for prefix in prefixes if prefix != "/")
 
 
 def check_readable_by_kernels(paths: tuple[str, ...]) -> None:

@@ -12,6 +12,7 @@ import pytest
 from claw.config import SandboxConfig
 from claw.errors import ConfinementUnavailable
 from claw.sandbox import KernelPool
+from claw.sandbox._host import check_readable_by_kernels, needed_paths
 from claw.sandbox._launch import decide_confinement
 from claw.wire.template import Hello
 from tests.sandbox.conftest import TEST_CONFIG, make_setup
@@ -60,3 +61,21 @@ async def test_bwrap_outer_layer_runs_confined_kernels(frames_dir: Path) -> None
     assert write.error is not None and "No such file or directory" in write.error.evalue  # no /tmp at all
     assert net.error is not None and "unreachable" in net.error.evalue
     assert not await anyio.Path("/tmp/claw-bwrap-test").exists()
+
+
+def test_refuses_an_interpreter_its_unprivileged_uid_cannot_read(tmp_path: Path) -> None:
+    unreadable = tmp_path / "venv"
+    unreadable.mkdir(mode=0o700)
+    readable = tmp_path / "lib"
+    readable.mkdir(mode=0o755)
+    check_readable_by_kernels((str(readable),))
+    with pytest.raises(ConfinementUnavailable, match=r"chmod -R o\+rX .*venv") as caught:
+        check_readable_by_kernels((str(readable), str(unreadable)))
+    assert "unprivileged" in caught.value.message
+
+
+def test_needed_paths_never_include_the_checkout_or_root() -> None:
+    paths = needed_paths()
+    checkout = str(Path(__file__).resolve().parents[2])
+    assert "/" not in paths and checkout not in paths
+    assert any(path.endswith("/claw") for path in paths)

@@ -32,6 +32,8 @@ from tests.sandbox.test_sandbox_hostile import GONE, NO_PROGRAM, RO, Hostile
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 FULL = r"No space left on device|File too large"
+CHECKOUT = str(Path(__file__).resolve().parents[2])
+"""The project checkout: run directories may sit in it; a kernel sees at most its `claw` package."""
 
 HOST_CORPUS = [
     # --- an allowed module's attribute that is a module outside the allow-list
@@ -73,6 +75,11 @@ HOST_CORPUS = [
         GONE,
     ),
     Hostile("other_run_results", "print(open(OTHER_RUN + '/results.jsonl').read())", GONE),
+    Hostile(
+        "checkout_listing",
+        "import os\nprint('extra', sorted(set(os.listdir(CHECKOUT)) - {'.venv', 'claw'}))",
+        r"extra \[\]|" + GONE,
+    ),
     # --- quotas on what the kernel may write
     Hostile("exchange_fill", "open('/claw/exchange/fill.bin', 'wb').write(b'0' * 2 ** 20)", RO),
     Hostile(
@@ -153,6 +160,7 @@ def _prelude(other: OtherHost) -> str:
         "HOST_SOCKET": str(other.host_socket),
         "ABSTRACT": other.abstract,
         "OTHER_RUN": str(other.other_run),
+        "CHECKOUT": CHECKOUT,
     }
     return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
