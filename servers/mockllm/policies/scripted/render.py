@@ -1,12 +1,13 @@
 """The scripted policy's cells and replies as text: each cell is read from its file under `cells/` (the
 part after the `# cell` line), its placeholders filled in for the question, and wrapped in the four
-sections of a code turn.
+sections of a code turn. The files are read once, when this module is imported: the mock server calls
+the policy on its event loop, where no file is read.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from servers.mockllm.policies.scripted.question import Parsed, letters_of, object_names
 
@@ -16,10 +17,18 @@ _CELLS = "servers.mockllm.policies.scripted.cells"
 _MARKER = "# cell\n"
 
 
-@cache
-def _cell(package: str, name: str) -> str:
-    text = resources.files(package).joinpath(f"{name}.py").read_text(encoding="utf-8")
-    return text.split(_MARKER, 1)[1].lstrip("\n")
+def _read_cells(folder: Traversable) -> dict[str, str]:
+    cells = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".py") and not entry.name.startswith("_"):
+            text = entry.read_text(encoding="utf-8")
+            cells[entry.name.removesuffix(".py")] = text.split(_MARKER, 1)[1].lstrip("\n")
+    return cells
+
+
+_FILES = resources.files(_CELLS)
+_SHARED = _read_cells(_FILES)
+_COMPUTE = _read_cells(_FILES / "compute")
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
@@ -31,18 +40,18 @@ def _fill(template: str, values: dict[str, str]) -> str:
 def perceive_cell(parsed: Parsed, *, vague_prompts: bool = False) -> str:
     """The first cell: reconstruct, segment the named objects, gather their points, show and print."""
     if parsed.task in ("camera_motion", "camera_rotation"):
-        return _cell(_CELLS, "no_geometry")
+        return _SHARED["no_geometry"]
     names = object_names(parsed)
     prompts = [n.split()[0] if vague_prompts and " " in n else n for n in names]
-    helpers = _cell(_CELLS, "helpers").replace("\n\n\n", "\n\n")
+    helpers = _SHARED["helpers"].replace("\n\n\n", "\n\n")
     values = {"NAMES": repr(names), "PROMPTS": repr(prompts), "# helpers\n": helpers + "\n"}
-    return _fill(_cell(_CELLS, "perceive"), values)
+    return _fill(_SHARED["perceive"], values)
 
 
 def compute_cell(parsed: Parsed, *, slip: bool = False, wrong_name: bool = False) -> str:
     """The measuring cell of the task; `slip` makes its quiet mistake, `wrong_name` makes it raise."""
     values = {"SCALE": "1" if slip else "100", "SIGN * ": "- " if slip else " ", "IMAGE": str(parsed.image)}
-    body = _fill(_cell(f"{_CELLS}.compute", parsed.task), values)
+    body = _fill(_COMPUTE[parsed.task], values)
     head = f"# stage: compute\nletters = {letters_of(parsed)!r}\n"
     if wrong_name:
         head += "pts = point_clouds  # reuse the clouds from the last cell\n"
