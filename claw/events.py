@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypedDict
 
 import msgspec
 
@@ -42,13 +42,18 @@ __all__ = [
     "ResponseMalformed",
     "RunFinished",
     "RunStarted",
+    "RunStatus",
+    "Stamp",
     "decode_event",
     "decode_result",
     "encode_line",
-    "make_event",
+    "stamp",
 ]
 
 FORMAT_VERSION = 1
+
+RunStatus = Literal["success", "cancelled", "error"]
+"""How a run ended: every episode done, stopped by the user, or stopped by a failure of the runtime."""
 
 
 def _snake(name: str) -> str:
@@ -288,7 +293,7 @@ class EpisodeFailed(_EventBase, frozen=True, kw_only=True):
 class RunFinished(_EventBase, frozen=True, kw_only=True):
     """A run ended."""
 
-    status: Literal["success", "cancelled", "error"]
+    status: RunStatus
     episodes: int
     failed: int
     accuracy: float
@@ -336,21 +341,21 @@ class EpisodeResult(msgspec.Struct, frozen=True, kw_only=True):
     format_version: int = FORMAT_VERSION
 
 
-_E = TypeVar("_E", bound=_EventBase)
+class Stamp(TypedDict):
+    """The fields every event carries. Spread into an event's constructor, `CellChecked(**stamp(...),
+    ok=True)`, so mypy checks every other field of the event by name and type."""
+
+    run_id: str
+    episode_id: str | None
+    step: int
+    t_mono: float
+    t_wall: float
 
 
-def make_event(
-    cls: type[_E],
-    *,
-    run_id: str,
-    episode_id: str | None = None,
-    step: int = 0,
-    t_mono: float | None = None,
-    **fields: Any,
-) -> _E:
-    """An event of type `cls` stamped with the current monotonic and wall time."""
+def stamp(run_id: str, *, episode_id: str | None = None, step: int = 0, t_mono: float | None = None) -> Stamp:
+    """The stamp of an event made now: `t_mono` (default `time.monotonic()`) and the wall time."""
     mono = time.monotonic() if t_mono is None else t_mono
-    return cls(run_id=run_id, episode_id=episode_id, step=step, t_mono=mono, t_wall=time.time(), **fields)
+    return Stamp(run_id=run_id, episode_id=episode_id, step=step, t_mono=mono, t_wall=time.time())
 
 
 _encoder = msgspec.json.Encoder()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 import msgspec
@@ -30,13 +30,12 @@ from claw.events import (
     Event,
     KernelFailed,
     KeyFramesChosen,
-    LLMFailed,
     LLMRequested,
-    LLMResponded,
     ObservationMade,
     PlanMade,
     ResponseMalformed,
-    make_event,
+    Stamp,
+    stamp,
 )
 from claw.llm.images import bytes_data_url
 from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, ImagePart, Message
@@ -60,7 +59,8 @@ from claw.runtime.episode import (
     advance,
     initial_state,
 )
-from claw.runtime.record import TranscriptRecorder, describe_variable, recorded_tool_calls
+from claw.runtime.llm_events import llm_failed, llm_responded
+from claw.runtime.record import TranscriptRecorder, describe_variable
 from claw.sandbox.types import Kernel
 from claw.suite import Sample, Score, key_frames
 from claw.wire.kernel import CellResult
@@ -70,8 +70,6 @@ __all__ = [
     "EpisodeOutcome",
     "EpisodeServices",
     "Verdict",
-    "llm_failed_fields",
-    "llm_responded_fields",
     "run_episode",
 ]
 
@@ -135,28 +133,6 @@ class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
-def llm_responded_fields(response: ChatResponse) -> dict[str, Any]:
-    """The `LLMResponded` fields `response` fills in; the caller adds `role` and the event stamp."""
-    usage = response.usage
-    return {
-        "endpoint": response.endpoint,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "cached_tokens": usage.cached_tokens,
-        "latency_s": response.latency_s,
-        "attempts": response.attempts,
-        "finish_reason": response.finish_reason,
-        "content": response.content,
-        "tool_calls": recorded_tool_calls(response.tool_calls),
-        "reasoning": response.reasoning,
-    }
-
-
-def llm_failed_fields(exc: LLMError) -> dict[str, Any]:
-    """The `LLMFailed` fields `exc` fills in; the caller adds `role` and the event stamp."""
-    return {"error_type": type(exc).__name__, "message": exc.message, "endpoint": exc.endpoint}
-
-
 def _key_frame_urls(sample: Sample, per_video: int | None, recorder: TranscriptRecorder) -> list[str]:
     """The key frames as data URLs; each is noted in `recorder` under its file."""
     urls = []
@@ -184,16 +160,13 @@ class _Episode:
         self.tool_failures = 0
         """Tool calls that met an infrastructure failure; any makes the episode an `error`."""
 
-    async def emit(self, cls: type[Event], *, step: int | None = None, **fields: Any) -> None:
-        """Emit `cls` stamped with the current step, or with `step` when the action names its turn."""
-        event = make_event(
-            cls,
-            run_id=self.s.run_id,
-            episode_id=self.episode_id,
-            step=self.state.step if step is None else step,
-            t_mono=self.s.clock(),
-            **fields,
-        )
+    def stamp(self, *, step: int | None = None) -> Stamp:
+        """The stamp of an event of this episode at the current step, or at `step` when an action names
+        its turn."""
+        at = self.state.step if step is None else step
+        return stamp(self.s.run_id, episode_id=self.episode_id, step=at, t_mono=self.s.clock())
+
+    async def emit(self, event: Event) -> None:
         await self.s.emit(event)
 
     async def feed(self, happened: Happened) -> list[Action]:
@@ -211,14 +184,16 @@ async def run_episode(sample: Sample, episode_id: str, services: EpisodeServices
     ep = _Episode(sample, episode_id, services)
     started = services.clock()
     await ep.emit(
-        EpisodeStarted,
-        sample_id=sample.id,
-        suite=sample.suite,
-        category=sample.category,
-        question=sample.question,
-        answer_format=sample.answer_format,
-        interface=services.agent.interface,
-        kernel_id=services.kernel.kernel_id,
+        EpisodeStarted(
+            **ep.stamp(),
+            sample_id=sample.id,
+            suite=sample.suite,
+            category=sample.category,
+            question=sample.question,
+            answer_format=sample.answer_format,
+            interface=services.agent.interface,
+            kernel_id=services.kernel.kernel_id,
+        )
     )
     actions = await ep.feed(await _begin(ep))
     while actions:
@@ -234,7 +209,7 @@ async def run_episode(sample: Sample, episode_id: str, services: EpisodeServices
 async def _begin(ep: _Episode) -> Begin:
     sample, agent = ep.sample, ep.s.agent
     urls = await anyio.to_thread.run_sync(_key_frame_urls, sample, agent.key_frames, ep.recorder)
-    await ep.emit(KeyFramesChosen, frames=[ep.recorder.image_for(u) for u in urls])
+    await ep.emit(KeyFramesChosen(**ep.stamp(), frames=[ep.recorder.image_for(u) for u in urls]))
     return Begin(sample=sample, image_urls=tuple(urls), plan=agent.plan)
 
 
@@ -251,11 +226,15 @@ async def _perform(ep: _Episode, action: Action) -> Happened | None:
             return await _restart_kernel(ep)
         case RecordMalformed():
             await ep.emit(
-                ResponseMalformed, step=action.step, reason=action.reason, raw_chars=action.raw_chars
+                ResponseMalformed(
+                    **ep.stamp(step=action.step), reason=action.reason, raw_chars=action.raw_chars
+                )
             )
             return None
         case RecordObservation():
-            await ep.emit(ObservationMade, step=action.step, text=action.text, n_images=action.n_images)
+            await ep.emit(
+                ObservationMade(**ep.stamp(step=action.step), text=action.text, n_images=action.n_images)
+            )
             return None
     raise AssertionError(f"unexpected action {action!r}")
 
@@ -269,23 +248,25 @@ def _count_images(messages: tuple[Message, ...]) -> int:
 async def _call_model(ep: _Episode, action: CallModel) -> Happened:
     base, appended = await ep.recorder.delta(action.role, action.messages)
     await ep.emit(
-        LLMRequested,
-        role=action.role,
-        n_messages=len(action.messages),
-        n_images=_count_images(action.messages),
-        thread=action.role,
-        base=base,
-        appended=appended,
-        tools=[t.name for t in action.tools],
+        LLMRequested(
+            **ep.stamp(),
+            role=action.role,
+            n_messages=len(action.messages),
+            n_images=_count_images(action.messages),
+            thread=action.role,
+            base=base,
+            appended=appended,
+            tools=[t.name for t in action.tools],
+        )
     )
     try:
         response = await ep.s.llm.complete(_chat_request(ep, action))
     except LLMError as exc:
-        await ep.emit(LLMFailed, role=action.role, **llm_failed_fields(exc))
+        await ep.emit(llm_failed(ep.stamp(), action.role, exc))
         return ModelFailed(error=exc.message)
     await _record_response(ep, action, response)
     if action.role == "planner":
-        await ep.emit(PlanMade, plan=response.content)
+        await ep.emit(PlanMade(**ep.stamp(), plan=response.content))
     tokens = response.usage.prompt_tokens + response.usage.completion_tokens
     if ep.s.subcall_tokens is not None:
         tokens += ep.s.subcall_tokens(ep.episode_id)
@@ -307,23 +288,27 @@ def _chat_request(ep: _Episode, action: CallModel) -> ChatRequest:
 async def _record_response(ep: _Episode, action: CallModel, response: ChatResponse) -> None:
     ep.prompt_tokens += response.usage.prompt_tokens
     ep.completion_tokens += response.usage.completion_tokens
-    await ep.emit(LLMResponded, role=action.role, **llm_responded_fields(response))
+    await ep.emit(llm_responded(ep.stamp(), action.role, response))
 
 
 async def _check(ep: _Episode, action: CheckCell) -> Happened:
     proposed = action.proposed
     await ep.emit(
-        CellProposed,
-        purpose=proposed.purpose,
-        reasoning=proposed.reasoning,
-        next_goal=proposed.next_goal,
-        code=proposed.code,
+        CellProposed(
+            **ep.stamp(),
+            purpose=proposed.purpose,
+            reasoning=proposed.reasoning,
+            next_goal=proposed.next_goal,
+            code=proposed.code,
+        )
     )
     verdict = ep.s.check(action.code)
     if verdict is None:
-        await ep.emit(CellChecked, ok=True)
+        await ep.emit(CellChecked(**ep.stamp(), ok=True))
         return CellJudged()
-    await ep.emit(CellChecked, ok=False, rule=verdict.rule, lineno=verdict.lineno, message=verdict.message)
+    await ep.emit(
+        CellChecked(**ep.stamp(), ok=False, rule=verdict.rule, lineno=verdict.lineno, message=verdict.message)
+    )
     return CellJudged(rule=verdict.rule, lineno=verdict.lineno, message=verdict.message, hint=verdict.hint)
 
 
@@ -332,26 +317,32 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
     error = result.error
     shown = await ep.recorder.save_shown(result.images)
     await ep.emit(
-        CellExecuted,
-        status=result.status,
-        duration_s=result.duration_s,
-        stdout=result.stdout,
-        stderr=result.stderr,
-        error_type=error.ename if error else None,
-        error_message=error.evalue if error else None,
-        n_images=len(result.images),
-        variables=[v.name for v in result.variables],
-        traceback=error.traceback if error else "",
-        images=shown,
-        variable_notes=[describe_variable(v) for v in result.variables],
-        tool_failures=list(result.tool_failures),
+        CellExecuted(
+            **ep.stamp(),
+            status=result.status,
+            duration_s=result.duration_s,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            error_type=error.ename if error else None,
+            error_message=error.evalue if error else None,
+            n_images=len(result.images),
+            variables=[v.name for v in result.variables],
+            traceback=error.traceback if error else "",
+            images=shown,
+            variable_notes=[describe_variable(v) for v in result.variables],
+            tool_failures=list(result.tool_failures),
+        )
     )
     ep.tool_failures += len(result.tool_failures)
     if result.status == "died":
-        await ep.emit(KernelFailed, kernel_id=ep.kernel.kernel_id, message=error.evalue if error else "")
+        await ep.emit(
+            KernelFailed(**ep.stamp(), kernel_id=ep.kernel.kernel_id, message=error.evalue if error else "")
+        )
     if result.answer is not None:
         answer = result.answer
-        await ep.emit(AnswerSubmitted, answer=answer.text, valid=answer.valid, message=answer.message)
+        await ep.emit(
+            AnswerSubmitted(**ep.stamp(), answer=answer.text, valid=answer.valid, message=answer.message)
+        )
     urls = tuple(bytes_data_url(img.png) for img in result.images)
     return CellFinished(result=result, image_urls=urls)
 
@@ -361,7 +352,9 @@ async def _restart_kernel(ep: _Episode) -> Happened:
     try:
         ep.kernel = await ep.s.replace_kernel()
     except SandboxError as exc:
-        await ep.emit(KernelFailed, kernel_id=ep.kernel.kernel_id, message=f"no replacement kernel: {exc}")
+        await ep.emit(
+            KernelFailed(**ep.stamp(), kernel_id=ep.kernel.kernel_id, message=f"no replacement kernel: {exc}")
+        )
         return KernelRestarted(ok=False)
     return KernelRestarted(ok=True)
 
@@ -369,25 +362,29 @@ async def _restart_kernel(ep: _Episode) -> Happened:
 async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcome:
     if finish.record_answer:
         await ep.emit(
-            AnswerSubmitted, answer=finish.answer or "", valid=finish.answer is not None, forced=True
+            AnswerSubmitted(
+                **ep.stamp(), answer=finish.answer or "", valid=finish.answer is not None, forced=True
+            )
         )
     score = ep.s.score(ep.sample, finish.answer)
     # A tool whose infrastructure failed (e.g. the perception server died) leaves the answer without its
     # evidence: the episode is an infrastructure error to run again, never a score.
     reason = "error" if ep.tool_failures else finish.reason
     await ep.emit(
-        EpisodeFinished,
-        sample_id=ep.sample.id,
-        suite=ep.sample.suite,
-        category=ep.sample.category,
-        answer=finish.answer,
-        ground_truth=ep.sample.ground_truth,
-        score=score.value,
-        metric=score.metric,
-        reason=reason,
-        steps=ep.state.step,
-        duration_s=ep.s.clock() - started,
-        prompt_tokens=ep.prompt_tokens,
-        completion_tokens=ep.completion_tokens,
+        EpisodeFinished(
+            **ep.stamp(),
+            sample_id=ep.sample.id,
+            suite=ep.sample.suite,
+            category=ep.sample.category,
+            answer=finish.answer,
+            ground_truth=ep.sample.ground_truth,
+            score=score.value,
+            metric=score.metric,
+            reason=reason,
+            steps=ep.state.step,
+            duration_s=ep.s.clock() - started,
+            prompt_tokens=ep.prompt_tokens,
+            completion_tokens=ep.completion_tokens,
+        )
     )
     return EpisodeOutcome(answer=finish.answer, reason=reason, score=score, steps=ep.state.step)

@@ -14,7 +14,7 @@ import anyio
 import msgspec
 
 from claw.errors import ClawError, EpisodeTimeout, KernelRestartsExhausted, ServiceError
-from claw.events import EpisodeFailed, make_event
+from claw.events import EpisodeFailed, stamp
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus
 from claw.runtime.driver import EpisodeOutcome, EpisodeServices, run_episode
@@ -184,10 +184,8 @@ async def _record_failure(
 ) -> None:
     tally.failed += 1
     await bus.emit(
-        make_event(
-            EpisodeFailed,
-            run_id=layout.run_id,
-            episode_id=episode_id,
+        EpisodeFailed(
+            **stamp(layout.run_id, episode_id=episode_id),
             sample_id=sample.id,
             error_type=type(exc).__name__,
             message=str(exc),

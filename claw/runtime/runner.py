@@ -23,7 +23,7 @@ from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
 from claw.errors import ConfigError, ServiceError
-from claw.events import Event, RunFinished, RunStarted, make_event
+from claw.events import Event, RunFinished, RunStarted, RunStatus, stamp
 from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
@@ -151,7 +151,7 @@ async def run_eval(
     started = time.monotonic()
     gone: ServiceError | None = None
     async with Bus(sinks) as bus:
-        status = "error"
+        status: RunStatus = "error"
         try:
             report(_starting_line(layout, len(finished)))
             async with _open_services(layout, bus, wrap_llm) as services:
@@ -225,9 +225,8 @@ def _suite_options(layout: RunLayout, skip: frozenset[str]) -> SuiteOptions:
 
 
 def _run_started(layout: RunLayout, suite: Suite, resumed: int) -> Event:
-    return make_event(
-        RunStarted,
-        run_id=layout.run_id,
+    return RunStarted(
+        **stamp(layout.run_id),
         suite=suite.name,
         claw_version=__version__,
         config=msgspec.to_builtins(layout.config),
@@ -235,11 +234,10 @@ def _run_started(layout: RunLayout, suite: Suite, resumed: int) -> Event:
     )
 
 
-def _run_finished(layout: RunLayout, tally: Tally, status: str, duration_s: float) -> Event:
+def _run_finished(layout: RunLayout, tally: Tally, status: RunStatus, duration_s: float) -> Event:
     accuracy = tally.score_sum / tally.episodes if tally.episodes else 0.0
-    return make_event(
-        RunFinished,
-        run_id=layout.run_id,
+    return RunFinished(
+        **stamp(layout.run_id),
         status=status,
         episodes=tally.episodes,
         failed=tally.failed + tally.errors,

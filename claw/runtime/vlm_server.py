@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 import msgspec
 from aiohttp import web
 
 from claw.errors import LLMError
-from claw.events import Event, LLMFailed, LLMRequested, LLMResponded, make_event
+from claw.events import Event, LLMRequested, Stamp, stamp
 from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, Message
-from claw.runtime.driver import llm_failed_fields, llm_responded_fields
+from claw.runtime.llm_events import llm_failed, llm_responded
 from claw.runtime.vlm_calls import GroundingUnreadable, grounding_response, sub_call_messages
 from claw.wire.vlm import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 
@@ -77,9 +76,8 @@ class _AskHandler:
     ) -> None:
         self.llm, self.run_id, self.emit, self.tokens = llm, run_id, emit, tokens
 
-    async def _report(self, cls: type[Event], ask: AskRequest, **fields: Any) -> None:
-        role = f"vlm_{ask.kind}"
-        await self.emit(make_event(cls, run_id=self.run_id, episode_id=ask.episode_id, role=role, **fields))
+    def _stamp(self, ask: AskRequest) -> Stamp:
+        return stamp(self.run_id, episode_id=ask.episode_id)
 
     async def handle(self, http_request: web.Request) -> web.Response:
         try:
@@ -93,15 +91,19 @@ class _AskHandler:
 
     async def _ask(self, ask: AskRequest) -> web.Response:
         messages = sub_call_messages(ask)
-        await self._report(LLMRequested, ask, n_messages=len(messages), n_images=len(ask.images))
+        role = f"vlm_{ask.kind}"
+        stamped = self._stamp(ask)
+        await self.emit(
+            LLMRequested(**stamped, role=role, n_messages=len(messages), n_images=len(ask.images))
+        )
         chat = ChatRequest(role="vlm_ask", messages=messages, session_id=ask.episode_id)
         try:
             response = await self.llm.complete(chat)
         except LLMError as exc:
-            await self._report(LLMFailed, ask, **llm_failed_fields(exc))
+            await self.emit(llm_failed(self._stamp(ask), role, exc))
             return _reply(AskError(error_type=type(exc).__name__, message=exc.message), 502)
         self.tokens.add(ask.episode_id, response.usage.prompt_tokens + response.usage.completion_tokens)
-        await self._report(LLMResponded, ask, **llm_responded_fields(response))
+        await self.emit(llm_responded(self._stamp(ask), role, response))
         return _answer(ask, response)
 
 

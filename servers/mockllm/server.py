@@ -303,6 +303,8 @@ async def serve_mockllm(
         ConfigError: unknown policy name.
         OSError: the port cannot be bound.
     """
+    if policy is None:  # loading a policy imports its modules (and reads their files): off the event loop
+        policy = await anyio.to_thread.run_sync(load_policy, options.policy)
     server = MockServer(options, policy)
     runner = web.AppRunner(server.app(), access_log=None, shutdown_timeout=0.5)
     await runner.setup()

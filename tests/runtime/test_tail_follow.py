@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from claw import _inotify as inotify_module
-from claw.events import RunFinished, RunStarted, encode_line, make_event
+from claw.events import RunFinished, RunStarted, encode_line, stamp
 from claw.runtime.tail import tail_events
 
 pytestmark = pytest.mark.anyio
@@ -21,12 +21,12 @@ def anyio_backend() -> str:
 
 
 def _started() -> bytes:
-    return encode_line(make_event(RunStarted, run_id="r", suite="s", claw_version="0", config={}))
+    return encode_line(RunStarted(**stamp("r"), suite="s", claw_version="0", config={}))
 
 
 def _finished() -> bytes:
     fields = {"status": "success", "episodes": 1, "failed": 0, "accuracy": 1.0, "duration_s": 1.0}
-    return encode_line(make_event(RunFinished, run_id="r", **fields))
+    return encode_line(RunFinished(**stamp("r"), **fields))
 
 
 async def test_follow_wakes_on_appends_and_ends_at_run_finished(

@@ -39,7 +39,7 @@ class RecordingPolicy:
 
 
 async def _recorded_run(run_dir: Path, interface: str, n: int) -> list[list[Message]]:
-    policy = RecordingPolicy(load_policy("scripted"))
+    policy = RecordingPolicy(await anyio.to_thread.run_sync(load_policy, "scripted"))
     async with anyio.create_task_group() as tg:
         port = await tg.start(partial(serve_mockllm, MockOptions(policy="scripted"), policy=policy))
         base = msgspec.to_builtins(EvalConfig(n=n, run_dir=str(run_dir)))
