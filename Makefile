@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check claw servers bench tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy claw
+	$(BIN)/mypy claw servers bench
 
 pytest: $(STAMP) system-deps browser
 	$(BIN)/pytest -q
@@ -44,7 +44,7 @@ test: lint typecheck pytest
 check: $(STAMP)
 	$(BIN)/ruff format --check claw servers bench tests
 	$(BIN)/ruff check claw servers bench tests
-	$(BIN)/mypy claw
+	$(BIN)/mypy claw servers bench
 
 format: $(STAMP)
 	$(BIN)/ruff format claw servers bench tests

@@ -169,8 +169,8 @@ def _random_sam3(target: Path) -> None:
 
 def _random_da3(target: Path, model_name: str) -> None:
     import torch
-    from depth_anything_3.cfg import create_object, load_config  # type: ignore[import-untyped]
-    from depth_anything_3.registry import MODEL_REGISTRY  # type: ignore[import-untyped]
+    from depth_anything_3.cfg import create_object, load_config
+    from depth_anything_3.registry import MODEL_REGISTRY
     from safetensors.torch import save_model
 
     import servers.perception._backends.da3  # noqa: F401 - imports depth_anything_3 with its warnings muted

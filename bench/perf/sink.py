@@ -20,7 +20,7 @@ import msgspec
 
 from bench.perf._cli import say, write_figures
 from claw._files import temporary_directory
-from claw.events import Event, RunFinished, make_event
+from claw.events import Event, RunFinished, stamp
 from claw.runtime.bus import Bus, Sink
 from claw.runtime.sinks import JsonlSink, ResultsSink
 from claw.runtime.tail import tail_events
@@ -51,9 +51,8 @@ async def measure_sink(events: list[Event], copies: int) -> dict[str, object]:
             for index in range(copies):
                 for event in events:
                     await bus.emit(_restamped(event, index))
-            finished = make_event(
-                RunFinished,
-                run_id="bench",
+            finished = RunFinished(
+                **stamp("bench"),
                 status="success",
                 episodes=copies,
                 failed=0,

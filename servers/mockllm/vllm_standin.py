@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     _record(argv)
     names = tuple(args.served_model_name or [args.model])
     # with a reasoning parser vLLM returns a thinking model's reasoning in its own field
-    reasoning = "field" if args.reasoning_parser else "none"
-    options = MockOptions(policy="echo", models=names, reasoning=reasoning)
+    options = MockOptions(policy="echo", models=names, reasoning="field" if args.reasoning_parser else "none")
     policy = load_policy("echo")
     failure = anyio.run(
         run_server, options, policy, args.host, args.port, False, backend_options=loop_options()

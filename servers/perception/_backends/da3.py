@@ -36,9 +36,9 @@ with warnings.catch_warnings():
     # torch now deprecate; the warnings are theirs, not ours to act on.
     warnings.simplefilter("ignore", UserWarning)
     warnings.simplefilter("ignore", DeprecationWarning)
-    import depth_anything_3.model.da3  # type: ignore[import-untyped]  # noqa: F401
-    from depth_anything_3.cfg import create_object, load_config  # type: ignore[import-untyped]
-    from depth_anything_3.registry import MODEL_REGISTRY  # type: ignore[import-untyped]
+    import depth_anything_3.model.da3  # noqa: F401
+    from depth_anything_3.cfg import create_object, load_config
+    from depth_anything_3.registry import MODEL_REGISTRY
 
 __all__ = ["Da3Backend", "backend_class"]
 
