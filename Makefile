@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format typecheck pytest clean system-deps browser gpu test-models
+.PHONY: run test check lint format typecheck pytest clean system-deps browser gpu test-models prompt-snapshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -58,6 +58,10 @@ gpu: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps depth-anything-3
 
 # The real model code paths on tiny random checkpoints (they skip in `make test` when torch is absent).
+# Rewrite tests/agent/snapshots/ after a deliberate prompt change (the snapshot test fails on any drift).
+prompt-snapshots: $(STAMP)
+	$(BIN)/python -m tests.agent.prompt_snapshots --write
+
 test-models: gpu
 	$(BIN)/pytest -q tests/perception/test_perception_models.py \
 	  tests/perception/test_perception_da3_batching.py tests/e2e/test_paper_e2e.py

@@ -1,20 +1,18 @@
 """How every episode opens: the system prompts of the four action interfaces, the planner's request and
-the first user message (question, answer format, input description, key frames). The messages that follow
-turn by turn are in `claw.agent.observations`.
+the first user message (question, the benchmark's instruction, answer format, input description with the
+key-frame map, key frames). The messages that follow turn by turn are in `claw.agent.observations`.
 
 The agent's system prompt is the same for every episode of an interface (so a server's prefix cache
 shares it across episodes); everything sample-specific goes into the first user message. Within an
 episode, each request's messages extend the previous request's exactly: observations, corrections and
-the forced-answer turn are appended, never rewritten. The tool reference inside the system prompt is
-generated from the docstrings of `claw.tools`, so the prompt and the tools cannot drift apart.
+the forced-answer turn are appended, never rewritten. The standing guidance is in `claw.agent.guide`; the
+tool contracts are generated from the kernel code by `claw.agent.toolref`, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from functools import cache
-
+from claw.agent import guide
+from claw.agent.input_map import input_description
 from claw.agent.markers import (
     AGENT_SYSTEM_HEADER,
     ANSWER_FORMAT_HEADING,
@@ -25,6 +23,7 @@ from claw.agent.markers import (
     SINGLE_PASS_TAG,
 )
 from claw.agent.observations import image_parts
+from claw.agent.toolref import render_reference
 from claw.llm.types import ContentPart, Message, TextPart
 from claw.suite import Sample
 
@@ -33,6 +32,7 @@ __all__ = [
     "cot_messages",
     "first_user_message",
     "planner_messages",
+    "planner_system_prompt",
     "tool_reference",
     "tool_system_prompt",
 ]
@@ -44,119 +44,71 @@ _FORMAT_RULES = {
     "text": "a short phrase, e.g. ReturnAnswer('the red chair')",
 }
 
-_AGENT_BODY = """\
-You answer questions about 3-D space in images and videos. You do it by writing Python, one cell per
-turn, into a persistent kernel. Variables survive between cells. After each cell you see what it printed,
-its error if it raised, a summary of the variables it made, and any image it passed to show().
-
-Each turn has exactly four sections:
-**Purpose:** what this cell is for, in one line.
-**Reasoning:** what you know so far and why this is the right next step.
-**Next Goal:** what you expect to learn from it.
-**Code:**
-```python
-# one cell
-```
-
-Already in the kernel:
-- InputImages: the frames (FrameImage objects: .array (H,W,3) uint8, .index absolute frame index,
-  .timestamp_s, .size). For several videos also InputImages_1..N.
-- Metadata: is_video, fps, duration_s, total_frames, num_images, videos, answer_format, options, extra.
-- tools (also the bare names Reconstruct, SAM3, Geometry, Mask, Draw, Time), documented below.
-- show(image, caption=""): put an image into your next observation. Use it to check masks and overlays.
-- vlm: separate model calls that see only what you pass them (each costs tokens from your budget):
-  vlm.ask(question, images=None) -> str: a focused question about up to 8 images;
-  vlm.locate(name, image) -> Located: where `name` is in one image: .visible, .boxes (K, 4) pixel
-  x1 y1 x2 y2, .points (K, 2) pixel x y (usable as SAM3 point prompts); false when not visible;
-  vlm.reason(question, context="") -> str: a text-only reasoning call on facts you give it.
-- ReturnAnswer(answer): submit your final answer; it is checked against the answer format.
-- np, math, scipy and plt (matplotlib) are imported. Imports outside the standard numeric stack, file
-  access, subprocesses, sockets, eval/exec and dunder attributes are rejected before the cell runs.
-
-Conventions: lengths in metres; world frame +Y up with the ground near Y = 0; camera poses are
-camera-to-world with OpenCV axes (+x right, +y down, +z forward). Index Reconstruct and SAM3 results by
-ABSOLUTE frame index (frame.index), not by list position.
-
-How to work well:
-- Segment the objects the question names, reconstruct the frames you need, and compute with
-  tools.Geometry; print the numbers you rely on before you answer.
-- Check that a mask is non-empty and on the right object before you trust a number computed from it.
-- Prefer medians over means, metres over pixels, and two independent lines of evidence over one.
-- If a cell fails, read the error, fix the cause, and go on; your earlier variables are still there.
-- Submit with ReturnAnswer once the printed evidence supports the answer.
-"""
-
-_PLANNER_BODY = """\
-You plan how an agent should answer a spatial question with Python tools. You cannot see the images.
-Write a short numbered plan: which objects to segment, which frames to reconstruct, what to compute with
-which tool, how to check the result (e.g. a non-empty mask, a plausible size in metres), and what to do
-if a step fails. Do not write code and do not guess the answer.
-"""
-
+_AGENT_INTRO = (
+    "You answer questions about 3-D space in images and videos by writing Python, one cell per turn, into "
+    "a persistent kernel that holds the inputs and perception tools, reading what each cell printed and "
+    "showed, correcting yourself, and ending with ReturnAnswer(...)."
+)
+_PLANNER_INTRO = (
+    "You plan how an agent should answer a spatial question about images or a video. The agent writes "
+    "Python in a kernel with the tools below, one cell per turn. You cannot see the images: you get the "
+    "question, the benchmark's instruction and a description of the input. Your plan is given to the "
+    "agent before its first cell."
+)
 _COT_BODY = """\
 You answer questions about 3-D space in images and videos by looking at the frames. Think step by step,
 then end with one line `{prefix} <answer>`.
 """
 
 
-@cache
 def tool_reference() -> str:
-    """Signatures and first docstring paragraphs of every public tool in `claw.tools`."""
-    try:
-        tools = importlib.import_module("claw.tools")
-    except ImportError:
-        return "(tool reference unavailable)"
-    lines: list[str] = []
-    for name in getattr(tools, "__all__", ()):
-        lines.extend(_describe(name, getattr(tools, name)))
-    return "\n".join(lines)
+    """Every kernel name's contract and worked example, generated from the kernel code."""
+    return render_reference()
 
 
-def _first_paragraph(obj: object) -> str:
-    doc = inspect.getdoc(obj) or ""
-    return " ".join(doc.split("\n\n", 1)[0].split())
+def _sections(*sections: guide.Section) -> str:
+    return "\n\n".join(f"## {title}\n{body}" for title, body in sections)
 
 
-def _signature(obj: object) -> str:
-    try:
-        return str(inspect.signature(obj))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "(...)"
-
-
-def _describe(name: str, obj: object) -> list[str]:
-    if not (inspect.isclass(obj) or inspect.ismodule(obj) or callable(obj)):
-        return []
-    head = f"- tools.{name}{_signature(obj) if callable(obj) and not inspect.ismodule(obj) else ''}"
-    lines = [f"{head}: {_first_paragraph(obj)}"]
-    if inspect.isclass(obj) or inspect.ismodule(obj):
-        for attr, member in inspect.getmembers(obj):
-            if (
-                attr.startswith("_")
-                or not callable(member)
-                or (inspect.isclass(member) and inspect.ismodule(obj))
-            ):
-                continue
-            lines.append(f"    - {name}.{attr}{_signature(member)}: {_first_paragraph(member)}")
-    return lines
-
-
-_SINGLE_PASS_NOTE = (
-    f"{SINGLE_PASS_TAG} This time you write ONE cell only and will not see its output: write the whole "
-    "program at once, check inside it what you can (e.g. fall back when a mask is empty), and make it "
-    "end by calling ReturnAnswer."
-)
+def _tools_section() -> str:
+    note = "Contracts generated from the kernel's code; the examples form one running session."
+    return f"## Tools\n{note}\n\n{tool_reference()}"
 
 
 def agent_system_prompt(max_steps: int, *, single_pass: bool = False) -> str:
     """The code-interface system prompt (identical for every episode with the same step budget); with
     `single_pass`, the one-program variant of the same prompt."""
-    budget = _SINGLE_PASS_NOTE if single_pass else f"You have at most {max_steps} cells."
-    return f"{AGENT_SYSTEM_HEADER}\n\n{_AGENT_BODY}\n{budget}\n\n## Tools\n{tool_reference()}\n"
+    if single_pass:
+        workflow, budget = guide.SINGLE_PASS_WORKFLOW, f"{SINGLE_PASS_TAG} One cell, no feedback."
+    else:
+        workflow, budget = guide.WORKFLOW, f"You have at most {max_steps} cells."
+    head = _sections(guide.RESPONSE_FORMAT, guide.KERNEL, guide.LOOKING, guide.EVIDENCE)
+    tail = _sections(
+        guide.COORDINATES, guide.ROBUST, guide.CROSS_CHECK, guide.ANSWERING, guide.CODE_RULES, workflow
+    )
+    return f"{AGENT_SYSTEM_HEADER}\n\n{_AGENT_INTRO}\n\n{head}\n\n{_tools_section()}\n\n{tail}\n\n{budget}\n"
+
+
+def planner_system_prompt() -> str:
+    """The planner's system prompt: the same tools and method as the agent's, then the plan it writes."""
+    body = _sections(
+        guide.KERNEL,
+        guide.EVIDENCE,
+        guide.PLANNER_TOOL_CHOICE,
+        guide.COORDINATES,
+        guide.ROBUST,
+        guide.CROSS_CHECK,
+    )
+    return (
+        f"{PLANNER_SYSTEM_HEADER}\n\n{_PLANNER_INTRO}\n\n{body}\n\n{_tools_section()}\n\n"
+        f"{_sections(guide.PLANNER_TASK)}\n"
+    )
 
 
 def _question_block(sample: Sample) -> str:
     parts = [QUESTION_HEADING, sample.question.strip()]
+    if sample.instruction:
+        parts.extend(["", sample.instruction.strip()])
     if sample.options:
         parts.append(OPTIONS_HEADING)
         parts.extend(f"{chr(65 + i)}. {text}" for i, text in enumerate(sample.options))
@@ -165,28 +117,16 @@ def _question_block(sample: Sample) -> str:
     return "\n".join(parts)
 
 
-def _input_description(sample: Sample) -> str:
-    lines = ["## Input"]
-    for number, video in enumerate(sample.videos, start=1):
-        name = "InputImages" if len(sample.videos) == 1 else f"InputImages_{number}"
-        indices = [f.index for f in video.frames]
-        kind = f"video at {video.fps:g} fps" if video.fps else "image set"
-        lines.append(f"- {name}: {len(indices)} frames of a {kind}; absolute frame indices {indices}")
-    return "\n".join(lines)
-
-
 def planner_messages(sample: Sample) -> list[Message]:
     """The text-only planning request (no images)."""
-    user = f"{_question_block(sample)}\n\n{_input_description(sample)}"
-    return [
-        Message(role="system", content=f"{PLANNER_SYSTEM_HEADER}\n\n{_PLANNER_BODY}"),
-        Message(role="user", content=user),
-    ]
+    user = f"{_question_block(sample)}\n\n{input_description(sample, with_images=False)}"
+    return [Message(role="system", content=planner_system_prompt()), Message(role="user", content=user)]
 
 
 def first_user_message(sample: Sample, image_urls: list[str]) -> Message:
-    """The question, the input description and the key frames."""
-    text = f"{_question_block(sample)}\n\n{_input_description(sample)}\n\nThe key frames follow in order."
+    """The question, the benchmark's instruction, the input description with the key-frame map, and the
+    key frames (chosen by `claw.suite.key_frames`, like the map)."""
+    text = f"{_question_block(sample)}\n\n{input_description(sample)}"
     parts: list[ContentPart] = [TextPart(text=text), *image_parts(image_urls)]
     return Message(role="user", content=parts)
 
@@ -194,7 +134,7 @@ def first_user_message(sample: Sample, image_urls: list[str]) -> Message:
 def cot_messages(sample: Sample, image_urls: list[str]) -> list[Message]:
     """The no-tools interface: look at the frames, think, answer."""
     body = _COT_BODY.format(prefix=FINAL_ANSWER_PREFIX)
-    user = f"{_question_block(sample)}\n\n{_input_description(sample)}"
+    user = f"{_question_block(sample)}\n\n{input_description(sample)}"
     parts: list[ContentPart] = [TextPart(text=user), *image_parts(image_urls)]
     return [Message(role="system", content=body), Message(role="user", content=parts)]
 
@@ -212,4 +152,5 @@ you trust numbers computed from it. Finish by calling the `answer` tool.
 
 def tool_system_prompt(max_steps: int) -> str:
     """The tool-call interface's system prompt (the tools themselves travel in the request)."""
-    return f"{AGENT_SYSTEM_HEADER}\n\n{_TOOL_BODY}\nYou have at most {max_steps} tool calls.\n"
+    method = _sections(guide.COORDINATES, guide.ROBUST, guide.CROSS_CHECK)
+    return f"{AGENT_SYSTEM_HEADER}\n\n{_TOOL_BODY}\n{method}\n\nYou have at most {max_steps} tool calls.\n"

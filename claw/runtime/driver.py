@@ -208,7 +208,9 @@ async def run_episode(sample: Sample, episode_id: str, services: EpisodeServices
 
 async def _begin(ep: _Episode) -> Begin:
     sample, agent = ep.sample, ep.s.agent
-    urls = await anyio.to_thread.run_sync(_key_frame_urls, sample, agent.key_frames, ep.recorder)
+    if agent.key_frames is not None:  # the run's count replaces the benchmark's, for images and map alike
+        sample = msgspec.structs.replace(sample, key_frames=agent.key_frames)
+    urls = await anyio.to_thread.run_sync(_key_frame_urls, sample, None, ep.recorder)
     await ep.emit(KeyFramesChosen(**ep.stamp(), frames=[ep.recorder.image_for(u) for u in urls]))
     return Begin(sample=sample, image_urls=tuple(urls), plan=agent.plan)
 

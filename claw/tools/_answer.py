@@ -84,10 +84,15 @@ def _check_text(answer: object, options: tuple[str, ...]) -> tuple[str | None, s
 
 
 def ReturnAnswer(answer: object) -> None:
-    """Submit the final answer; it is checked against `Metadata.answer_format`.
+    """Submit the final answer; it is checked against `Metadata.answer_format` at once.
+
+    The cell's output says "Answer accepted: ..." or "Answer NOT accepted (...)" with what is expected;
+    an accepted answer ends the episode after the cell (the last accepted call in a cell counts). A
+    rejected one changes nothing: call it again with a corrected value.
 
     Args:
-        answer: an option letter ('B'), a number (2.5 or '2.5 m'), 'yes'/'no', or text, per the format.
+        answer: a str, int or float: an option letter ('B'), a number (2.5 or '2.5 m'), 'yes'/'no', or
+            short text, per the format.
     """
     submitted = check_answer(answer, STATE.answer_format, STATE.options)
     STATE.cell.answer = submitted

@@ -33,8 +33,11 @@ FRAME_CACHE_FRAMES = 64
 
 @dataclass(eq=False)
 class FrameImage:
-    """One input frame. Pixels load lazily from `path` on first use of `.array`; the kernel keeps the
-    last `FRAME_CACHE_FRAMES` decoded frames, so a loop over every frame of a long video stays bounded.
+    """One input frame (what `InputImages[i]` is). Pixels load from disk on first use of `.array`; the
+    kernel keeps the 64 most recently used frames decoded, so a loop over every frame of a long video
+    stays within memory. Any tool taking frames accepts a FrameImage, and `np.asarray(frame)` gives its
+    pixels. Frames have the size the run prepared them at (at most 768 px on the long side in the
+    published setup); masks and point maps of a frame have the same size.
 
     Attributes:
         path: image file the frame is read from.
@@ -89,7 +92,14 @@ def _load_rgb(path: str) -> npt.NDArray[np.uint8]:
 
 
 class FrameList(list[FrameImage]):
-    """A list of `FrameImage`; slicing returns a `FrameList` again."""
+    """The input frames: a list of `FrameImage` in time order (slicing gives a FrameList again).
+
+    `InputImages[i]` is LIST POSITION i; `InputImages[i].index` is the frame's ABSOLUTE frame number in
+    its video, the key every per-frame result (`recon.depth[fi]`, `seg.masks[fi]`) uses. A video
+    sampled at every frame has index == position; one sampled at 1 fps has index = position x fps. For an
+    image set, index is the image's number (0, 1, 2, ...). A long video can hold thousands of frames:
+    subsample (`InputImages[::k]`) before passing frames to a tool.
+    """
 
     @overload
     def __getitem__(self, item: SupportsIndex) -> FrameImage: ...
@@ -113,7 +123,15 @@ class FrameList(list[FrameImage]):
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """One input video (or image set) as `Metadata.videos` lists it."""
+    """One input video (or image set) as `Metadata.videos` lists it.
+
+    Attributes:
+        name: the video's name in the dataset.
+        num_frames: frames held in the kernel (its `InputImages` list).
+        fps: native frames per second (None for an image set).
+        total_frames: frames in the source video before sampling (None for an image set).
+        duration_s: length in seconds (None for an image set).
+    """
 
     name: str
     num_frames: int

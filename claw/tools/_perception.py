@@ -37,11 +37,17 @@ FloatArray = npt.NDArray[np.float32]
 class Reconstruction:
     """Depth, cameras and world points for a set of frames, all keyed by absolute frame index.
 
+    Every map has the resolution of its input frame and is pixel-aligned with it: `points[fi][y, x]` is
+    the world point seen at pixel (x, y) of that frame, so a SAM3 mask of the same frame selects its
+    points directly. A frame that was not reconstructed raises KeyError naming the valid ones; loop over
+    `frame_indices` (iterating a map gives frame indices, like a dict).
+
     Attributes:
         frame_indices: the reconstructed frames, in input order.
         depth: `depth[fi]` is (H, W) float32 planar depth (camera z) in metres.
         points: `points[fi]` is (H, W, 3) float32 world XYZ in metres (+Y up, ground at Y = 0).
-        confidence: `confidence[fi]` is (H, W) float32 in 0..1.
+        confidence: `confidence[fi]` is (H, W) float32 in 0..1; low where depth is unreliable (sky, glass,
+            far background, object borders); drop points below about 0.3 before measuring.
         intrinsics: `intrinsics[fi]` is the (3, 3) pinhole K at the frame's resolution.
         extrinsics: `extrinsics[fi]` is the (4, 4) camera-to-world pose (OpenCV axes: +x right, +y down,
             +z forward); its last column is the camera position.
@@ -166,9 +172,12 @@ def SAM3(
 ) -> Segmentation:
     """Find every instance of an object in frames, prompted by text, pixel points or pixel boxes.
 
-    Give exactly one prompt. Points and boxes are pixels on the FIRST frame; with several frames the
-    objects are tracked, so `object_ids` name the same object in every frame. Finding nothing is not an
-    error: `seg.count(fi)` is 0.
+    Give exactly one prompt. Text finds every instance of the phrase in every frame; points and boxes
+    are pixels on the FIRST frame and select the object(s) under them; with several frames the objects
+    are tracked, so `object_ids` name the same object in every frame. Finding nothing is not an error:
+    `seg.count(fi)` is 0 (then try a simpler or different phrase, other frames, or ground the object with
+    the vision model and prompt with its point). Masks have each frame's own resolution. At most 256
+    frames per call.
 
     Args:
         frames: a FrameImage, a list of them, or `InputImages`.

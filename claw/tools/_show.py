@@ -21,11 +21,16 @@ _MAX_IMAGE_EDGE = 1024
 
 
 def show(image: object, caption: str = "") -> None:
-    """Show an image in the next observation.
+    """Show an image in the next observation (you see it after this cell, with its caption).
+
+    Images are scaled to at most 1024 px on the long side. Only the first few images of a cell are
+    kept (the run's per-cell limit); later ones are dropped with a printed note, so show the frames
+    that matter. A bool mask shows white on black; any other non-uint8 array (a depth map, a heat
+    map) is stretched from its min to its max.
 
     Args:
         image: a FrameImage, an (H, W, 3) or (H, W) array, a PIL image or a matplotlib figure.
-        caption: a short text shown with the image.
+        caption: a short text shown with the image (at most 200 characters).
     """
     cell = STATE.cell
     if len(cell.images) >= STATE.max_images:

@@ -21,7 +21,8 @@ __all__ = ["plan_tool_calls", "tool_call_reply"]
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 _STEPS_NOTE = re.compile(r"^(\d+ cells left\.|This is your LAST cell.*)$", re.MULTILINE)
-_INDICES = re.compile(r"absolute frame indices \[([\d, ]*)\]")
+_KEY_FRAME = re.compile(r"^image \d+ = InputImages\[\d+\] = frame (\d+)", re.MULTILINE)
+"""A key-frame map line of the first user message (`claw.agent.input_map`)."""
 
 
 class _Call(msgspec.Struct, frozen=True):
@@ -34,8 +35,8 @@ class _Call(msgspec.Struct, frozen=True):
 
 
 def _frame_list(first_user: str) -> list[int]:
-    match = _INDICES.search(first_user)
-    return [int(x) for x in match.group(1).split(",") if x.strip()] if match else [0]
+    found = [int(x) for x in _KEY_FRAME.findall(first_user)]
+    return found or [0]
 
 
 class _Planner:
