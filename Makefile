@@ -57,11 +57,11 @@ gpu: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,gpu]'
 	$(BIN)/python -m pip install --quiet --no-deps depth-anything-3
 
-# The real model code paths on tiny random checkpoints (they skip in `make test` when torch is absent).
 # Rewrite tests/agent/snapshots/ after a deliberate prompt change (the snapshot test fails on any drift).
 prompt-snapshots: $(STAMP)
 	$(BIN)/python -m tests.agent.prompt_snapshots --write
 
+# The real model code paths on tiny random checkpoints (they skip in `make test` when torch is absent).
 test-models: gpu
 	$(BIN)/pytest -q tests/perception/test_perception_models.py \
 	  tests/perception/test_perception_da3_batching.py tests/e2e/test_paper_e2e.py
