@@ -9,6 +9,26 @@ from __future__ import annotations
 __all__ = ["EXAMPLES", "example_for"]
 
 EXAMPLES: dict[str, str] = {
+    "vlm.ask": """\
+first, last = InputImages[0], InputImages[-1]
+reply = vlm.ask(
+    f"These are frames {first.index} and {last.index} of one video, in time order. "
+    "Which pieces of furniture are visible in both? List them.",
+    images=[first, last],
+)
+print(reply)""",
+    "vlm.locate": """\
+spot = vlm.locate("chair", InputImages[0])
+if spot:
+    print("chair boxes (pixels):", spot.boxes.round(1).tolist())
+    print("a pixel on it, usable as SAM3(points=...):", spot.points[:1].round(1).tolist())
+else:
+    print("no chair visible in frame", InputImages[0].index)""",
+    "vlm.reason": """\
+print(vlm.reason(
+    "Which object is closer to the camera, and by how much?",
+    context="chair: 2.41 m from the camera; table: 3.05 m from the camera (both in frame 0)",
+))""",
     "tools.Reconstruct": """\
 step = max(1, len(InputImages) // 16)
 frames = InputImages[::step][:16]          # about 16 frames spread over the whole video

@@ -65,7 +65,7 @@ Defined before your first cell (never reassign these names):
 - tools and the bare names Reconstruct, SAM3, Geometry, Mask, Draw, Time: perception and helpers, documented
   under Tools below.
 - show(image, caption): put an image into your next observation.
-- vlm: a separate vision-language model you can question about images (see Evidence below).
+- vlm: separate model calls (vlm.ask, vlm.locate, vlm.reason; see Evidence below).
 - ReturnAnswer(answer): submit the final answer.
 - np, math, scipy and plt (matplotlib) are already imported.""",
 )
@@ -92,9 +92,14 @@ needs and that is likely to be reliable on this input:
   motion of the camera).
 - Geometry, Mask and Time turn masks and points into numbers.
 - show() gives your own look at a picture (appearance, plausibility, whether a mask is right).
-- vlm answers a focused question about the images you pass it, in words: use it for evidence no tool
-  produces (reading text or a sign, an object's facing direction, an action, a comparison of scenes) or
-  when a tool's output is inconclusive.
+- vlm.ask answers a focused question about the images you pass it, in words: use it for evidence no
+  tool produces (reading text or a sign, an object's facing direction, an action, a comparison of
+  scenes) or when a tool's output is inconclusive.
+- vlm.locate grounds one named thing in one image: pixel boxes and points, or "not visible". Use it to
+  pick ONE specific instance ("the chair nearest the window"), then prompt SAM3 with its point or box;
+  use it too when a SAM3 text prompt finds nothing.
+- vlm.reason hands a text-only problem and the facts you computed to a separate model (no images).
+Each vlm call costs tokens from your budget; ask what you need, not everything.
 Asking the vision model well:
 - It sees only the images you pass and remembers nothing between calls; say in the question what the
   images are (e.g. "frames 10 and 40 of one video, in time order").
@@ -105,7 +110,7 @@ Asking the vision model well:
 - It can say the thing is not visible or that it cannot tell: take that as information, not as an
   error.
 - Never estimate pixel coordinates by eye from a shown image; get them from a mask (Mask.centroid,
-  Mask.bbox) or from the vision model's grounding answer converted to pixels.""",
+  Mask.bbox) or from vlm.locate (already in pixels).""",
 )
 
 COORDINATES: Section = (
@@ -223,10 +228,11 @@ PLANNER_TOOL_CHOICE: Section = (
     "Choosing tools",
     """\
 - Where is a named thing in an image, how many are there: SAM3 with a text prompt; for one specific
-  instance, ground it with the vision model first, then prompt SAM3 with that point or box.
+  instance, ground it with vlm.locate first, then prompt SAM3 with that point or box.
 - Distances, sizes, depth, camera poses and motion, directions in 3-D: Reconstruct, then Geometry on the
   masked points.
-- Appearance, actions, text, facing direction, comparisons across videos: show() and the vision model.
+- Appearance, actions, text, facing direction, comparisons across videos: show() and vlm.ask.
+- Combining computed facts into a conclusion when many numbers are involved: vlm.reason.
 - Timing in a video: Time (seconds <-> absolute frame numbers).
 A hypothesis you form while planning is something the agent must test with these tools, not assume.""",
 )

@@ -157,13 +157,24 @@ def _kernel_names() -> list[Entry]:
 
 
 def _vlm() -> list[Entry]:
+    """`vlm.ask`, `vlm.locate`, ... as the kernel binds them (`claw.tools.vlm.api`), and the records
+    they return."""
     try:
         module = importlib.import_module("claw.tools.vlm")
     except ImportError:
         return []
-    names = getattr(module, "__all__", [n for n, _ in _public(module)])
-    calls = [getattr(module, n) for n in names if inspect.isfunction(getattr(module, n, None))]
-    return [Entry(f"vlm.{f.__name__}", _signature(f), _doc(f)) for f in calls]
+    api = getattr(module, "api", None)
+    if api is None:
+        return []
+    found = []
+    for attr, member in vars(type(api)).items():
+        if attr.startswith("_"):
+            continue
+        if isinstance(member, staticmethod):
+            found.append(Entry(f"vlm.{attr}", _signature(member.__func__), _doc(member.__func__)))
+        elif inspect.isclass(member) and dataclasses.is_dataclass(member):
+            found.append(_class(f"vlm.{attr}", member, attr))
+    return found
 
 
 def entries() -> list[Entry]:
