@@ -229,9 +229,10 @@ def _add_vllm_parser(vllm: argparse.ArgumentParser) -> None:
         "--limit-images",
         type=int,
         help="images per prompt (vLLM --limit-mm-per-prompt); default: models.max_images_per_prompt "
-        "of --config, else 64",
+        "of --config / --preset, else 64",
     )
     vllm.add_argument("--config", type=Path, help="the run's claw config, for its images-per-prompt limit")
+    vllm.add_argument("--preset", help="the run's preset (e.g. paper), for its images-per-prompt limit")
     vllm.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after --: passed to vllm serve as is")
 
 
@@ -413,13 +414,22 @@ async def _cmd_sandbox(args: argparse.Namespace) -> int:
     return await sandbox_run(args.file, config, ast_check=not args.no_ast_check)
 
 
+def images_per_prompt(args: argparse.Namespace) -> int:
+    """`claw serve vllm`'s image limit: `--limit-images`, else the run config's (or preset's), the same
+    value the runtime keeps requests under."""
+    if args.limit_images is not None:
+        return int(args.limit_images)
+    if args.config is not None:
+        config = load_config(args.config, preset=args.preset)
+    else:
+        config = config_from_mapping({"preset": args.preset}) if args.preset else EvalConfig()
+    return config.models.max_images_per_prompt
+
+
 async def _cmd_serve(args: argparse.Namespace) -> int:
     from claw.llm.vllm import serve_vllm
 
-    images = args.limit_images
-    if images is None:
-        config = load_config(args.config) if args.config is not None else EvalConfig()
-        images = config.models.max_images_per_prompt
+    images = images_per_prompt(args)
     options = {
         "served_name": args.served_name,
         "max_model_len": args.max_model_len,

@@ -134,20 +134,26 @@ def _process(command: list[str], ready_prefix: str) -> Iterator[str]:
             process.wait(timeout=60)
 
 
-def test_black_box_model_and_perception_servers_through_config_alone(tmp_path: Path) -> None:
-    """An OpenAI-compatible server answering with `<think>` blocks and a perception server on TCP, both
-    started outside claw; confined kernels reach perception through claw's token-adding relay."""
+@pytest.mark.parametrize("reach", ["tcp", "socket"])
+def test_black_box_model_and_perception_servers_through_config_alone(reach: str, tmp_path: Path) -> None:
+    """An OpenAI-compatible server answering with `<think>` blocks and a perception server, both started
+    outside claw; confined kernels reach perception through a relayed Unix socket whether the config
+    names the server's TCP URL (+ token) or its socket."""
     model = [sys.executable, "-m", "servers.mockllm", "--policy", "probe", "--reasoning", "tags"]
     model += ["--port", "0", "--model", "probe-model"]
+    socket = tmp_path / "external.sock"
     perception = [sys.executable, "-m", "servers.perception", "--backend", "costmodel", "--port", "0"]
-    perception += ["--socket", str(tmp_path / "external.sock"), "--cost-ms", "0,0"]
+    perception += ["--socket", str(socket), "--cost-ms", "0,0"]
     with _process(model, "READY ") as url, _process(perception, "READY ") as ready:
         fields = dict(part.split("=", 1) for part in ready.split())
         extra = f'[[models.agent]]\nurl = "{url}"\nmodel = "probe-model"\n'
-        extra += f'[perception]\nurl = "{fields["tcp"]}"\ntoken_env = "CLAW_TEST_PERCEPTION_TOKEN"\n'
+        if reach == "tcp":
+            extra += f'[perception]\nurl = "{fields["tcp"]}"\ntoken_env = "CLAW_TEST_PERCEPTION_TOKEN"\n'
+        else:
+            extra += f'[perception]\nsocket = "{socket}"\n'
         config = _config(tmp_path, "image", extra)
         env = {**os.environ, "CLAW_TEST_PERCEPTION_TOKEN": fields["token"]}
-        done = claw(
+        run = [
             "eval",
             "--preset",
             "paper",
@@ -156,7 +162,7 @@ def test_black_box_model_and_perception_servers_through_config_alone(tmp_path: P
             "--run-dir",
             str(tmp_path / "r"),
             "--quiet",
-            env=env,
-        )
+        ]
+        done = claw(*run, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     _check_episode(_events(tmp_path / "r"))

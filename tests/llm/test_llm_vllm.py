@@ -201,3 +201,20 @@ async def test_claw_serve_vllm_takes_the_options_and_shares_the_image_limit(
     assert argv[-1] == "--enable-auto-tool-choice"
     assert served.endpoints[0].max_images_per_prompt == 24
     assert reply.content == "think first" and "ReturnAnswer" in reply.reasoning
+
+
+def test_the_image_limit_is_the_one_the_run_uses(tmp_path: Path) -> None:
+    from claw.cli import _build_parser, images_per_prompt
+    from claw.config import DEFAULT_IMAGES_PER_PROMPT
+    from claw.presets import preset_mapping
+
+    def limit(*args: str) -> int:
+        return images_per_prompt(_build_parser().parse_args(["serve", "vllm", "--model", "m", *args]))
+
+    config = tmp_path / "run.toml"
+    config.write_text("[models]\nmax_images_per_prompt = 24\n")
+    paper = preset_mapping("paper")["models"]["max_images_per_prompt"]
+    assert limit() == DEFAULT_IMAGES_PER_PROMPT
+    assert limit("--preset", "paper") == paper
+    assert limit("--config", str(config)) == 24
+    assert limit("--config", str(config), "--limit-images", "8") == 8
