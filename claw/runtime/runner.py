@@ -18,7 +18,7 @@ from pathlib import Path
 import anyio
 import msgspec
 
-from claw._files import temporary_directory
+from claw._files import owned_prefix, sweep_stale_temp_dirs, temporary_directory
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
@@ -135,6 +135,7 @@ async def run_eval(
         ServiceError: a helper server died more often than it may be restarted (the summary is written).
     """
     await _preflight(config)
+    await anyio.to_thread.run_sync(sweep_stale_temp_dirs)  # what killed runs left in the temp folder
     layout = await anyio.to_thread.run_sync(prepare_run, config)
     await anyio.to_thread.run_sync(repair_results, layout.results)  # before the sinks append
     await anyio.to_thread.run_sync(repair_tail, layout.events)
@@ -254,7 +255,7 @@ async def _open_services(
     subcalls = SubCallTokens()
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
-        sockets = await stack.enter_async_context(temporary_directory(prefix="claw-"))
+        sockets = await stack.enter_async_context(temporary_directory(prefix=owned_prefix()))
         gone = ServiceGone()
         socket = await stack.enter_async_context(
             open_perception(

@@ -21,6 +21,7 @@ import structlog
 import zmq
 import zmq.asyncio
 
+from claw._files import owned_prefix
 from claw.config import SandboxConfig
 from claw.errors import ConfigError, ConfinementUnavailable, KernelDied
 from claw.sandbox._confine import INNER_EXCHANGE, INNER_SCRATCH
@@ -307,7 +308,7 @@ async def remove_tree(path: Path) -> None:
 
 
 def _make_workdir() -> Path:
-    workdir = Path(tempfile.mkdtemp(prefix="claw-k"))
+    workdir = Path(tempfile.mkdtemp(prefix=owned_prefix("k")))  # swept once this process is gone
     workdir.chmod(0o711)  # kernels (other uids) may pass through to their own 0700 directory
     return workdir
 

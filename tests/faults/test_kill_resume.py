@@ -4,9 +4,11 @@ processes of the killed run gone, and a partial line at the end of the logs repa
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -41,8 +43,8 @@ def _scores(run_dir: Path) -> dict[str, tuple[str | None, float, str]]:
     return {r.episode_id: (r.answer, r.score, r.reason) for r in read_results(run_dir / "results.jsonl")}
 
 
-def _kill_after_first_result(run_dir: Path) -> list[psutil.Process]:
-    """Start a run, SIGKILL it once one episode has finished; return the processes it had started."""
+def _kill_after_first_result(run_dir: Path) -> tuple[int, list[psutil.Process]]:
+    """Start a run, SIGKILL it once one episode has finished; return its pid and the processes it started."""
     with subprocess.Popen(
         _eval(run_dir, "--episodes", "2"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     ) as process:
@@ -53,7 +55,7 @@ def _kill_after_first_result(run_dir: Path) -> list[psutil.Process]:
         helpers = psutil.Process(process.pid).children(recursive=True)
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=60) == -signal.SIGKILL
-    return helpers
+    return process.pid, helpers
 
 
 def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
@@ -63,7 +65,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     assert whole.returncode == 0, whole.stderr
 
     run_dir = tmp_path / "killed"
-    helpers = _kill_after_first_result(run_dir)
+    killed_pid, helpers = _kill_after_first_result(run_dir)
     _gone, alive = psutil.wait_procs(helpers, timeout=30)
     assert not alive, f"left running after SIGKILL: {[p.cmdline() for p in alive]}"
     done_before = _scores(run_dir)
@@ -75,11 +77,16 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
 
     assert _scores(run_dir) == _scores(tmp_path / "whole")
+    left = [p for p in Path(tempfile.gettempdir()).glob("claw-*") if f"{killed_pid}-" in p.name]
+    assert not left, f"the killed run's sockets and kernel directories were not cleaned: {left}"
     lines = (run_dir / "results.jsonl").read_bytes().splitlines()
     ids = [decode_result(line).episode_id for line in lines]
     assert len(ids) == len(set(ids)) == int(N), "an episode was recorded twice or lost"
     events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
     assert isinstance(events[-1], RunFinished) and events[-1].status == "success"
-    assert (
-        resumed.stdout.decode().split("run directory")[0] == whole.stdout.decode().split("run directory")[0]
-    )
+    assert _table(run_dir) == _table(tmp_path / "whole")
+
+
+def _table(run_dir: Path) -> tuple[object, ...]:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return summary["n"], summary["accuracy"], summary["per_category"], summary["errors"]
