@@ -95,6 +95,11 @@ class InputsConfig(_Config, frozen=True, kw_only=True):
     system's centre crop to the nearest of six aspect ratios, then `max_side` on the long side."""
     max_side: int = 768
     """Longest side of a prepared image or extracted video frame, in pixels."""
+    media_dir: str | None = None
+    """Where extracted frames and prepared images are kept, shared by every run that names it (the
+    cache key holds every setting above, so runs with other settings never read them); default: the
+    run directory's `media/`. Keep it on the filesystem of the kernels' temporary directory ($TMPDIR)
+    so each episode's frames are hard-linked into its kernel, not copied."""
 
 
 class EndpointConfig(_Config, frozen=True, kw_only=True):

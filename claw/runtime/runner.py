@@ -215,7 +215,7 @@ def _suite_options(layout: RunLayout, skip: frozenset[str]) -> SuiteOptions:
         n=config.n,
         seed=config.seed,
         data_dir=config.data_dir,
-        media_dir=str(layout.media),
+        media_dir=config.inputs.media_dir or str(layout.media),
         noise=config.perception.noise,
         frames=config.inputs.frames,
         uniform_frames=config.inputs.uniform_frames,

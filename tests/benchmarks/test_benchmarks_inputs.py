@@ -167,7 +167,26 @@ def test_input_settings_in_config() -> None:
     )
     assert (config.inputs.frames, config.inputs.images, config.agent.key_frames) == ("uniform", "crop", 8)
     assert EvalConfig().agent.key_frames is None  # the suite's published count
+    assert EvalConfig().inputs.media_dir is None  # the run directory's media/
+    assert config_from_mapping({"inputs": {"media_dir": "/frames"}}).inputs.media_dir == "/frames"
     with pytest.raises(ConfigError, match=r"agent\.key_frames"):
         config_from_mapping({"agent": {"key_frames": 0}})
     with pytest.raises(ConfigError, match="images"):
         config_from_mapping({"inputs": {"images": "stretch"}})
+
+
+def test_the_run_passes_its_input_settings_to_the_suite(tmp_path: Path) -> None:
+    from claw.runtime.runner import RunLayout, _suite_options
+
+    shared = {"inputs": {"frames": "uniform", "uniform_frames": 8, "images": "crop", "media_dir": "/frames"}}
+    options = _suite_options(
+        RunLayout(run_id="r", run_dir=tmp_path, config=config_from_mapping(shared)), frozenset()
+    )
+    assert (options.frames, options.uniform_frames, options.images, options.media_dir) == (
+        "uniform",
+        8,
+        "crop",
+        "/frames",
+    )
+    default = _suite_options(RunLayout(run_id="r", run_dir=tmp_path, config=EvalConfig()), frozenset())
+    assert default.media_dir == str(tmp_path / "media") and default.images == "original"
