@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format typecheck pytest clean system-deps browser gpu test-models prompt-snapshots
+.PHONY: run test test-loaded check lint format typecheck pytest clean system-deps browser gpu test-models prompt-snapshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,12 @@ pytest: $(STAMP) system-deps browser
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The tests with every core kept busy by a spinning process (tests must not depend on how fast the
+# machine is). TESTS picks a subset, e.g. `make test-loaded TESTS=tests/faults`.
+TESTS ?=
+test-loaded: $(STAMP) system-deps
+	$(BIN)/python -m tests.loaded $(BIN)/pytest -q $(TESTS)
 
 # Formatting diff, lint and types without running the tests.
 check: $(STAMP)
