@@ -25,6 +25,16 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null) || \
 	  echo "note: chromium not installed; the report's browser test will skip"; }
 
+# Ray for `claw eval --ray` and its tests on a local loopback cluster (a ~80 MB wheel; about a minute
+# with a warm pip cache). The Ray tests skip, saying why, where it is absent.
+RAY_STAMP := $(VENV)/.ray-installed
+$(RAY_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
+	@touch $(RAY_STAMP)
+
+.PHONY: ray
+ray: $(RAY_STAMP)
+
 run: $(STAMP) system-deps
 	$(BIN)/claw eval
 
@@ -35,7 +45,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy claw servers bench
 
-pytest: $(STAMP) system-deps browser
+pytest: $(STAMP) system-deps browser ray
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

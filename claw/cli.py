@@ -78,6 +78,10 @@ def _eval_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         default=None,
         help="on resume, keep episodes that ended in error instead of running them again",
     )
+    p.add_argument(
+        "--ray", dest="ray_address", help="run the episodes on a Ray cluster: auto, HEAD_IP:PORT or local"
+    )
+    p.add_argument("--ray-workers", type=int, help="Ray worker actors (default: one per node)")
     p.add_argument("--quiet", action="store_true", help="no progress display or status lines")
     p.set_defaults(watches_stop=True)
 
@@ -258,6 +262,8 @@ _FLAG_FIELDS = {
     "kernels": "limits.kernels",
     "unsafe_no_confinement": "sandbox.unsafe_no_confinement",
     "retry_errors": "retry_errors",
+    "ray_address": "ray.address",
+    "ray_workers": "ray.workers",
 }
 
 
@@ -281,13 +287,17 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
 
 
 async def _cmd_eval(args: argparse.Namespace) -> int:
+    from claw.distributed import executor_for
     from claw.runtime.progress_view import progress_view
     from claw.runtime.runner import run_eval
     from claw.runtime.tables import summary_table
 
     config = eval_config_from_args(args)
     with progress_view(sys.stderr, quiet=args.quiet) as view:
-        summary = await run_eval(config, report=view.report, progress=view.progress, stop=args.stop)
+        executor = executor_for(config, view.report)
+        summary = await run_eval(
+            config, report=view.report, progress=view.progress, stop=args.stop, executor=executor
+        )
     print(summary_table(summary))
     run_dir = Path(config.run_dir) if config.run_dir else Path("runs") / summary.run_id
     print(f"run directory: {run_dir}")

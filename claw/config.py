@@ -28,6 +28,7 @@ __all__ = [
     "Limits",
     "ModelsConfig",
     "PerceptionConfig",
+    "RayConfig",
     "RequestSettings",
     "RoleRequests",
     "SandboxConfig",
@@ -232,6 +233,26 @@ class SandboxConfig(_Config, frozen=True, kw_only=True):
     max_open_files: int = 256
 
 
+class RayConfig(_Config, frozen=True, kw_only=True):
+    """`[ray]`: run the episodes on a Ray cluster (`claw.distributed`); unset `address`: this process."""
+
+    address: str | None = None
+    """`auto` (the cluster `ray start` made on this machine), `HOST:PORT` of its head, or `local` (a
+    private single-machine cluster); None runs without Ray."""
+    workers: int = 0
+    """Worker actors, each a whole claw runner with the `[limits]` above; 0: one per alive node."""
+    worker_cpus: float = 1.0
+    """CPUs Ray reserves for each worker actor (placement only; its kernels are limited by `[sandbox]`)."""
+
+    def __post_init__(self) -> None:
+        if self.workers < 0 or not self.worker_cpus > 0:
+            raise ConfigError(
+                "ray.workers must be >= 0 and ray.worker_cpus > 0; "
+                f"got {self.workers} and {self.worker_cpus}",
+                field="ray",
+            )
+
+
 class EvalConfig(_Config, frozen=True, kw_only=True):
     """A whole evaluation run."""
 
@@ -256,6 +277,7 @@ class EvalConfig(_Config, frozen=True, kw_only=True):
     models: ModelsConfig = msgspec.field(default_factory=ModelsConfig)
     perception: PerceptionConfig = msgspec.field(default_factory=PerceptionConfig)
     sandbox: SandboxConfig = msgspec.field(default_factory=SandboxConfig)
+    ray: RayConfig = msgspec.field(default_factory=RayConfig)
 
     def __post_init__(self) -> None:
         check_ranges(self)

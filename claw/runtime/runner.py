@@ -29,6 +29,7 @@ from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
 from claw.runtime.episode_task import RunServices, ServiceGone, Tally, episode_id_of, guarded_episode
+from claw.runtime.executor import EpisodeExecutor, RunEpisodes
 from claw.runtime.facts import read_run_facts, with_facts
 from claw.runtime.perception_service import open_perception
 from claw.runtime.preflight import check_names, probe_models, probe_perception
@@ -48,7 +49,7 @@ from claw.runtime.vlm_server import SubCallTokens, serve_vlm
 from claw.sandbox import KernelPool
 from claw.suite import Sample, Suite, SuiteOptions, get_suite, suite_factory
 
-__all__ = ["RunLayout", "prepare_run", "run_eval"]
+__all__ = ["LocalExecutor", "RunLayout", "prepare_run", "run_eval"]
 
 
 class RunLayout(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,6 +122,7 @@ async def run_eval(
     stop: anyio.Event | None = None,
     wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None,
     progress: Callable[[ProgressSnapshot], None] | None = None,
+    executor: EpisodeExecutor | None = None,
 ) -> Summary:
     """Run `config`'s suite to the end (or resume it) and return its summary (also in `summary.json`).
 
@@ -128,7 +130,7 @@ async def run_eval(
     them), the services shut down, and the log ends with `RunFinished(status="cancelled")`.
     `wrap_llm` wraps the model transport the run opens (`claw replay` answers from a recorded run).
     `report` receives status lines (and, without `progress`, progress lines); `progress` receives typed
-    progress snapshots while the run goes.
+    progress snapshots while the run goes. `executor` says where episodes run (default: this process).
 
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
@@ -155,11 +157,10 @@ async def run_eval(
         status: RunStatus = "error"
         try:
             report(_starting_line(layout, len(finished)))
-            async with _open_services(layout, bus, wrap_llm) as services:
+            async with (executor or LocalExecutor(wrap_llm)).open(layout, bus) as run_episodes:
                 report(f"services ready in {time.monotonic() - started:.1f} s; running episodes")
                 await bus.emit(_run_started(layout, suite, len(finished)))
-                await _run_episodes(layout, suite, services, bus, tally, finished, stop)
-                gone = services.gone.error
+                gone = await run_episodes(suite, tally, finished, stop)
             status = "cancelled" if stop is not None and stop.is_set() else "success"
             status = "error" if gone is not None else status
         except anyio.get_cancelled_exc_class():
@@ -245,6 +246,26 @@ def _run_finished(layout: RunLayout, tally: Tally, status: RunStatus, duration_s
         accuracy=accuracy,
         duration_s=duration_s,
     )
+
+
+class LocalExecutor:
+    """Runs the episodes in this process: helper services, kernel pool and model transport of its own."""
+
+    def __init__(self, wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None) -> None:
+        self.wrap_llm = wrap_llm
+
+    @asynccontextmanager
+    async def open(self, layout: RunLayout, bus: Bus) -> AsyncIterator[RunEpisodes]:
+        """Start the services; the yielded function runs a suite's episodes on them."""
+        async with _open_services(layout, bus, self.wrap_llm) as services:
+
+            async def run(
+                suite: Suite, tally: Tally, finished: set[str], stop: anyio.Event | None
+            ) -> ServiceError | None:
+                await _run_episodes(layout, suite, services, bus, tally, finished, stop)
+                return services.gone.error
+
+            yield run
 
 
 @asynccontextmanager
