@@ -148,6 +148,10 @@ of np.cross(forward_a, forward_b)[1] (> 0: turned left, < 0: turned right, looki
 ROBUST: Section = (
     "Computing robustly",
     """\
+- Check every mask in two steps before measuring with it: first in numbers (Mask.area is not zero and
+  plausible for the object's size in the frame, the box is where the object should be), then by eye
+  (show the frame and the overlay side by side). A mask on the wrong object gives a precise, wrong
+  answer.
 - Prefer medians to means, and drop points with low confidence (confidence < 0.3 is a reasonable cut)
   before measuring a cloud.
 - Never trust a single frame: measure in several frames where the object is fully visible and compare.
@@ -252,5 +256,6 @@ Write a plan in plain text with these six parts:
 5. Cross-validation: at least two independent lines of evidence, the concrete step that compares them,
    and what to examine if they disagree.
 6. Fallbacks: what to do when a step fails or finds nothing.
-Do not write code, do not state or hint at an answer, and do not guess what the images show.""",
+Every HIGH item must be checked before the agent answers. Do not write code, do not state or hint at
+an answer, and do not guess what the images show.""",
 )
