@@ -24,7 +24,6 @@ _RULES: dict[str, Rule] = {
     "limits.episodes": "count",
     "limits.llm_per_endpoint": "count",
     "limits.kernels": "count",
-    "limits.perception": "count",
     "agent.max_steps": "count",
     "agent.cell_timeout_s": "positive",
     "agent.max_stdout_chars": "count",

@@ -42,7 +42,8 @@ class _Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 
 class Limits(_Config, frozen=True, kw_only=True):
-    """Named concurrency limits; the runner makes one limiter per field."""
+    """Named concurrency limits, each enforced where its resource is handed out: episodes by the runner,
+    chat requests by the endpoint pool, kernels by the kernel pool."""
 
     episodes: int = 8
     """Episodes in flight."""
@@ -50,8 +51,6 @@ class Limits(_Config, frozen=True, kw_only=True):
     """Outstanding chat requests per endpoint."""
     kernels: int = 8
     """Kernels alive (pool size)."""
-    perception: int = 64
-    """Outstanding perception requests."""
 
 
 class AgentConfig(_Config, frozen=True, kw_only=True):

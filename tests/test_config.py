@@ -32,7 +32,6 @@ BAD_VALUES = [
     ({"perception": {"url": "127.0.0.1:9000"}}, "perception.url"),
     ({"perception": {"max_delay_ms": math.nan}}, "perception.max_delay_ms"),
     ({"perception": {"connect_timeout_s": 0}}, "perception.connect_timeout_s"),
-    ({"limits": {"perception": 0}}, "limits.perception"),
     ({"limits": {"kernels": 0}}, "limits.kernels"),
     ({"n": 0}, "n"),
 ]

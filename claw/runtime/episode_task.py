@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import traceback
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
@@ -27,7 +28,15 @@ from claw.wire.kernel import KernelSetup
 if TYPE_CHECKING:
     from claw.runtime.runner import RunLayout
 
-__all__ = ["KernelLease", "RunServices", "ServiceGone", "Tally", "episode_id_of", "guarded_episode"]
+__all__ = [
+    "KernelLease",
+    "RunContext",
+    "RunServices",
+    "ServiceGone",
+    "Tally",
+    "episode_id_of",
+    "guarded_episode",
+]
 
 
 def episode_id_of(sample: Sample, seed: int) -> str:
@@ -74,7 +83,20 @@ class Tally(msgspec.Struct, kw_only=True):
     """Episodes of this invocation the runtime could not run (`EpisodeFailed`)."""
 
 
-def _setup(layout: RunLayout, services: RunServices, sample: Sample, episode_id: str) -> KernelSetup:
+@dataclass(frozen=True)
+class RunContext:
+    """One run as its episode tasks share it: where it writes (and its config), what it evaluates, its
+    services, its event bus and its counts."""
+
+    layout: RunLayout
+    suite: Suite
+    services: RunServices
+    bus: Bus
+    tally: Tally
+
+
+def _setup(run: RunContext, sample: Sample, episode_id: str) -> KernelSetup:
+    services, config = run.services, run.layout.config
     return KernelSetup(
         episode_id=episode_id,
         videos=sample.videos,
@@ -83,9 +105,9 @@ def _setup(layout: RunLayout, services: RunServices, sample: Sample, episode_id:
         metadata=sample.metadata,
         perception_socket=services.perception_socket,
         vlm_socket=services.vlm_socket,
-        max_images_per_step=layout.config.agent.max_images_per_step,
-        perception_connect_timeout_s=layout.config.perception.connect_timeout_s,
-        perception_request_timeout_s=layout.config.perception.request_timeout_s,
+        max_images_per_step=config.agent.max_images_per_step,
+        perception_connect_timeout_s=config.perception.connect_timeout_s,
+        perception_request_timeout_s=config.perception.request_timeout_s,
     )
 
 
@@ -111,21 +133,15 @@ class KernelLease:
         return await self.stack.enter_async_context(self.pool.checkout(self.setup))
 
 
-async def guarded_episode(
-    layout: RunLayout,
-    suite: Suite,
-    services: RunServices,
-    bus: Bus,
-    tally: Tally,
-    sample: Sample,
-    limiter: anyio.CapacityLimiter,
-) -> None:
-    episode_id = episode_id_of(sample, layout.config.seed)
-    limit = layout.config.agent.episode_timeout_s
+async def guarded_episode(run: RunContext, sample: Sample, limiter: anyio.CapacityLimiter) -> None:
+    """Run `sample`'s episode within its wall-clock limit, recording `EpisodeFailed` when it cannot end
+    normally; its slot in `limiter` is released however it ends."""
+    episode_id = episode_id_of(sample, run.layout.config.seed)
+    limit = run.layout.config.agent.episode_timeout_s
     counted: list[EpisodeOutcome] = []
     try:
         with anyio.move_on_after(limit) as deadline:
-            await _episode(layout, suite, services, bus, tally, sample, counted)
+            await _episode(run, sample, counted)
         if deadline.cancelled_caught and not counted:
             raise EpisodeTimeout(
                 f"the episode ran past agent.episode_timeout_s = {limit:g} s and was stopped (waiting for "
@@ -133,24 +149,17 @@ async def guarded_episode(
                 episode_id=episode_id,
             )
     except ClawError as exc:
-        await _record_failure(layout, bus, tally, sample, episode_id, exc)
+        await _record_failure(run, sample, episode_id, exc)
     except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded
-        await _record_failure(layout, bus, tally, sample, episode_id, exc)
+        await _record_failure(run, sample, episode_id, exc)
     finally:
         limiter.release_on_behalf_of(episode_id)
 
 
-async def _episode(
-    layout: RunLayout,
-    suite: Suite,
-    services: RunServices,
-    bus: Bus,
-    tally: Tally,
-    sample: Sample,
-    counted: list[EpisodeOutcome],
-) -> None:
+async def _episode(run: RunContext, sample: Sample, counted: list[EpisodeOutcome]) -> None:
+    layout, services = run.layout, run.services
     episode_id = episode_id_of(sample, layout.config.seed)
-    setup = _setup(layout, services, sample, episode_id)
+    setup = _setup(run, sample, episode_id)
     async with AsyncExitStack() as kernels:
         lease = KernelLease(services.pool, setup, kernels, layout.config.agent.max_kernel_restarts)
         episode = EpisodeServices(
@@ -158,8 +167,8 @@ async def _episode(
             llm=services.llm,
             kernel=await lease(),
             check=check_cell,
-            emit=bus.emit,
-            score=suite.score,
+            emit=run.bus.emit,
+            score=run.suite.score,
             agent=layout.config.agent,
             replace_kernel=lease,
             run_dir=layout.run_dir,
@@ -167,7 +176,7 @@ async def _episode(
         )
         outcome = await run_episode(sample, episode_id, episode)
         # Counted before the kernels are handed back: a cancellation there must not lose it.
-        _count(tally, outcome)
+        _count(run.tally, outcome)
         counted.append(outcome)
 
 
@@ -179,13 +188,11 @@ def _count(tally: Tally, outcome: EpisodeOutcome) -> None:
     tally.score_sum += outcome.score.value
 
 
-async def _record_failure(
-    layout: RunLayout, bus: Bus, tally: Tally, sample: Sample, episode_id: str, exc: BaseException
-) -> None:
-    tally.failed += 1
-    await bus.emit(
+async def _record_failure(run: RunContext, sample: Sample, episode_id: str, exc: BaseException) -> None:
+    run.tally.failed += 1
+    await run.bus.emit(
         EpisodeFailed(
-            **stamp(layout.run_id, episode_id=episode_id),
+            **stamp(run.layout.run_id, episode_id=episode_id),
             sample_id=sample.id,
             error_type=type(exc).__name__,
             message=str(exc),

@@ -28,7 +28,14 @@ from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
-from claw.runtime.episode_task import RunServices, ServiceGone, Tally, episode_id_of, guarded_episode
+from claw.runtime.episode_task import (
+    RunContext,
+    RunServices,
+    ServiceGone,
+    Tally,
+    episode_id_of,
+    guarded_episode,
+)
 from claw.runtime.executor import EpisodeExecutor, RunEpisodes
 from claw.runtime.facts import read_run_facts, with_facts
 from claw.runtime.perception_service import open_perception
@@ -262,7 +269,7 @@ class LocalExecutor:
             async def run(
                 suite: Suite, tally: Tally, finished: set[str], stop: anyio.Event | None
             ) -> ServiceError | None:
-                await _run_episodes(layout, suite, services, bus, tally, finished, stop)
+                await _run_episodes(RunContext(layout, suite, services, bus, tally), finished, stop)
                 return services.gone.error
 
             yield run
@@ -324,27 +331,20 @@ def _iterate_in_thread(iterator: Iterator[Sample]) -> AsyncIterator[Sample]:
     return generate()
 
 
-async def _run_episodes(
-    layout: RunLayout,
-    suite: Suite,
-    services: RunServices,
-    bus: Bus,
-    tally: Tally,
-    finished: set[str],
-    stop: anyio.Event | None,
-) -> None:
-    limiter = anyio.CapacityLimiter(layout.config.limits.episodes)
+async def _run_episodes(run: RunContext, finished: set[str], stop: anyio.Event | None) -> None:
+    config = run.layout.config
+    limiter = anyio.CapacityLimiter(config.limits.episodes)
     async with anyio.create_task_group() as watched:
         if stop is not None:
             watched.start_soon(_cancel_when_set, stop, watched.cancel_scope)
-        watched.start_soon(_cancel_when_set, services.gone.event, watched.cancel_scope)
+        watched.start_soon(_cancel_when_set, run.services.gone.event, watched.cancel_scope)
         async with anyio.create_task_group() as tg:
-            async for sample in _iterate_in_thread(suite.samples()):
-                episode_id = episode_id_of(sample, layout.config.seed)
-                if episode_id in finished or not _wanted(layout.config, sample):
+            async for sample in _iterate_in_thread(run.suite.samples()):
+                episode_id = episode_id_of(sample, config.seed)
+                if episode_id in finished or not _wanted(config, sample):
                     continue
                 await limiter.acquire_on_behalf_of(episode_id)
-                tg.start_soon(guarded_episode, layout, suite, services, bus, tally, sample, limiter)
+                tg.start_soon(guarded_episode, run, sample, limiter)
         watched.cancel_scope.cancel()
 
 
