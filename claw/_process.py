@@ -173,39 +173,54 @@ async def kept_running(
     command: Sequence[str],
     *,
     name: str,
-    log_path: Path,
+    log_path: Path | None,
     ready_timeout_s: float,
     max_restarts: int,
     on_giving_up: Callable[[ServiceError], None],
+    restart_command: Callable[[str], Sequence[str]] | None = None,
 ) -> AsyncIterator[str]:
     """Like `supervised` + `wait_ready_line` (yields the readiness value), but a child that dies while the
     block runs is started again, at most `max_restarts` times. When it dies once more, or does not come
     back, `on_giving_up` gets the error (the owner of the block decides how to stop; cancelling the
-    block from in here would tear down contexts entered after this one out of order).
+    block from in here would tear down contexts entered after this one out of order). `restart_command`
+    gives the command for a restart from the first readiness value (e.g. to listen on the same port).
 
     Raises:
         ServiceError: the child did not start the first time.
     """
-    async with anyio.create_task_group() as group:
-        ready = await group.start(
-            _keep_alive, command, name, log_path, (ready_timeout_s, max_restarts), on_giving_up
-        )
-        try:
-            yield ready
-        finally:
-            group.cancel_scope.cancel()
+    started = False
+    try:
+        async with anyio.create_task_group() as group:
+            ready = await group.start(
+                _keep_alive,
+                (command, restart_command),
+                name,
+                log_path,
+                (ready_timeout_s, max_restarts),
+                on_giving_up,
+            )
+            started = True
+            try:
+                yield ready
+            finally:
+                group.cancel_scope.cancel()
+    except BaseExceptionGroup as failures:
+        if started:
+            raise
+        raise first_leaf(failures) from None  # the first start failed: one error, not a group
 
 
 async def _keep_alive(
-    command: Sequence[str],
+    commands: tuple[Sequence[str], Callable[[str], Sequence[str]] | None],
     name: str,
-    log_path: Path,
+    log_path: Path | None,
     limits: tuple[float, int],
     on_giving_up: Callable[[ServiceError], None],
     *,
     task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     ready_timeout_s, max_restarts = limits
+    command, restart_command = commands
     deaths = 0
     while True:
         try:
@@ -213,6 +228,7 @@ async def _keep_alive(
                 ready = await wait_ready_line(child, ready_timeout_s)
                 if deaths == 0:
                     task_status.started(ready)
+                    command = restart_command(ready) if restart_command is not None else command
                 await child.process.wait()
         except ServiceError as exc:
             if deaths == 0:
@@ -224,7 +240,7 @@ async def _keep_alive(
             on_giving_up(
                 ServiceError(
                     f"{name} died {deaths} times, more than the {max_restarts} restarts allowed, so the "
-                    f"run stops; see {log_path}"
+                    f"run stops; see {log_path or 'its log'}"
                 )
             )
             return

@@ -297,7 +297,10 @@ async def _open_services(
         if not config.models.agent and not config.models.endpoints_file:
             default_url = await stack.enter_async_context(
                 start_mock_server(
-                    config.models.policy, seed=config.seed, log_path=layout.logs / "mockllm.log"
+                    config.models.policy,
+                    seed=config.seed,
+                    log_path=layout.logs / "mockllm.log",
+                    on_giving_up=gone.give_up,
                 )
             )
         opened = await stack.enter_async_context(

@@ -4,18 +4,24 @@ twice; and episodes whose model failed are errors (retried on resume), never sco
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import anyio
 import anyio.abc
 import msgspec
+import psutil
 import pytest
 
 from claw._process import supervised, wait_ready_line
 from claw.config import EndpointConfig, EvalConfig, ModelsConfig
+from claw.errors import LLMError, ServiceError
 from claw.events import LLMFailed, LLMResponded, decode_result
+from claw.llm._http import HttpClient
 from claw.llm.mockserver import start_mock_server
 from claw.runtime.runner import run_eval
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, small_config
@@ -91,3 +97,39 @@ async def _kill_once_a_cell_ran(process: anyio.abc.Process, events: Path) -> Non
 
 def _read_or_empty(path: Path) -> bytes:
     return path.read_bytes() if path.exists() else b""
+
+
+def _mock_servers() -> list[psutil.Process]:
+    return [
+        p for p in psutil.Process().children(recursive=True) if "servers.mockllm" in " ".join(p.cmdline())
+    ]
+
+
+async def _kill_mock_server() -> None:
+    servers = await anyio.to_thread.run_sync(_mock_servers)
+    assert len(servers) == 1
+    os.kill(servers[0].pid, signal.SIGKILL)
+    await anyio.to_thread.run_sync(partial(psutil.wait_procs, servers, timeout=30))
+
+
+async def _models_answer(url: str) -> bool:
+    config = EndpointConfig(url=url, model="mock")
+    async with HttpClient() as client:
+        try:
+            return bool(await client.list_models(config, timeout_s=5))
+        except LLMError:
+            return False
+
+
+async def test_claws_mock_server_comes_back_on_the_same_url_within_its_budget() -> None:
+    given_up: list[ServiceError] = []
+    with anyio.fail_after(HARD_DEADLINE_S):
+        async with start_mock_server("echo", seed=0, max_restarts=1, on_giving_up=given_up.append) as url:
+            assert await _models_answer(url)
+            await _kill_mock_server()
+            while not await _models_answer(url):  # being started again
+                await anyio.sleep(0.1)
+            await _kill_mock_server()
+            while not given_up:
+                await anyio.sleep(0.1)
+    assert "died 2 times, more than the 1 restarts allowed" in given_up[0].message
