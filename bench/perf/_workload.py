@@ -26,7 +26,8 @@ from claw.config import AgentConfig, ModelsConfig, SandboxConfig
 from claw.llm import open_llm, start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus
-from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.driver import run_episode
+from claw.runtime.episode_services import EpisodeServices
 from claw.runtime.sinks import JsonlSink, ResultsSink
 from claw.sandbox import KernelPool, check_cell
 from claw.sandbox.types import Kernel

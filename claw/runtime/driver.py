@@ -10,15 +10,11 @@ in tests and against real servers in `claw eval` alike.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
 
 import anyio
 import msgspec
 
-from claw.config import AgentConfig
 from claw.errors import LLMError, SandboxError
 from claw.events import (
     AnswerSubmitted,
@@ -38,7 +34,7 @@ from claw.events import (
     stamp,
 )
 from claw.llm.images import bytes_data_url
-from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, ImagePart, Message
+from claw.llm.types import ChatRequest, ChatResponse, ImagePart, Message
 from claw.runtime.episode import (
     Action,
     Begin,
@@ -59,75 +55,14 @@ from claw.runtime.episode import (
     advance,
     initial_state,
 )
+from claw.runtime.episode_services import EpisodeOutcome, EpisodeServices
 from claw.runtime.llm_events import llm_failed, llm_responded
 from claw.runtime.record import TranscriptRecorder, describe_variable
 from claw.sandbox.types import Kernel
-from claw.suite import Sample, Score, key_frames
+from claw.suite import Sample, key_frames
 from claw.wire.kernel import CellResult
 
-__all__ = [
-    "CellChecker",
-    "EpisodeOutcome",
-    "EpisodeServices",
-    "Verdict",
-    "run_episode",
-]
-
-
-class Verdict(Protocol):
-    """What a cell checker reports about a rejected cell (e.g. `claw.sandbox.Violation`)."""
-
-    @property
-    def rule(self) -> str:
-        """Stable rule id."""
-        ...
-
-    @property
-    def lineno(self) -> int:
-        """Line of the cell that broke the rule."""
-        ...
-
-    @property
-    def message(self) -> str:
-        """What was wrong."""
-        ...
-
-    @property
-    def hint(self) -> str:
-        """What to do instead."""
-        ...
-
-
-CellChecker = Callable[[str], Verdict | None]
-
-
-class EpisodeServices(msgspec.Struct, frozen=True, kw_only=True):
-    """What one episode needs from the outside."""
-
-    run_id: str
-    llm: ChatTransport
-    kernel: Kernel
-    check: CellChecker
-    emit: Callable[[Event], Awaitable[None]]
-    score: Callable[[Sample, str | None], Score]
-    agent: AgentConfig
-    clock: Callable[[], float] = time.monotonic
-    replace_kernel: Callable[[], Awaitable[Kernel]] | None = None
-    """Checks out a fresh kernel when the episode's kernel dies (None: episodes end instead)."""
-    run_dir: Path | None = None
-    """The run directory: shown images are written under its `media/` (None: recorded by digest only)."""
-    subcall_tokens: Callable[[str], int] | None = None
-    """Takes the tokens the episode's kernel spent on `vlm` calls since the last take (counted with the
-    next model reply, towards the token budget)."""
-
-
-class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):
-    """How the episode ended."""
-
-    answer: str | None
-    reason: str
-    score: Score
-    steps: int
+__all__ = ["run_episode"]
 
 
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}

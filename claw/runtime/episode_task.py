@@ -18,7 +18,8 @@ from claw.errors import ClawError, EpisodeTimeout, KernelRestartsExhausted, Serv
 from claw.events import EpisodeFailed, stamp
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus
-from claw.runtime.driver import EpisodeOutcome, EpisodeServices, run_episode
+from claw.runtime.driver import run_episode
+from claw.runtime.episode_services import EpisodeOutcome, EpisodeServices
 from claw.runtime.vlm_server import SubCallTokens
 from claw.sandbox import KernelPool, check_cell
 from claw.sandbox.types import Kernel

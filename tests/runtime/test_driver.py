@@ -25,7 +25,8 @@ from claw.events import (
 )
 from claw.llm import ScriptedTransport
 from claw.llm.types import ChatRequest, ImagePart
-from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.driver import run_episode
+from claw.runtime.episode_services import EpisodeServices
 from claw.suite import Frame, Sample, Score, Video
 from claw.wire.kernel import CellError, CellResult, SubmittedAnswer
 

@@ -12,7 +12,8 @@ from claw.config import AgentConfig
 from claw.events import EpisodeFinished
 from claw.llm import ScriptedTransport
 from claw.llm.types import ChatRequest
-from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.driver import run_episode
+from claw.runtime.episode_services import EpisodeServices
 from claw.runtime.vlm_calls import GroundingUnreadable, grounding_response, sub_call_messages
 from claw.wire.kernel import CellResult
 from claw.wire.vlm import AskRequest

@@ -15,7 +15,7 @@ from claw.config import AgentConfig
 from claw.events import CellExecuted, CellProposed, EpisodeFinished, Event
 from claw.llm import ScriptedTransport
 from claw.llm.types import ChatRequest, ChatResponse, FunctionCall, ToolCall, Usage
-from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.driver import run_episode
 from claw.runtime.episode import (
     Begin,
     CellFinished,
@@ -26,6 +26,7 @@ from claw.runtime.episode import (
     advance,
     initial_state,
 )
+from claw.runtime.episode_services import EpisodeServices
 from claw.sandbox import check_cell
 from claw.wire.kernel import CellResult, ShownImage, SubmittedAnswer
 from tests.runtime.test_driver import ScriptedKernel, make_sample, score

@@ -19,7 +19,8 @@ from claw.config import AgentConfig, SandboxConfig
 from claw.events import CellExecuted, Event
 from claw.llm import ScriptedTransport
 from claw.llm.types import ChatRequest
-from claw.runtime.driver import EpisodeServices, run_episode
+from claw.runtime.driver import run_episode
+from claw.runtime.episode_services import EpisodeServices
 from claw.sandbox import KernelPool
 from claw.sandbox.types import Kernel
 from claw.suite import Frame, Sample, Score, Video
