@@ -19,6 +19,7 @@ __all__ = [
     "QUESTION_HEADING",
     "SECTION_NAMES",
     "SINGLE_PASS_TAG",
+    "STDERR_SECTION",
     "VARIABLES_SECTION",
 ]
 
@@ -41,6 +42,8 @@ SINGLE_PASS_TAG = "[SINGLE PASS]"
 """In the agent's system prompt when the whole program must be written at once, without feedback."""
 OUTPUT_SECTION = "[Output]"
 """In an observation: the cell's stdout follows verbatim (head and tail kept when long)."""
+STDERR_SECTION = "[Warnings]"
+"""In an observation: what the cell wrote to stderr (warnings, notices), capped shorter than stdout."""
 ERROR_SECTION = "[Error]"
 """In an observation: `ExcName: message` and the traceback of the cell follow."""
 VARIABLES_SECTION = "[Variables]"

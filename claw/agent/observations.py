@@ -14,6 +14,7 @@ from claw.agent.markers import (
     OBSERVATION_HEADING,
     OUTPUT_SECTION,
     PLAN_HEADING,
+    STDERR_SECTION,
     VARIABLES_SECTION,
 )
 from claw.llm.types import ContentPart, ImagePart, ImageURL, Message, TextPart
@@ -69,6 +70,8 @@ def _result_text(result: CellResult) -> list[str]:
     if result.stdout:
         cut = f"\n[… {result.stdout_cut_chars} characters cut …]" if result.stdout_cut_chars else ""
         lines.extend([OUTPUT_SECTION, result.stdout.rstrip() + cut])
+    if result.stderr.strip():
+        lines.extend([STDERR_SECTION, result.stderr.rstrip()])
     if result.error is not None:
         lines.extend([ERROR_SECTION, f"{result.error.ename}: {result.error.evalue}", result.error.traceback])
     if result.status == "died":

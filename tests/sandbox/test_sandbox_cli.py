@@ -49,3 +49,19 @@ async def test_no_ast_check_runs_a_cell_the_policy_rejects(
     assert "uid " in out and "uid 0\n" not in out
     assert "Read-only file system" in out or "Permission denied" in out
     assert not await anyio.Path("/claw-cli-probe").exists()
+
+
+async def test_stderr_warnings_reach_the_model_capped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell = tmp_path / "warns.py"
+    await anyio.Path(cell).write_text(
+        "import warnings\nwarnings.warn('the floor fit is poor')\nprint('value', 3)\n"
+        "for i in range(2000):\n    warnings.warn(f'noise {i}')\n"
+    )
+    assert await sandbox_run(cell, SandboxConfig()) == 0
+    out = capsys.readouterr().out
+    assert "[Output]\nvalue 3" in out
+    warnings = out.split("[Warnings]\n", 1)[1]
+    assert "UserWarning: the floor fit is poor" in warnings
+    assert "characters cut" in warnings and len(warnings) < 3000
