@@ -5,15 +5,18 @@ episode ends: its kernel is killed within the timeout plus the interrupt grace, 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
+import pytest
 
 from claw.events import CellExecuted, KernelFailed
 from claw.runtime.runner import run_eval
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
 
-pytestmark = __import__("pytest").mark.slow
+pytestmark = pytest.mark.slow
 
 
 async def test_cells_stuck_in_c_code_end_every_episode(tmp_path: Path) -> None:
@@ -45,3 +48,22 @@ async def test_an_episode_past_its_wall_clock_limit_is_stopped(tmp_path: Path) -
     assert len(record.failed) == 2
     assert "agent.episode_timeout_s = 3 s" in next(iter(record.failed.values())).message
     assert (summary.n, summary.failed) == (0, 2)
+
+
+def test_the_cli_exits_non_zero_when_every_episode_failed(tmp_path: Path) -> None:
+    config = tmp_path / "stuck.toml"
+    config.write_text(
+        'n = 2\n[models]\npolicy = "stuck"\n[limits]\nkernels = 2\n'
+        "[agent]\nmax_steps = 2\ncell_timeout_s = 2.0\nmax_kernel_restarts = 0\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "claw.cli", "eval", "--config", str(config), "--run-dir", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=HARD_DEADLINE_S,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert (
+        done.stderr.strip().splitlines()[-1].startswith("claw: error: every episode failed (2 ended in error")
+    )
