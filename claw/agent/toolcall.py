@@ -96,7 +96,7 @@ def _catalogue() -> dict[str, tuple[str, str, list[str], list[str]]]:
                 continue
             tool = f"{name}_{attr}" if attr else name
             path = f"tools.{name}.{attr}" if attr else f"tools.{name}"
-            found[tool] = (path, _first_paragraph(member), *_parameters(member))
+            found[tool] = (path, _contract(member), *_parameters(member))
     return found | _EXTRA_TOOLS
 
 
@@ -105,8 +105,9 @@ def _is_namespace(cls: type) -> bool:
     return any(isinstance(v, staticmethod) for v in vars(cls).values())
 
 
-def _first_paragraph(obj: object) -> str:
-    return " ".join((inspect.getdoc(obj) or "").split("\n\n", 1)[0].split())
+def _contract(obj: object) -> str:
+    """The whole docstring (shapes, units, limits, what it raises), as in the code prompt."""
+    return inspect.getdoc(obj) or ""
 
 
 def _parameters(func: object) -> tuple[list[str], list[str]]:

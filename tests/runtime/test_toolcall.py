@@ -44,7 +44,7 @@ def test_specs_cover_the_kernel_tools_and_are_stable() -> None:
     sam3 = next(s for s in tool_specs() if s.name == "SAM3")
     schema = msgspec.json.decode(sam3.parameters)
     assert "text" in schema["properties"] and schema["required"] == ["frames"]
-    assert sam3.description
+    assert "At most 256" in sam3.description and "Raises:" in sam3.description  # the whole contract
 
 
 @pytest.mark.parametrize(
