@@ -1,35 +1,34 @@
-"""An in-process stand-in for one code episode: the real prompts, the real AST policy and the real kernel
-tool API (`claw.tools`), with the perception client's `post` routed straight to a `SyntheticBackend` and
-cells run with `exec` in one namespace. It checks that the scripted policy's cells work end to end without
-starting kernels or servers.
+"""Whole episodes of the scripted policy without kernel processes or servers: the real driver, prompts
+and AST policy, the in-tree `InProcessKernel` (the kernel tool API in this process), the policy answering
+through a `ScriptedTransport`, and the perception client's `post` routed straight to a
+`SyntheticBackend`. It checks that the scripted policy's cells work end to end.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import math
-import traceback
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import msgspec
-import numpy as np
 
-import claw.tools._answer as answers_api
 import claw.tools._client as client
-import claw.tools._inputs as inputs
 from bench.suites.synthetic import SyntheticSuite
-from claw.agent import observations, prompts
-from claw.agent.parsing import StepResponse, parse_step
-from claw.config import PerceptionConfig
-from claw.llm.types import Message
-from claw.sandbox._policy import check_cell
+from claw.agent.interfaces import InterfaceName
+from claw.config import AgentConfig, PerceptionConfig
+from claw.events import CellExecuted, CellProposed, Event, ObservationMade
+from claw.llm import ScriptedTransport
+from claw.llm.types import ChatRequest, ChatResponse, FunctionCall, ToolCall, Usage
+from claw.runtime.driver import run_episode as drive_episode
+from claw.runtime.episode_services import EpisodeServices
+from claw.sandbox import check_cell
 from claw.suite import Sample
-from claw.wire.kernel import CellError, CellResult, SubmittedAnswer
+from claw.wire.kernel import KernelSetup
 from claw.wire.perception import ReconstructRequest, SegmentRequest
 from servers.mockllm.policies.scripted import ScriptedPolicy
 from servers.perception._backends.synthetic import SyntheticBackend
+from tests.fake_kernel import InProcessKernel
 
 
 class Outcome(msgspec.Struct, kw_only=True):
@@ -60,82 +59,6 @@ def routed_perception(backend: SyntheticBackend) -> Iterator[None]:
         client.post = original  # type: ignore[assignment]
 
 
-class _Answers:
-    """`ReturnAnswer` and `show` for one episode, validating with the kernel's own `check_answer`."""
-
-    def __init__(self, sample: Sample) -> None:
-        self.sample = sample
-        self.answer: SubmittedAnswer | None = None
-        self.shown = 0
-
-    def submit(self, answer: object) -> None:
-        self.answer = answers_api.check_answer(answer, self.sample.answer_format, self.sample.options)
-        verdict = "accepted" if self.answer.valid else f"NOT accepted: {self.answer.message}"
-        print(f"Answer {verdict}: {self.answer.text}")
-
-    def show(self, image: object, caption: str = "") -> None:
-        self.shown += 1
-
-
-def _metadata(sample: Sample) -> inputs.MetadataInfo:
-    (video,) = sample.videos
-    info = inputs.VideoInfo(video.name, len(video.frames), video.fps, video.total_frames, video.duration_s)
-    return inputs.MetadataInfo(
-        is_video=video.fps is not None,
-        fps=video.fps,
-        duration_s=video.duration_s,
-        total_frames=video.total_frames,
-        num_images=len(video.frames),
-        videos=(info,),
-        answer_format=sample.answer_format,
-        options=sample.options,
-        extra=dict(sample.metadata),
-    )
-
-
-def _namespace(sample: Sample, answers: _Answers, socket: str | None) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-    import scipy
-
-    import claw.tools as tools
-
-    client.configure(socket=socket, scene=str(sample.metadata["scene"]), connect_timeout_s=5.0)
-    (video,) = sample.videos
-    frames = inputs.FrameList(
-        inputs.FrameImage(f.path, f.index, f.timestamp_s, video.name) for f in video.frames
-    )
-    names: dict[str, Any] = {
-        "np": np,
-        "math": math,
-        "scipy": scipy,
-        "plt": plt,
-        "tools": tools,
-        "InputImages": frames,
-        "Metadata": _metadata(sample),
-        "show": answers.show,
-        "ReturnAnswer": answers.submit,
-    }
-    names.update({n: getattr(tools, n) for n in ("Reconstruct", "SAM3", "Geometry", "Mask", "Draw", "Time")})
-    return names
-
-
-def _run_cell(code: str, ns: dict[str, Any], answers: _Answers) -> CellResult:
-    violation = check_cell(code)
-    if violation is not None:
-        raise AssertionError(f"the policy wrote a cell the AST policy rejects: {violation}\n{code}")
-    out = io.StringIO()
-    answers.answer = None
-    error = None
-    with contextlib.redirect_stdout(out):
-        try:
-            exec(compile(code, "<cell>", "exec"), ns)
-        except Exception as exc:
-            error = CellError(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc())
-    return CellResult(
-        status="error" if error else "ok", stdout=out.getvalue(), error=error, answer=answers.answer
-    )
-
-
 def run_episode(
     suite: SyntheticSuite,
     sample: Sample,
@@ -146,40 +69,14 @@ def run_episode(
     socket: str | None = None,
     single_pass: bool = False,
 ) -> Outcome:
-    """Run one code episode of `policy` on `sample`; the answer is scored by the suite.
+    """Run one code (or `single_pass`) episode of `policy` on `sample` through the real driver; the answer
+    is scored by the suite.
 
     With `socket`, the tools talk to a real perception server there; otherwise wrap the call in
     `routed_perception`.
     """
-    answers = _Answers(sample)
-    ns = _namespace(sample, answers, socket)
-    messages = [
-        Message(role="system", content=prompts.agent_system_prompt(max_steps, single_pass=single_pass)),
-        prompts.first_user_message(sample, []),
-    ]
-    errors, transcript = 0, []
-    for step in range(1, max_steps + 1):
-        reply = policy.respond(messages, seed=seed).content
-        parsed = parse_step(reply)
-        assert isinstance(parsed, StepResponse), reply
-        transcript.append(parsed.code)
-        result = _run_cell(parsed.code, ns, answers)
-        errors += result.error is not None
-        answer = answers.answer
-        if answer is not None and answer.valid:
-            return Outcome(
-                answer=answer.text,
-                score=suite.score(sample, answer.text).value,
-                steps=step,
-                errors=errors,
-                transcript=transcript,
-            )
-        messages += [
-            observations.assistant_message(reply),
-            observations.observation_message(step, result, max_steps - step, []),
-        ]
-        transcript.append(messages[-1].text())
-    return Outcome(answer=None, score=0.0, steps=max_steps, errors=errors, transcript=transcript)
+    interface: InterfaceName = "single-pass" if single_pass else "code"
+    return anyio.run(_episode, suite, sample, policy, _Run(interface, seed, max_steps, socket))
 
 
 def backend(noise: str = "none") -> SyntheticBackend:
@@ -190,36 +87,64 @@ def backend(noise: str = "none") -> SyntheticBackend:
 def run_tool_episode(
     suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, *, seed: int = 0, max_steps: int = 40
 ) -> Outcome:
-    """Run one `tool-call` episode: each call becomes the runtime's one-line cell (`cell_for_call`)."""
-    from claw.agent.toolcall import ToolCellError, cell_for_call, tool_specs
-    from claw.llm.types import FunctionCall, ToolCall
+    """Run one `tool-call` episode: each call becomes the runtime's one-line cell."""
+    return anyio.run(_episode, suite, sample, policy, _Run("tool-call", seed, max_steps, None))
 
-    answers = _Answers(sample)
-    ns = _namespace(sample, answers, None)
-    names = [spec.name for spec in tool_specs()]
-    messages = [
-        Message(role="system", content=prompts.tool_system_prompt(max_steps)),
-        prompts.first_user_message(sample, []),
-    ]
-    errors, transcript = 0, []
-    for step in range(max_steps):
-        (wanted,) = policy.respond(messages, seed=seed, tools=names).tool_calls
-        call = ToolCall(id=f"c{step}", function=FunctionCall(name=wanted.name, arguments=wanted.arguments))
-        cell = cell_for_call(call, step)
-        assert not isinstance(cell, ToolCellError), cell
-        transcript.append(cell)
-        result = _run_cell(cell, ns, answers)
-        errors += result.error is not None
-        if answers.answer is not None and answers.answer.valid:
-            score = suite.score(sample, answers.answer.text).value
-            return Outcome(
-                answer=answers.answer.text, score=score, steps=step + 1, errors=errors, transcript=transcript
-            )
-        messages += [
-            Message(role="assistant", content="", tool_calls=[call]),
-            *observations.tool_result_messages(
-                call.id, observations.observation_message(step + 1, result, max_steps - step - 1, [])
-            ),
+
+class _Run(msgspec.Struct, frozen=True):
+    interface: InterfaceName
+    seed: int
+    max_steps: int
+    socket: str | None
+
+
+def _transport(policy: ScriptedPolicy, seed: int) -> ScriptedTransport:
+    def answer(request: ChatRequest) -> ChatResponse:
+        names = [tool.name for tool in request.tools] if request.tools else None
+        reply = policy.respond(list(request.messages), seed=seed, tools=names)
+        calls = [
+            ToolCall(id=f"call{i}", function=FunctionCall(name=c.name, arguments=c.arguments))
+            for i, c in enumerate(reply.tool_calls)
         ]
-        transcript.append(messages[-1].text())
-    return Outcome(answer=None, score=0.0, steps=max_steps, errors=errors, transcript=transcript)
+        return ChatResponse(
+            content=reply.content, usage=Usage(), endpoint="policy", latency_s=0.0, tool_calls=calls
+        )
+
+    return ScriptedTransport(answer)
+
+
+async def _episode(suite: SyntheticSuite, sample: Sample, policy: ScriptedPolicy, run: _Run) -> Outcome:
+    events: list[Event] = []
+
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    setup = KernelSetup(
+        episode_id="ep",
+        videos=sample.videos,
+        answer_format=sample.answer_format,
+        options=sample.options,
+        metadata=sample.metadata,
+        perception_socket=run.socket,
+    )
+    services = EpisodeServices(
+        run_id="harness",
+        llm=_transport(policy, run.seed),
+        kernel=InProcessKernel(setup),
+        check=check_cell,
+        emit=emit,
+        score=suite.score,
+        agent=AgentConfig(interface=run.interface, max_steps=run.max_steps, plan=False),
+    )
+    outcome = await drive_episode(sample, "ep", services)
+    return Outcome(
+        answer=outcome.answer,
+        score=outcome.score.value,
+        steps=outcome.steps,
+        errors=sum(isinstance(e, CellExecuted) and e.error_type is not None for e in events),
+        transcript=[_transcript_line(e) for e in events if isinstance(e, CellProposed | ObservationMade)],
+    )
+
+
+def _transcript_line(event: CellProposed | ObservationMade) -> str:
+    return event.code if isinstance(event, CellProposed) else event.text
