@@ -27,6 +27,7 @@ from claw.suite import Suite as Suite
 from claw.suite import register_suite as register_suite
 
 if TYPE_CHECKING:
+    from claw.runtime.embed import Runner as Runner
     from claw.runtime.runner import run_eval as run_eval
     from claw.runtime.sinks import Summary as Summary
 
@@ -36,6 +37,7 @@ __all__ = [
     "EpisodeResult",
     "EvalConfig",
     "Event",
+    "Runner",
     "Sample",
     "Score",
     "Suite",
@@ -49,7 +51,7 @@ __all__ = [
 
 # The runtime pulls in aiohttp and jupyter_client; kernels import `claw.tools` through this package, so
 # the runtime is loaded only when asked for.
-_LAZY = {"run_eval": "claw.runtime.runner", "Summary": "claw.runtime.sinks"}
+_LAZY = {"run_eval": "claw.runtime.runner", "Runner": "claw.runtime.embed", "Summary": "claw.runtime.sinks"}
 
 
 def __getattr__(name: str) -> Any:

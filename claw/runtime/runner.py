@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from claw.llm import open_llm
 from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
+from claw.runtime.embed import SharedServices
 from claw.runtime.episode_task import (
     RunContext,
     RunServices,
@@ -56,7 +57,7 @@ from claw.runtime.vlm_server import SubCallTokens, serve_vlm
 from claw.sandbox import KernelPool
 from claw.suite import Sample, Suite, SuiteOptions, get_suite, suite_factory
 
-__all__ = ["LocalExecutor", "RunLayout", "prepare_run", "run_eval"]
+__all__ = ["LocalExecutor", "RunLayout", "open_services", "prepare_run", "run_eval"]
 
 
 class RunLayout(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,6 +131,8 @@ async def run_eval(
     wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None,
     progress: Callable[[ProgressSnapshot], None] | None = None,
     executor: EpisodeExecutor | None = None,
+    sinks: Sequence[Sink] = (),
+    shared: SharedServices | None = None,
 ) -> Summary:
     """Run `config`'s suite to the end (or resume it) and return its summary (also in `summary.json`).
 
@@ -138,6 +141,8 @@ async def run_eval(
     `wrap_llm` wraps the model transport the run opens (`claw replay` answers from a recorded run).
     `report` receives status lines (and, without `progress`, progress lines); `progress` receives typed
     progress snapshots while the run goes. `executor` says where episodes run (default: this process).
+    `sinks` receive every event too. With `shared` (a `Runner`'s) the run borrows its services instead of
+    starting its own.
 
     Raises:
         ClawError: the suite, a service or the sandbox could not start (the message says what to do).
@@ -157,14 +162,17 @@ async def run_eval(
     total = len(config.samples) if config.samples else config.n or 0
     publish = progress or (lambda snapshot: report(format_progress(snapshot)))
     progress_sink = ProgressSink(total, publish, done=len(done), score_sum=tally.score_sum)
-    sinks: list[Sink] = [*await anyio.to_thread.run_sync(_file_sinks, layout, suite.name), progress_sink]
+    routes = [shared.route_sink(layout.run_id)] if shared else []
+    files = await anyio.to_thread.run_sync(_file_sinks, layout, suite.name)
     started = time.monotonic()
     gone: ServiceError | None = None
-    async with Bus(sinks) as bus:
+    async with Bus([*files, progress_sink, *sinks, *routes]) as bus:
+        for route in routes:
+            route.emit = bus.emit
         status: RunStatus = "error"
         try:
             report(_starting_line(layout, len(finished)))
-            async with (executor or LocalExecutor(wrap_llm)).open(layout, bus) as run_episodes:
+            async with (executor or LocalExecutor(wrap_llm, shared)).open(layout, bus) as run_episodes:
                 report(f"services ready in {time.monotonic() - started:.1f} s; running episodes")
                 await bus.emit(_run_started(layout, suite, len(finished)))
                 gone = await run_episodes(suite, tally, finished, stop)
@@ -258,13 +266,17 @@ def _run_finished(layout: RunLayout, tally: Tally, status: RunStatus, duration_s
 class LocalExecutor:
     """Runs the episodes in this process: helper services, kernel pool and model transport of its own."""
 
-    def __init__(self, wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None) -> None:
-        self.wrap_llm = wrap_llm
+    def __init__(
+        self,
+        wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None,
+        shared: SharedServices | None = None,
+    ) -> None:
+        self.wrap_llm, self.shared = wrap_llm, shared
 
     @asynccontextmanager
     async def open(self, layout: RunLayout, bus: Bus) -> AsyncIterator[RunEpisodes]:
         """Start the services; the yielded function runs a suite's episodes on them."""
-        async with _open_services(layout, bus, self.wrap_llm) as services:
+        async with _services(layout, bus, self.wrap_llm, self.shared) as services:
 
             async def run(
                 suite: Suite, tally: Tally, finished: set[str], stop: anyio.Event | None
@@ -276,9 +288,31 @@ class LocalExecutor:
 
 
 @asynccontextmanager
-async def _open_services(
-    layout: RunLayout, bus: Bus, wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None
+async def _services(
+    layout: RunLayout,
+    bus: Bus,
+    wrap_llm: Callable[[ChatTransport], ChatTransport] | None,
+    shared: SharedServices | None,
 ) -> AsyncIterator[RunServices]:
+    if shared is not None:
+        yield shared.services
+        return
+    async with open_services(layout, bus.emit, wrap_llm) as services:
+        yield services
+
+
+@asynccontextmanager
+async def open_services(
+    layout: RunLayout,
+    emit: Callable[[Event], Awaitable[None]],
+    wrap_llm: Callable[[ChatTransport], ChatTransport] | None = None,
+) -> AsyncIterator[RunServices]:
+    """Start what episodes need (perception server, mock model server when no model is configured, the
+    model transport, the `vlm.ask` bridge reporting through `emit`, the kernel pool); stop it on exit.
+
+    Raises:
+        ClawError: a service or the sandbox could not start (the message says what to do).
+    """
     config = layout.config
     subcalls = SubCallTokens()
     async with AsyncExitStack() as stack:
@@ -310,7 +344,7 @@ async def _open_services(
         )
         llm: ChatTransport = wrap_llm(opened) if wrap_llm is not None else opened
         vlm_socket = await stack.enter_async_context(
-            serve_vlm(str(sockets / "vlm.sock"), llm, run_id=layout.run_id, emit=bus.emit, tokens=subcalls)
+            serve_vlm(str(sockets / "vlm.sock"), llm, run_id=layout.run_id, emit=emit, tokens=subcalls)
         )
         pool = await stack.enter_async_context(
             KernelPool(
