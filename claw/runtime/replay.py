@@ -84,8 +84,16 @@ def _recorded_response(exchange: Exchange) -> ChatResponse:
         completion_tokens=reply.completion_tokens,
         cached_tokens=reply.cached_tokens,
     )
-    return ChatResponse(content=reply.content, usage=usage, endpoint="replay", latency_s=0.0,
-                        finish_reason=reply.finish_reason, tool_calls=calls)  # fmt: skip
+    return ChatResponse(
+        content=reply.content, usage=usage, endpoint="replay", latency_s=0.0,
+        finish_reason=reply.finish_reason, tool_calls=calls, reasoning=reply.reasoning,
+    )  # fmt: skip
+
+
+def _request_role(event_role: str) -> str:
+    """The role the request went out under: every `vlm` sub-call kind (`vlm_ask`, `vlm_locate`, …) is
+    sent to the `vlm_ask` model role."""
+    return "vlm_ask" if event_role.startswith("vlm_") else event_role
 
 
 def recorded_exchanges(
@@ -96,7 +104,7 @@ def recorded_exchanges(
     for episode in episodes:
         for item in exchanges(e for e in events if e.episode_id == episode):
             if before_step is None or item.step < before_step:
-                keyed.setdefault((episode, item.role), []).append(item)
+                keyed.setdefault((episode, _request_role(item.role)), []).append(item)
     return keyed
 
 

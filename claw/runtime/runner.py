@@ -344,7 +344,14 @@ async def open_services(
         )
         llm: ChatTransport = wrap_llm(opened) if wrap_llm is not None else opened
         vlm_socket = await stack.enter_async_context(
-            serve_vlm(str(sockets / "vlm.sock"), llm, run_id=layout.run_id, emit=emit, tokens=subcalls)
+            serve_vlm(
+                str(sockets / "vlm.sock"),
+                llm,
+                run_id=layout.run_id,
+                emit=emit,
+                tokens=subcalls,
+                run_dir=layout.run_dir,
+            )
         )
         pool = await stack.enter_async_context(
             KernelPool(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 import msgspec
@@ -21,6 +22,7 @@ from claw.errors import LLMError
 from claw.events import Event, LLMRequested, Stamp, stamp
 from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, Message
 from claw.runtime.llm_events import llm_failed, llm_responded
+from claw.runtime.record import TranscriptRecorder
 from claw.runtime.vlm_calls import GroundingUnreadable, grounding_response, sub_call_messages
 from claw.wire.vlm import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 
@@ -73,8 +75,10 @@ class _AskHandler:
         run_id: str,
         emit: Callable[[Event], Awaitable[None]],
         tokens: SubCallTokens,
+        run_dir: Path | None = None,
     ) -> None:
         self.llm, self.run_id, self.emit, self.tokens = llm, run_id, emit, tokens
+        self.run_dir = run_dir
 
     def _stamp(self, ask: AskRequest) -> Stamp:
         return stamp(self.run_id, episode_id=ask.episode_id)
@@ -93,8 +97,17 @@ class _AskHandler:
         messages = sub_call_messages(ask)
         role = f"vlm_{ask.kind}"
         stamped = self._stamp(ask)
+        # Each call is a conversation of its own (base 0); its images go under the episode's media.
+        _, appended = await TranscriptRecorder(self.run_dir, ask.episode_id).delta(role, messages)
         await self.emit(
-            LLMRequested(**stamped, role=role, n_messages=len(messages), n_images=len(ask.images))
+            LLMRequested(
+                **stamped,
+                role=role,
+                n_messages=len(messages),
+                n_images=len(ask.images),
+                thread=role,
+                appended=appended,
+            )
         )
         chat = ChatRequest(role="vlm_ask", messages=messages, session_id=ask.episode_id)
         try:
@@ -126,11 +139,13 @@ async def serve_vlm(
     run_id: str,
     emit: Callable[[Event], Awaitable[None]],
     tokens: SubCallTokens | None = None,
+    run_dir: Path | None = None,
 ) -> AsyncIterator[str]:
     """Serve the `vlm` calls on `socket_path` until the block exits; yields the socket path once
-    listening. `tokens` (when given) receives every call's token count under its episode."""
+    listening. `tokens` (when given) receives every call's token count under its episode; each call's
+    messages are recorded in its `LLMRequested`, images written under `run_dir`'s media (when given)."""
     app = web.Application(client_max_size=64 * 2**20)
-    handler = _AskHandler(llm, run_id, emit, tokens or SubCallTokens())
+    handler = _AskHandler(llm, run_id, emit, tokens or SubCallTokens(), run_dir)
     # a bound coroutine method, not the instance: aiohttp deprecates handlers it cannot see are async
     app.router.add_post("/v1/ask", handler.handle)
     runner = web.AppRunner(app, access_log=None)

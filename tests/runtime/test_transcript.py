@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -124,3 +126,51 @@ def test_an_unknown_episode_is_one_line(code_run: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("claw: error: 'nope' names no episode of this run; give one episode id")
+
+
+@pytest.fixture
+def socket_dir() -> Iterator[Path]:
+    """A short directory (Unix socket paths are limited to ~100 bytes), made off the event loop."""
+    with tempfile.TemporaryDirectory(prefix="claw-vlm-") as directory:
+        yield Path(directory)
+
+
+async def test_a_vlm_call_is_recorded_whole_with_its_image_under_the_run(
+    tmp_path: Path, socket_dir: Path
+) -> None:
+    import io
+
+    import aiohttp
+    from PIL import Image
+
+    from claw.events import Event, RecordedImage
+    from claw.llm import ChatRequest, ScriptedTransport
+    from claw.runtime.vlm_server import serve_vlm
+    from claw.wire.vlm import AskRequest
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 10, 10)).save(buffer, format="PNG")
+    events: list[Event] = []
+
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    def answer(request: ChatRequest) -> str:
+        return "red"
+
+    async with serve_vlm(str(socket_dir / "vlm.sock"), ScriptedTransport(answer), run_id="r", emit=emit,
+                         run_dir=tmp_path) as path:  # fmt: skip
+        connector = aiohttp.UnixConnector(path=path)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            ask = AskRequest(episode_id="s/x/s0", question="what colour?", images=[buffer.getvalue()])
+            async with session.post("http://vlm/v1/ask", data=msgspec.msgpack.encode(ask)) as reply:
+                assert reply.status == 200
+    requested = next(e for e in events if isinstance(e, LLMRequested))
+    assert requested.thread == "vlm_ask" and requested.base == 0
+    assert requested.appended[0].role == "system" and requested.appended[-1].role == "user"
+    content = requested.appended[-1].content
+    image = next(p for p in content if isinstance(p, RecordedImage))
+    assert image.path.startswith("media/episodes/s/x/s0/")
+    assert await anyio.Path(tmp_path / image.path).read_bytes() == buffer.getvalue()
+    replies = [e for e in events if isinstance(e, LLMResponded)]
+    assert replies[0].content == "red"
