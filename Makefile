@@ -39,11 +39,11 @@ run: $(STAMP) system-deps
 	$(BIN)/claw eval
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check claw servers bench tests examples
-	$(BIN)/ruff check claw servers bench tests examples
+	$(BIN)/ruff format --check claw servers bench synthscene tests examples
+	$(BIN)/ruff check claw servers bench synthscene tests examples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy claw servers bench
+	$(BIN)/mypy claw servers bench synthscene
 
 pytest: $(STAMP) system-deps browser ray
 	$(BIN)/pytest -q
@@ -58,12 +58,12 @@ test-loaded: $(STAMP) system-deps
 
 # Formatting diff, lint and types without running the tests.
 check: $(STAMP)
-	$(BIN)/ruff format --check claw servers bench tests examples
-	$(BIN)/ruff check claw servers bench tests examples
-	$(BIN)/mypy claw servers bench
+	$(BIN)/ruff format --check claw servers bench synthscene tests examples
+	$(BIN)/ruff check claw servers bench synthscene tests examples
+	$(BIN)/mypy claw servers bench synthscene
 
 format: $(STAMP)
-	$(BIN)/ruff format claw servers bench tests examples
+	$(BIN)/ruff format claw servers bench synthscene tests examples
 
 # The perception model backends (sam3, da3). Without a GPU this installs PyTorch's local CPU build;
 # `torch==2.13.0` is pinned because an unpinned torch pulls a multi-GB CUDA build. depth-anything-3 goes

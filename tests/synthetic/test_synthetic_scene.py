@@ -22,9 +22,9 @@ from bench.suites.synthetic import (
     png_bytes,
     render,
 )
-from bench.suites.synthetic._camera import look_at
-from bench.suites.synthetic._scene import Part, Room, Scene, SceneObject
 from claw.errors import SuiteError
+from synthscene.camera import look_at
+from synthscene.scene import Part, Room, Scene, SceneObject
 
 
 def _encode(value: object) -> bytes:

@@ -17,10 +17,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from bench.suites.synthetic._render import Frame
-from bench.suites.synthetic._scene import Part, SceneObject
-from bench.suites.synthetic._world import World
 from claw.suite import AnswerFormat
+from synthscene.render import Frame
+from synthscene.scene import Part, SceneObject
+from synthscene.world import World
 
 __all__ = ["GENERATORS", "Question", "Views", "closest_distance", "plural"]
 

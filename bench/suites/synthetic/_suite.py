@@ -21,11 +21,11 @@ from PIL import Image
 
 from bench import scoring
 from bench.suites.synthetic._questions import GENERATORS, Question, Views
-from bench.suites.synthetic._render import Frame, render
-from bench.suites.synthetic._world import TASKS, World, WorldKey, build_world
 from claw.errors import SuiteError
 from claw.suite import Frame as SampleFrame
 from claw.suite import Sample, Score, SuiteOptions, Video
+from synthscene.render import Frame, render
+from synthscene.world import TASKS, World, WorldKey, build_world
 
 __all__ = ["DEFAULT_N", "SyntheticSuite", "draw_sample", "make_suite", "png_bytes"]
 

@@ -21,13 +21,13 @@ import anyio
 import msgspec
 import numpy as np
 
-from bench.suites.synthetic._render import render
 from bench.suites.synthetic._suite import SyntheticSuite
-from bench.suites.synthetic._world import WorldKey, build_world
 from claw.config import PerceptionConfig
 from claw.suite import SuiteOptions
 from claw.wire.perception import NDArray, ReconstructRequest, SegmentRequest
 from servers.perception._backends.synthetic import SyntheticBackend
+from synthscene.render import render
+from synthscene.world import WorldKey, build_world
 
 __all__ = ["PerfReport", "main"]
 

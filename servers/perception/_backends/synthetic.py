@@ -23,7 +23,16 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from bench.suites.synthetic import (
+from claw.config import PerceptionConfig
+from claw.errors import ConfigError, PerceptionError, SuiteError
+from claw.wire.perception import (
+    NDArray,
+    ReconstructRequest,
+    ReconstructResponse,
+    SegmentRequest,
+    SegmentResponse,
+)
+from synthscene import (
     CATEGORIES,
     CEILING_ID,
     COLOURS,
@@ -34,15 +43,6 @@ from bench.suites.synthetic import (
     build_world,
     parse_key,
     render,
-)
-from claw.config import PerceptionConfig
-from claw.errors import ConfigError, PerceptionError, SuiteError
-from claw.wire.perception import (
-    NDArray,
-    ReconstructRequest,
-    ReconstructResponse,
-    SegmentRequest,
-    SegmentResponse,
 )
 
 __all__ = ["NOISE_MODELS", "NoiseModel", "SyntheticBackend", "backend_class", "match_prompt"]

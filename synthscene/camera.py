@@ -15,7 +15,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from bench.suites.synthetic._scene import Scene
+from synthscene.scene import Scene
 
 __all__ = ["Camera", "Rig", "RigKind", "intrinsics", "look_at", "make_rig"]
 

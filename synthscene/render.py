@@ -15,8 +15,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from bench.suites.synthetic._camera import Camera, intrinsics
-from bench.suites.synthetic._scene import COLOURS, Part, Scene
+from synthscene.camera import Camera, intrinsics
+from synthscene.scene import COLOURS, Part, Scene
 
 __all__ = ["CEILING_ID", "FLOOR_ID", "WALL_ID", "Frame", "render"]
 

@@ -13,9 +13,9 @@ import re
 import msgspec
 import numpy as np
 
-from bench.suites.synthetic._camera import Rig, RigKind, make_rig
-from bench.suites.synthetic._scene import Scene, generate_scene
 from claw.errors import SuiteError
+from synthscene.camera import Rig, RigKind, make_rig
+from synthscene.scene import Scene, generate_scene
 
 __all__ = ["TASKS", "TASK_RIGS", "World", "WorldKey", "build_world", "parse_key"]
 
