@@ -113,7 +113,7 @@ def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
         (("eval", "--interface", "cdoe"), "did you mean 'code'?"),
         (("eval", "--noise", "realistc"), "did you mean 'realistic'?"),
         (("eval", "--config", "/nonexistent/claw.toml"), "does not exist"),
-        (("report", "/nonexistent/run"), "no results"),
+        (("report", "/nonexistent/run"), "no event log at /nonexistent/run"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(
