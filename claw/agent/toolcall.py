@@ -2,11 +2,11 @@
 step, so the paper's code-versus-tool-calls comparison runs on the same runtime, kernels and events.
 
 Every public callable of `claw.tools` (e.g. `SAM3`, `Geometry_closest_distance`) becomes one function
-whose JSON arguments are its parameters; `show`, `vlm_ask`, `evaluate` and `answer` complete the set. A
-call becomes a one-line cell, `rN = tools.X.y(param=value, ...)`, that goes through the same safety
-policy and kernel as model-written code; its result stays in the kernel as `rN`, and later calls refer to
-it (or to any kernel value) with a string argument starting with `$`, e.g. `"$r1"` or
-`"$InputImages[0]"`. Only names, attributes, subscripts, calls and literals are allowed after `$`.
+whose JSON arguments are its parameters; `show`, `vlm_ask`, `vlm_locate`, `vlm_reason`, `evaluate` and
+`answer` complete the set. A call becomes a one-line cell, `rN = tools.X.y(param=value, ...)`, that goes
+through the same safety policy and kernel as model-written code; its result stays in the kernel as `rN`,
+and later calls refer to it (or to any kernel value) with a string argument starting with `$`, e.g.
+`"$r1"` or `"$InputImages[0]"`. Only names, attributes, subscripts, calls and literals are allowed after `$`.
 """
 
 from __future__ import annotations
@@ -34,12 +34,6 @@ _EXTRA_TOOLS: dict[str, tuple[str, str, list[str], list[str]]] = {
         "Show an image (frame, array or overlay) in the next observation.",
         ["image", "caption"],
         ["image"],
-    ),
-    "vlm_ask": (
-        "vlm.ask",
-        "Ask a separate vision model one focused question about some images.",
-        ["question", "images"],
-        ["question"],
     ),
     "evaluate": (
         "",
@@ -97,7 +91,15 @@ def _catalogue() -> dict[str, tuple[str, str, list[str], list[str]]]:
             tool = f"{name}_{attr}" if attr else name
             path = f"tools.{name}.{attr}" if attr else f"tools.{name}"
             found[tool] = (path, _contract(member), *_parameters(member))
-    return found | _EXTRA_TOOLS
+    return found | _vlm_tools() | _EXTRA_TOOLS
+
+
+def _vlm_tools() -> dict[str, tuple[str, str, list[str], list[str]]]:
+    """`vlm.ask`, `vlm.locate` and `vlm.reason` as `vlm_ask`, `vlm_locate`, `vlm_reason`, described by
+    their whole docstrings like the kernel tools."""
+    vlm = importlib.import_module("claw.tools.vlm")
+    calls = {name: getattr(vlm, name) for name in ("ask", "locate", "reason")}
+    return {f"vlm_{name}": (f"vlm.{name}", _contract(f), *_parameters(f)) for name, f in calls.items()}
 
 
 def _is_namespace(cls: type) -> bool:

@@ -1,9 +1,11 @@
 """`vlm.ask`, `vlm.locate` and `vlm.reason` from a real confined kernel: each call goes over the
 kernel's relayed Unix socket to the runtime's `serve_vlm`, becomes one isolated model request, is
-logged under the episode with its own role, and its tokens are counted for the episode."""
+logged under the episode with its own role, and its tokens are counted for the episode. The tool-call
+interface's `vlm_ask`, `vlm_locate` and `vlm_reason` function tools run the same way."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -14,8 +16,10 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
+from claw.agent.toolcall import cell_for_call, tool_specs
 from claw.events import Event, LLMResponded
 from claw.llm import ChatRequest, ChatResponse, ScriptedTransport, Usage
+from claw.llm.types import FunctionCall, ToolCall
 from claw.runtime.vlm_server import SubCallTokens, serve_vlm
 from claw.sandbox import KernelPool, check_cell
 from tests.sandbox.conftest import TEST_CONFIG, make_setup, pool_in_task
@@ -125,3 +129,33 @@ async def test_failures_are_one_line_errors_in_the_cell(
     assert check_cell("g = vlm.ask.__globals__") is not None  # the AST policy guards the bridge's insides
     assert check_cell("vlm._State") is not None
     assert check_cell("found = vlm.locate('cup', InputImages[0])") is None
+
+
+async def test_tool_call_vlm_functions_from_a_confined_kernel(
+    pool: KernelPool, frames_dir: Path, socket_dir: Path
+) -> None:
+    calls = [
+        ("vlm_ask", {"question": "what is on the table?", "images": ["$InputImages[0]"]}),
+        ("vlm_locate", {"name": "red cup", "image": "$InputImages[0]"}),
+        ("vlm_reason", {"question": "what is x + x?", "context": "x = 2"}),
+    ]
+    offered = {spec.name: spec.description for spec in tool_specs()}
+    assert "pixel boxes and points" in offered["vlm_locate"] and "Raises:" in offered["vlm_reason"]
+    events: list[Event] = []
+    printed: list[str] = []
+    async with _bridge(socket_dir / "c.sock", events, SubCallTokens()) as path:
+        async with pool.checkout(make_setup(frames_dir, vlm_socket=path)) as kernel:
+            for step, (name, arguments) in enumerate(calls):
+                function = FunctionCall(name=name, arguments=json.dumps(arguments))
+                cell = cell_for_call(ToolCall(id=f"call-{step}", function=function), step)
+                assert isinstance(cell, str) and check_cell(cell) is None, cell
+                result = await kernel.execute(cell, timeout=60)
+                assert result.status == "ok", result.error
+                printed.append(result.stdout.strip())
+    assert printed == [
+        "'a red cup (1 images)'",
+        "Located('red cup': 1 boxes [[3.2, 4.8, 16.0, 24.0]], points [[8.0, 12.0]])",
+        "'4'",
+    ]
+    responded = [e for e in events if isinstance(e, LLMResponded)]
+    assert [e.role for e in responded] == ["vlm_ask", "vlm_locate", "vlm_reason"]
