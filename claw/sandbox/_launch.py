@@ -33,6 +33,7 @@ from claw.sandbox._host import (
     sweep_stale_cgroups,
 )
 from claw.sandbox._kernel import ConnectionFiles, PooledKernel
+from claw.sandbox._modules import warm_up
 from claw.sandbox._process import TemplateProcess
 from claw.wire.template import Hello, KernelSpec, Limits
 
@@ -125,6 +126,7 @@ class KernelLauncher:
         raise_open_file_limit(self.size)
         self._workdir = await anyio.to_thread.run_sync(_make_workdir)
         self._stack.push_async_callback(remove_tree, self._workdir)
+        await anyio.to_thread.run_sync(warm_up)  # the AST policy resolves module chains through these
         self._context = _zmq_context(self.size)
         self._stack.callback(self._context.destroy, 0)
         await anyio.to_thread.run_sync(self._prepare_cgroups)

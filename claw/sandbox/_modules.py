@@ -3,18 +3,26 @@ submodules inside allowed packages, the names every kernel has pre-bound to a mo
 of a module's attribute to the module it is (`plt.importlib` is the module `importlib`), so that an
 allowed module cannot be used as a path to one that is not.
 
-Resolution imports only allow-listed modules, in the process that checks cells, once each.
+Resolution imports only allow-listed modules, in the process that checks cells, and never on a running
+event loop: the kernel pool imports the pre-bound ones in a worker thread when it opens (`warm_up`).
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import importlib
 import importlib.util
 import sys
 import types
 
-__all__ = ["ALLOWED_MODULES", "ALLOWED_TEXT", "PREBOUND_MODULES", "attribute_module", "module_allowed"]
+__all__ = [
+    "ALLOWED_MODULES",
+    "ALLOWED_TEXT",
+    "PREBOUND_MODULES",
+    "attribute_module",
+    "module_allowed",
+    "warm_up",
+]
 
 ALLOWED_MODULES = frozenset(
     {
@@ -60,12 +68,13 @@ def module_allowed(name: str) -> bool:
     return any(name == allowed or name.startswith(allowed + ".") for allowed in ALLOWED_MODULES)
 
 
-@functools.cache
 def _module(name: str) -> types.ModuleType | None:
+    """The allowed module `name`, imported here if need be, but never on a running event loop (an
+    import blocks): there only modules already imported resolve, and `warm_up` imports the usual ones."""
     if not module_allowed(name):
         return None
     loaded = sys.modules.get(name)
-    if loaded is not None:
+    if loaded is not None or _on_event_loop():
         return loaded
     try:
         return importlib.import_module(name)
@@ -73,7 +82,21 @@ def _module(name: str) -> types.ModuleType | None:
         return None
 
 
-@functools.cache
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def warm_up() -> None:
+    """Import the modules kernels pre-bind, so cells checked on an event loop resolve chains through them
+    (run it in a worker thread)."""
+    for name in PREBOUND_MODULES.values():
+        _module(name)
+
+
 def attribute_module(module: str, attribute: str) -> str | None:
     """The name of the module that `module.attribute` is, or None when it is not a module (or unknown).
 
@@ -87,7 +110,7 @@ def attribute_module(module: str, attribute: str) -> str | None:
     if isinstance(value, types.ModuleType):
         return value.__name__
     dotted = f"{module}.{attribute}"
-    if value is None and _is_submodule(dotted):
+    if value is None and not _on_event_loop() and _is_submodule(dotted):
         return dotted
     return None
 

@@ -4,9 +4,9 @@ ctypes, spawn processes, open sockets, read secrets, and exhaust processes, memo
 Every cell runs three times over: the AST policy must reject it (unless it is plain Python that only the
 limits can stop); it is then run WITHOUT the AST check in a confined kernel, and again as the cell of a
 real episode (scripted model, AST check off), where the OS confinement alone must contain it. For each
-run: the host is unchanged (no file in a world-writable
-canary directory, no connection to a listening TCP port, no secret in the output), the observation says
-clearly what happened, and the pool keeps serving episodes.
+run: the host is unchanged (no file in a world-writable canary directory, no connection to a listening
+TCP port, no secret in the output), the observation says clearly what happened, and the pool keeps
+serving episodes.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from claw.sandbox import Violation, check_cell
+from claw.sandbox._modules import warm_up
 
 ALLOWED = [
     "x = np.zeros((3, 3)); print(x.mean())",
@@ -85,3 +87,11 @@ def test_first_violation_in_source_order_wins() -> None:
 def test_deep_nesting_is_a_violation_not_a_crash() -> None:
     violation = check_cell("x = " + "(" * 400 + "1" + ")" * 400)
     assert violation is None or violation.rule == "syntax"
+
+
+async def test_module_chains_resolve_on_an_event_loop_after_warm_up() -> None:
+    # On a running loop the policy never imports (an import blocks); the pool warms the pre-bound modules.
+    await anyio.to_thread.run_sync(warm_up)
+    violation = check_cell("plt.importlib.import_module('subprocess')")
+    assert violation is not None and "importlib" in violation.message
+    assert check_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()") is None

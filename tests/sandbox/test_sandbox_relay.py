@@ -70,7 +70,7 @@ async def test_forged_episode_is_refused_and_logged(
     assert result.status == "ok", result.error
     forged, genuine = result.stdout.splitlines()
     assert forged.startswith("(403, ") and "PermissionError" in forged
-    assert genuine == "(200, {'answer': 'answered for ep-test'})"
+    assert genuine.startswith("(200, {'answer': 'answered for ep-test'")
     assert seen == ["ep-test"]
     refused = [entry for entry in logs if entry["event"] == "forged vlm request refused"]
     assert (
