@@ -51,14 +51,19 @@ class _CappedWrite:
         return written
 
     def finish(self) -> None:
-        """At the end of a cell: say how much was cut, send the kept tail, start counting afresh."""
+        """At the end of a cell: send the kept tail, then say how much was cut (last, so that a host
+        keeping only the tail still shows it), and start counting afresh."""
         with self._lock:
+            total = self._passed + self._cut
             dropped, tail = self._cut - len(self._tail), self._tail
             self._passed, self._cut, self._tail = 0, 0, ""
-        if dropped > 0:
-            self._write(f"\n... [{dropped} characters cut at the source] ...\n")
         if tail:
             self._write(tail)
+        if dropped > 0:
+            newline = "" if tail.endswith("\n") else "\n"
+            self._write(
+                f"{newline}[the cell wrote {total} characters here; {dropped} from the middle were cut]\n"
+            )
 
 
 class _DiscardedOutputs(dict[int, list[Any]]):
