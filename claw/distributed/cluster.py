@@ -29,7 +29,8 @@ from claw.events import Event
 from claw.runtime.bus import Bus
 from claw.runtime.episode_task import Tally, episode_id_of
 from claw.runtime.executor import RunEpisodes
-from claw.runtime.runner import RunLayout, _iterate_in_thread
+from claw.runtime.layout import RunLayout
+from claw.runtime.local import iterate_in_thread
 from claw.suite import Sample, Suite
 
 __all__ = ["RayExecutor", "import_ray"]
@@ -209,7 +210,7 @@ def _worker_config(config: EvalConfig) -> EvalConfig:
 def _pending(suite: Suite, config: EvalConfig, finished: set[str]) -> AsyncIterator[Sample]:
     async def generate() -> AsyncIterator[Sample]:
         wanted = set(config.samples)
-        async for sample in _iterate_in_thread(suite.samples()):
+        async for sample in iterate_in_thread(suite.samples()):
             if episode_id_of(sample, config.seed) not in finished and (not wanted or sample.id in wanted):
                 yield sample
 

@@ -29,7 +29,8 @@ from claw.distributed.wire import EventBatch, WorkerInfo, decode_work, encode_ba
 from claw.events import Event, encode_line
 from claw.runtime.bus import Bus
 from claw.runtime.episode_task import Tally
-from claw.runtime.runner import LocalExecutor, RunLayout, _suite_options
+from claw.runtime.layout import RunLayout, suite_options
+from claw.runtime.local import LocalExecutor
 from claw.suite import Sample, Score, Suite, get_suite
 
 __all__ = ["ShardWorker"]
@@ -161,7 +162,7 @@ class ShardWorker:
         error = ""
         try:
             self.layout.logs.mkdir(parents=True, exist_ok=True)
-            options = _suite_options(self.layout, frozenset())
+            options = suite_options(self.layout, frozenset())
             suite = await anyio.to_thread.run_sync(get_suite, self.layout.config.suite, options)
             async with Bus([outbox]) as bus, LocalExecutor().open(self.layout, bus) as run_episodes:
                 ready.set()

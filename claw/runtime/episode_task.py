@@ -27,7 +27,7 @@ from claw.suite import Sample, Suite
 from claw.wire.kernel import KernelSetup
 
 if TYPE_CHECKING:
-    from claw.runtime.runner import RunLayout
+    from claw.runtime.layout import RunLayout
 
 __all__ = [
     "KernelLease",

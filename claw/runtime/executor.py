@@ -1,6 +1,6 @@
 """Where a run's episodes execute: the seam between `run_eval` (run directory, resume set, suite, sinks,
 `RunStarted`/`RunFinished`, summary) and the place episodes run. The default is this process
-(`claw.runtime.runner.LocalExecutor`: helper services, kernel pool, episodes under `[limits]`);
+(`claw.runtime.local.LocalExecutor`: helper services, kernel pool, episodes under `[limits]`);
 `claw.distributed.RayExecutor` runs them on Ray workers and feeds their events into the same bus.
 """
 
@@ -18,7 +18,7 @@ from claw.runtime.episode_task import Tally
 from claw.suite import Suite
 
 if TYPE_CHECKING:
-    from claw.runtime.runner import RunLayout
+    from claw.runtime.layout import RunLayout
 
 __all__ = ["EpisodeExecutor", "RunEpisodes"]
 

@@ -176,10 +176,10 @@ def test_input_settings_in_config() -> None:
 
 
 def test_the_run_passes_its_input_settings_to_the_suite(tmp_path: Path) -> None:
-    from claw.runtime.runner import RunLayout, _suite_options
+    from claw.runtime.layout import RunLayout, suite_options
 
     shared = {"inputs": {"frames": "uniform", "uniform_frames": 8, "images": "crop", "media_dir": "/frames"}}
-    options = _suite_options(
+    options = suite_options(
         RunLayout(run_id="r", run_dir=tmp_path, config=config_from_mapping(shared)), frozenset()
     )
     assert (options.frames, options.uniform_frames, options.images, options.media_dir) == (
@@ -188,5 +188,5 @@ def test_the_run_passes_its_input_settings_to_the_suite(tmp_path: Path) -> None:
         "crop",
         "/frames",
     )
-    default = _suite_options(RunLayout(run_id="r", run_dir=tmp_path, config=EvalConfig()), frozenset())
+    default = suite_options(RunLayout(run_id="r", run_dir=tmp_path, config=EvalConfig()), frozenset())
     assert default.media_dir == str(tmp_path / "media") and default.images == "original"
