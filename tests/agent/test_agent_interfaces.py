@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from claw.agent.interfaces import get_interface, interface_names
-from claw.cli import _build_parser
+from claw.cli import build_parser
 from claw.config import config_from_mapping
 from claw.errors import ConfigError
 from claw.runtime.episode import Begin, CallModel, advance, initial_state
@@ -39,7 +39,7 @@ def test_every_registered_name_loads_its_strategy(name: str) -> None:
 
 def test_cli_choices_and_config_type_come_from_the_registry() -> None:
     for name in interface_names():
-        assert _build_parser().parse_args(["eval", "--interface", name]).interface == name
+        assert build_parser().parse_args(["eval", "--interface", name]).interface == name
         assert config_from_mapping({"agent": {"interface": name}}).agent.interface == name
     # The CLI leaves validation to the config so a misspelling gets the valid names and a did-you-mean.
     cli = [sys.executable, "-c", "from claw.cli import main; raise SystemExit(main())"]
@@ -62,7 +62,7 @@ def test_a_planner_call_opens_only_interfaces_that_plan(name: str) -> None:
     assert (call.role == "planner") == get_interface(name).plans  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("path", ["claw/runtime", "claw/cli.py"])
+@pytest.mark.parametrize("path", ["claw/runtime", "claw/cli"])
 def test_runtime_and_cli_do_not_branch_on_the_interface_name(path: str) -> None:
     files = [_ROOT / path] if path.endswith(".py") else sorted((_ROOT / path).glob("*.py"))
     branches = [

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from claw._version import __version__
-from claw.cli import _build_parser, eval_config_from_args
+from claw.cli import build_parser, eval_config_from_args
 from claw.errors import ClawError
 from claw.events import CellExecuted, EpisodeStarted, Event, LLMFailed
 from claw.runtime.tail import EVENT_NAMES, check_event_names, render_event
@@ -34,7 +34,7 @@ def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
 def test_every_flag_and_positional_has_help() -> None:
     missing = [
         f"{parser.prog}: {action.dest}"
-        for parser in _parsers(_build_parser())
+        for parser in _parsers(build_parser())
         for action in parser._actions
         if not isinstance(action, argparse._SubParsersAction) and not (action.help or "").strip()
     ]
@@ -44,7 +44,7 @@ def test_every_flag_and_positional_has_help() -> None:
 def test_every_subcommand_has_help() -> None:
     missing = [
         f"{parser.prog} {choice.dest}"
-        for parser in _parsers(_build_parser())
+        for parser in _parsers(build_parser())
         for action in parser._actions
         if isinstance(action, argparse._SubParsersAction)
         for choice in action._choices_actions
@@ -77,12 +77,12 @@ def test_usage_errors_are_one_claw_error_line(args: list[str], message: str) -> 
 
 
 def test_n_all_and_repeated_sample_reach_the_config() -> None:
-    args = _build_parser().parse_args(
+    args = build_parser().parse_args(
         ["eval", "--n", "all", "--sample", "syn-0-00003", "--sample", "syn-0-00007"]
     )
     config = eval_config_from_args(args)
     assert config.n is None and config.samples == ["syn-0-00003", "syn-0-00007"]
-    assert eval_config_from_args(_build_parser().parse_args(["eval", "--n", "5"])).n == 5
+    assert eval_config_from_args(build_parser().parse_args(["eval", "--n", "5"])).n == 5
 
 
 def test_suites_lists_description_sample_count_and_data_need() -> None:

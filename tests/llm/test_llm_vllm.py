@@ -204,12 +204,12 @@ async def test_claw_serve_vllm_takes_the_options_and_shares_the_image_limit(
 
 
 def test_the_image_limit_is_the_one_the_run_uses(tmp_path: Path) -> None:
-    from claw.cli import _build_parser, images_per_prompt
+    from claw.cli import build_parser, images_per_prompt
     from claw.config import DEFAULT_IMAGES_PER_PROMPT
     from claw.presets import preset_mapping
 
     def limit(*args: str) -> int:
-        return images_per_prompt(_build_parser().parse_args(["serve", "vllm", "--model", "m", *args]))
+        return images_per_prompt(build_parser().parse_args(["serve", "vllm", "--model", "m", *args]))
 
     config = tmp_path / "run.toml"
     config.write_text("[models]\nmax_images_per_prompt = 24\n")

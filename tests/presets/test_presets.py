@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from claw.cli import _build_parser, eval_config_from_args
+from claw.cli import build_parser, eval_config_from_args
 from claw.config import EvalConfig, config_from_mapping, load_config
 from claw.errors import ConfigError
 from claw.presets import preset_mapping, preset_names
 
 
 def _cli(*argv: str) -> EvalConfig:
-    return eval_config_from_args(_build_parser().parse_args(["eval", *argv]))
+    return eval_config_from_args(build_parser().parse_args(["eval", *argv]))
 
 
 def _assert_published(config: EvalConfig) -> None:
