@@ -242,12 +242,15 @@ class RayConfig(_Config, frozen=True, kw_only=True):
     """Worker actors, each a whole claw runner with the `[limits]` above; 0: one per alive node."""
     worker_cpus: float = 1.0
     """CPUs Ray reserves for each worker actor (placement only; its kernels are limited by `[sandbox]`)."""
+    worker_gpus: float = 0.0
+    """GPUs Ray gives each worker (it sets CUDA_VISIBLE_DEVICES): the perception server the worker starts
+    runs on them."""
 
     def __post_init__(self) -> None:
-        if self.workers < 0 or not self.worker_cpus > 0:
+        if self.workers < 0 or not self.worker_cpus > 0 or self.worker_gpus < 0:
             raise ConfigError(
-                "ray.workers must be >= 0 and ray.worker_cpus > 0; "
-                f"got {self.workers} and {self.worker_cpus}",
+                "ray.workers must be >= 0, ray.worker_cpus > 0 and ray.worker_gpus >= 0; got "
+                f"{self.workers}, {self.worker_cpus} and {self.worker_gpus}",
                 field="ray",
             )
 

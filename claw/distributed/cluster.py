@@ -1,6 +1,6 @@
 """`RayExecutor`: a run's episodes on Ray worker actors, driven from `run_eval` (see `claw.distributed`).
 
-It connects to the cluster (`ray.init`, the only place Ray is imported), starts `ray.workers` actors
+It connects to the cluster (`ray.init`, unless the calling program already did), starts `ray.workers` actors
 (`ShardWorker`, spread over the nodes, `ray.worker_cpus` each), records who they are in
 `RUN/logs/ray-workers.jsonl`, and lets the `Dispatcher` run the suite's unfinished samples on them.
 A failed Ray call to an actor means the worker is lost (`WorkerLost`). Closing the executor kills the
@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig, RayConfig
 from claw.distributed.dispatch import Dispatcher, WorkerLost
@@ -78,8 +79,12 @@ class RayWorker:
 
 
 def _first_line(exc: BaseException) -> str:
+    """One line naming what went wrong: for a failed actor call, the worker's own exception."""
+    cause = getattr(exc, "cause", None)  # RayTaskError: what the actor method raised
+    if isinstance(cause, BaseException):
+        exc = first_leaf(cause) if isinstance(cause, BaseExceptionGroup) else cause
     lines = [line for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[-1] if lines else ''}".strip()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".strip()
 
 
 class RayExecutor:
@@ -95,7 +100,9 @@ class RayExecutor:
     async def open(self, layout: RunLayout, bus: Bus) -> AsyncIterator[RunEpisodes]:
         """Connect, start the workers; the yielded function runs a suite's episodes on them."""
         ray = import_ray()
-        await anyio.to_thread.run_sync(self._connect, ray)
+        owned = not ray.is_initialized()  # an embedding program may have connected already
+        if owned:
+            await anyio.to_thread.run_sync(self._connect, ray)
         try:
             actors: list[Any] = []
             try:
@@ -105,7 +112,8 @@ class RayExecutor:
                 for actor in actors:
                     ray.kill(actor, no_restart=True)
         finally:
-            await anyio.to_thread.run_sync(ray.shutdown)
+            if owned:
+                await anyio.to_thread.run_sync(ray.shutdown)
 
     def _runner(self, layout: RunLayout, bus: Bus, workers: list[RayWorker]) -> RunEpisodes:
         config = layout.config
@@ -151,8 +159,14 @@ class RayExecutor:
 
     async def _start_workers(self, ray: Any, layout: RunLayout, actors: list[Any]) -> list[RayWorker]:
         count = self.config.workers or sum(1 for node in ray.nodes() if node.get("Alive"))
-        _check_room(ray, count, self.config.worker_cpus)
-        options = {"num_cpus": self.config.worker_cpus, "max_restarts": 0, "scheduling_strategy": "SPREAD"}
+        _check_room(ray, count, "CPU", self.config.worker_cpus)
+        _check_room(ray, count, "GPU", self.config.worker_gpus)
+        options = {
+            "num_cpus": self.config.worker_cpus,
+            "num_gpus": self.config.worker_gpus,
+            "max_restarts": 0,
+            "scheduling_strategy": "SPREAD",
+        }
         actor_class = ray.remote(ShardWorker).options(**options)
         config_json = msgspec.json.encode(_worker_config(layout.config))
         names = [f"w{index}" for index in range(count)]
@@ -192,11 +206,12 @@ def _usable(started: list[RayWorker | str], layout: RunLayout) -> list[RayWorker
     return workers
 
 
-def _check_room(ray: Any, count: int, cpus: float) -> None:
-    available = float(ray.cluster_resources().get("CPU", 0.0))
-    if count * cpus > available:
+def _check_room(ray: Any, count: int, resource: str, each: float) -> None:
+    available = float(ray.cluster_resources().get(resource, 0.0))
+    if count * each > available:
+        name = f"ray.worker_{resource.lower()}s"
         raise ConfigError(
-            f"the Ray cluster has {available:g} CPUs but ray.workers × ray.worker_cpus = {count} × {cpus:g}; "
+            f"the Ray cluster has {available:g} {resource}s but ray.workers × {name} = {count} × {each:g}; "
             "lower either, or add nodes",
             field="ray.workers",
         )

@@ -130,7 +130,10 @@ class Dispatcher:
                 batch.append(sample)
             if batch:
                 slot.unfinished.update((self._episode_id(s), s) for s in batch)
-                await self._guard(slot, slot.handle.submit(batch))
+                if slot.alive:  # it may have been lost while the batch was drawn
+                    await self._guard(slot, slot.handle.submit(batch))
+                else:
+                    self._lose(slot, "lost before its samples were sent")
 
     async def _next_sample(self, samples: AsyncIterator[Sample]) -> Sample | None:
         while self._requeued:
@@ -180,17 +183,20 @@ class Dispatcher:
             self._lose(slot, str(exc))
 
     def _lose(self, slot: _Slot, why: str) -> None:
-        if not slot.alive:
-            return
-        slot.alive = False
+        """Give the slot's unfinished episodes back to the queue (every time it is called: a batch drawn
+        for a worker that was lost meanwhile comes back the same way) and stop using the worker."""
         moved = list(slot.unfinished.values())
         slot.unfinished.clear()
         self._requeued.extendleft(reversed(moved))
-        self.lost.append(f"{slot.handle.name}: {why}")
         self.requeued_total += len(moved)
-        line = f"ray worker {slot.handle.name} lost ({why}); {len(moved)} unfinished episodes re-queued"
-        log.warning("ray_worker_lost", worker=slot.handle.name, why=why, requeued=len(moved))
-        self._report(line)
+        name = slot.handle.name
+        if slot.alive:
+            slot.alive = False
+            self.lost.append(f"{name}: {why}")
+            log.warning("ray_worker_lost", worker=name, why=why, requeued=len(moved))
+            self._report(f"ray worker {name} lost ({why}); {len(moved)} unfinished episodes re-queued")
+        elif moved:
+            self._report(f"ray worker {name} lost; {len(moved)} more episodes re-queued")
         self._changed.set()
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
 from claw.distributed.wire import EventBatch, WorkerInfo, decode_work, encode_batch
@@ -169,6 +170,10 @@ class ShardWorker:
                 gone = await run_episodes(_QueueSuite(suite, self._inbox), Tally(), set(), None)
             if gone is not None:
                 raise gone  # the driver re-queues what this worker had not finished
+        except BaseExceptionGroup as group:
+            leaf = first_leaf(group)  # the one exception a task group wrapped, for a one-line error
+            error = f"{type(leaf).__name__}: {leaf}"
+            raise leaf from None
         except BaseException as exc:
             error = f"{type(exc).__name__}: {exc}"
             raise

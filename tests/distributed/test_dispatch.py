@@ -163,3 +163,24 @@ async def test_losing_every_worker_stops_the_run_saying_how_to_resume() -> None:
         dispatcher = Dispatcher(workers, bus, capacity=3, episode_id=_episode_id)
         with pytest.raises(ServiceError, match=r"every Ray worker was lost.*re-run the same command"):
             await dispatcher.run(_samples(10), Tally())
+
+
+async def test_a_worker_lost_while_its_batch_is_drawn_gets_nothing_and_loses_nothing() -> None:
+    workers = [FakeWorker("w0"), FakeWorker("w1")]
+
+    async def samples() -> AsyncIterator[Sample]:
+        for index in range(10):
+            if index == 4:  # w0 holds 0-3; w1's batch is being drawn: it dies now
+                workers[1].dead = True
+                workers[1]._ready.set()
+                await anyio.sleep(0.05)  # its pending `take` fails meanwhile
+            yield _sample(index)
+
+    sink, tally = Collect(), Tally()
+    async with Bus([sink]) as bus:
+        dispatcher = Dispatcher(workers, bus, capacity=4, episode_id=_episode_id)
+        with anyio.fail_after(60):
+            await dispatcher.run(samples(), tally)
+    finished = Counter(e.episode_id for e in sink.events if isinstance(e, EpisodeFinished))
+    assert finished == Counter({_episode_id(_sample(i)): 1 for i in range(10)})
+    assert workers[1].ran == [] and dispatcher.requeued_total == 4

@@ -1,0 +1,109 @@
+"""`claw eval --ray` on a local two-node Ray cluster (loopback only, in namespaces the test makes): one
+worker is SIGKILLed mid-run and the run still ends with every sample exactly once and the same
+per-episode scores and summary as a single-machine run with the same seed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from claw.events import EpisodeFinished, RunFinished, decode_event, decode_result
+from claw.runtime.sinks import read_results
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+N = "8"
+SEED = "5"
+HELPER = Path(__file__).with_name("cluster_run.py")
+SUMMARY_FIELDS = ("n", "accuracy", "per_category", "answered", "forced", "errors", "failed", "status")
+
+
+def _namespaces() -> list[str]:
+    """An `unshare` command line giving a fresh network (loopback only) and PID namespace, or skip."""
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray is not installed (make ray)")
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("needs unshare and ip (util-linux, iproute2) to keep the cluster on loopback")
+    for command in (
+        ["unshare", "-n", "-p", "-f", "--mount-proc"],
+        ["unshare", "-r", "-n", "-p", "-f", "--mount-proc"],
+    ):
+        if subprocess.run([*command, "true"], capture_output=True, check=False).returncode == 0:
+            return command
+    pytest.skip("this machine does not allow new network and PID namespaces")
+
+
+def _eval(run_dir: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "claw.cli",
+        "eval",
+        "--n",
+        N,
+        "--seed",
+        SEED,
+        "--run-dir",
+        str(run_dir),
+        "--episodes",
+        "2",
+        "--kernels",
+        "2",
+        "--quiet",
+    ]
+
+
+def _scores(run_dir: Path) -> dict[str, tuple[str | None, float, str]]:
+    return {r.episode_id: (r.answer, r.score, r.reason) for r in read_results(run_dir / "results.jsonl")}
+
+
+def _summary(run_dir: Path) -> dict[str, object]:
+    summary = msgspec.json.decode((run_dir / "summary.json").read_bytes())
+    return {key: summary[key] for key in SUMMARY_FIELDS}
+
+
+def test_a_worker_killed_mid_run_changes_nothing_in_the_results(tmp_path: Path) -> None:
+    unshare = _namespaces()
+    whole = subprocess.run(_eval(tmp_path / "whole"), capture_output=True, timeout=900, check=False)
+    assert whole.returncode == 0, whole.stderr
+
+    run_dir, out = tmp_path / "ray", tmp_path / "cluster.json"
+    # Short (Unix socket paths), and the namespace's own temp folder: claw sweeps temp directories whose
+    # owner pid is gone, and from inside a PID namespace no pid outside it is visible.
+    private_tmp = tempfile.mkdtemp(prefix="clawray-", dir="/tmp")
+    try:
+        helper = [*unshare, sys.executable, str(HELPER), str(out), str(run_dir), N, SEED, private_tmp]
+        env = {**os.environ, "TMPDIR": private_tmp}
+        ran = subprocess.run(helper, capture_output=True, text=True, timeout=1100, check=False, env=env)
+    finally:
+        shutil.rmtree(private_tmp, ignore_errors=True)
+    assert ran.returncode == 0, ran.stderr[-4000:]
+    outcome = json.loads(out.read_text())
+    assert outcome["returncode"] != -9, "the run did not end in time:\n" + outcome["output"][-4000:]
+    assert outcome["returncode"] == 0, outcome["output"][-4000:]
+    assert outcome["victim"], "the run never recorded a first result"
+    assert re.search(r"ray worker w1 lost \(", outcome["output"]), outcome["output"][-4000:]
+    requeued = re.findall(
+        r"ray worker w1 lost.*; (\d+) (?:unfinished|more) episodes re-queued", outcome["output"]
+    )
+    assert sum(map(int, requeued)) >= 1, "the worker was killed with nothing left to run"
+
+    assert _scores(run_dir) == _scores(tmp_path / "whole")
+    assert _summary(run_dir) == _summary(tmp_path / "whole")
+    ids = [decode_result(line).episode_id for line in (run_dir / "results.jsonl").read_bytes().splitlines()]
+    assert len(ids) == len(set(ids)) == int(N), "an episode was recorded twice or lost"
+    events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
+    finished = Counter(e.episode_id for e in events if isinstance(e, EpisodeFinished))
+    assert set(finished.values()) == {1}
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "success"

@@ -1,0 +1,40 @@
+"""Ray stays optional: a normal `claw eval` never imports it, and `--ray` without Ray installed says
+what to install."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from claw.distributed.cluster import import_ray
+from claw.errors import ConfigError
+
+_NORMAL_RUN = """
+import sys
+from claw.cli import main
+code = main(["eval", "--n", "1", "--run-dir", sys.argv[1], "--quiet"])
+assert code == 0, code
+assert "ray" not in sys.modules, "a run without --ray imported Ray"
+"""
+
+
+@pytest.mark.slow
+def test_a_run_without_ray_never_imports_it(tmp_path: Path) -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", _NORMAL_RUN, str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert (tmp_path / "run" / "results.jsonl").read_text().count("\n") == 1
+
+
+def test_ray_missing_is_a_one_line_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an import of an absent package raises
+    with pytest.raises(ConfigError, match=r"pip install 'claw\[ray\]'"):
+        import_ray()
