@@ -14,6 +14,7 @@ import shutil
 import signal
 import stat
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -157,6 +158,12 @@ def _kill_members(path: Path) -> None:
                 os.kill(int(line), signal.SIGKILL)
 
 
+_STALE_AFTER_S = 600
+"""A pool cgroup untouched this long whose owner is not visible is left over. The age matters: a process in
+another PID namespace (a container, a sandboxed shell) cannot see a live pool's owner, and a pool's cgroup
+is empty, so removable, for the moment between its creation and its first kernel."""
+
+
 def sweep_stale_cgroups() -> None:
     """Remove empty pool cgroups left by pools whose process no longer exists."""
     roots = [_V1 / controller for controller in _V1_CONTROLLERS] + [_V2_ROOT]
@@ -165,8 +172,14 @@ def sweep_stale_cgroups() -> None:
             continue
         for stale in root.glob("claw-*-*"):
             owner = stale.name.split("-")[1]
-            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists() and _untouched(stale):
                 _rmdir_tree(stale)
+
+
+def _untouched(path: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return time.time() - path.stat().st_mtime > _STALE_AFTER_S
+    return False
 
 
 def _rmdir_tree(path: Path) -> None:

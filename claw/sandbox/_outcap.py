@@ -1,9 +1,9 @@
 """Output capped at the source, inside the kernel: however much a cell prints (a 1 GB string, an endless
 loop, C code writing to fd 1), at most a fixed head and tail of each stream per cell leave the kernel, so
-a flood never reaches the runner's memory and the host's cell timeout is not spent draining it. Tracebacks
-and the value of a trailing expression are cut the same way. Output the C level would also echo to the
-kernel's log file on the host is sent to /dev/null instead (the log is for start-up failures), and
-IPython's copy of every cell's output for its history is not kept.
+a flood never reaches the runner's memory and the host's cell timeout is not spent draining it. Tracebacks,
+the value of a trailing expression and every display message are cut the same way. Output the C level
+would also echo to the kernel's log file on the host is sent to /dev/null instead (the log is for
+start-up failures), and IPython's copy of every cell's output for its history is not kept.
 
 Installed once per kernel by the template (`install`), before the kernel serves its first request.
 """
@@ -22,6 +22,9 @@ HEAD_CHARS = 64_000
 """Characters of each stream per cell sent as they are printed."""
 TAIL_CHARS = 16_000
 """Characters of each stream per cell kept from the end and sent when the cell finishes."""
+MAX_DISPLAY_CHARS = 32 * 2**20
+"""Largest non-text value of one display message (a base64 image, the per-cell report); larger ones are
+replaced by a note. Text values are cut like the streams."""
 
 
 class _CappedWrite:
@@ -127,3 +130,24 @@ def install(shell: Any) -> None:
         return data, metadata
 
     formatter.format = capped_format
+    _cap_display(shell.display_pub)
+
+
+def _cap_display(publisher: Any) -> None:
+    """Every display message (`display(...)`, images, HTML) is bounded too, whoever builds it."""
+    publish = publisher.publish
+
+    def capped_publish(data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        return publish({mime: _capped_value(mime, value) for mime, value in data.items()}, *args, **kwargs)
+
+    publisher.publish = capped_publish
+
+
+def _capped_value(mime: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if mime.startswith("text/"):
+        return _cut(value)
+    if len(value) > MAX_DISPLAY_CHARS:
+        return f"[a {mime} value of {len(value)} characters was not sent]"
+    return value

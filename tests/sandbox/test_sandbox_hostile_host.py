@@ -242,6 +242,8 @@ async def test_a_gigabyte_print_never_reaches_the_runner(frames_dir: Path) -> No
     async with pool_in_task(pool), pool.checkout(make_setup(frames_dir)) as kernel:
         before = (await anyio.to_thread.run_sync(runner.memory_info)).rss
         result = await kernel.execute("print('start')\nprint('x' * 10 ** 9)\nprint('end')", timeout=300)
+        html = "from IPython.display import HTML, display\ndisplay(HTML('<p>' * 10 ** 8))\nprint('shown')"
+        shown = await kernel.execute(html, timeout=300)
         grown = (await anyio.to_thread.run_sync(runner.memory_info)).rss - before
     assert result.status == "ok", result.error
     assert result.stdout.startswith("start\n")
@@ -250,6 +252,7 @@ async def test_a_gigabyte_print_never_reaches_the_runner(frames_dir: Path) -> No
     )
     # The host received only what the kernel let out (head and tail), not the gigabyte.
     assert 0 < result.stdout_cut_chars < 200_000 and len(result.stdout) < 5000
+    assert shown.status == "ok" and shown.stdout == "shown\n", shown.error
     assert grown < 200 * 2**20, f"the runner grew by {grown / 2**20:.0f} MiB"
 
 
