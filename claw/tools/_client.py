@@ -14,13 +14,13 @@ import http.client
 import socket as _socket
 import threading
 import time
-from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
 
 from claw.errors import PerceptionBatchFailed, PerceptionError, PerceptionUnavailable
+from claw.tools._state import STATE, ClientSettings
 from claw.wire.perception import ErrorResponse, decode, encode
 
 __all__ = ["ClientSettings", "configure", "current_settings", "post", "reset", "take_failures"]
@@ -30,26 +30,6 @@ _ERROR_TYPES: dict[str, type[PerceptionError]] = {
     "PerceptionBatchFailed": PerceptionBatchFailed,
     "PerceptionUnavailable": PerceptionUnavailable,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ClientSettings:
-    """Where the perception server is and how long to wait for it."""
-
-    socket: str | None = None
-    url: str | None = None
-    token: str | None = None
-    scene: str | None = None
-    connect_timeout_s: float = 10.0
-    request_timeout_s: float = 600.0
-    fps: float | None = None
-
-    @property
-    def endpoint(self) -> str:
-        """A human-readable name for the server, for error messages."""
-        if self.socket is not None:
-            return f"unix:{self.socket}"
-        return self.url or "<not configured>"
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -68,14 +48,6 @@ class _UnixConnection(http.client.HTTPConnection):
             sock.close()
             raise
         self.sock = sock
-
-
-class _State:
-    """The module's one settings record and one cached connection (the kernel is single-threaded)."""
-
-    settings: ClientSettings = ClientSettings()
-    connection: http.client.HTTPConnection | None = None
-    failures: list[str] = []  # noqa: RUF012 - one list for the kernel's one client, drained per cell
 
 
 def configure(
@@ -100,7 +72,7 @@ def configure(
         fps: frames per second used by `tools.Time` when a call does not pass one.
     """
     reset()
-    _State.settings = ClientSettings(
+    STATE.perception = ClientSettings(
         socket=socket,
         url=url,
         token=token,
@@ -113,21 +85,21 @@ def configure(
 
 def take_failures() -> tuple[str, ...]:
     """The infrastructure failures met since the last call (the per-cell report drains them)."""
-    failures = tuple(_State.failures)
-    _State.failures.clear()
+    failures = tuple(STATE.tool_failures)
+    STATE.tool_failures.clear()
     return failures
 
 
 def current_settings() -> ClientSettings:
     """The settings `configure` last stored."""
-    return _State.settings
+    return STATE.perception
 
 
 def reset() -> None:
     """Close the cached connection (the next request opens a new one)."""
-    if _State.connection is not None:
-        _State.connection.close()
-        _State.connection = None
+    if STATE.perception_connection is not None:
+        STATE.perception_connection.close()
+        STATE.perception_connection = None
 
 
 def post(path: str, request: msgspec.Struct, response_type: type[_T]) -> _T:
@@ -147,7 +119,7 @@ def post(path: str, request: msgspec.Struct, response_type: type[_T]) -> _T:
 
 def _send_with_reconnect(path: str, body: bytes) -> tuple[int, bytes]:
     # A kept-alive connection may have been closed by the server while idle; a fresh one is tried once.
-    reused = _State.connection is not None
+    reused = STATE.perception_connection is not None
     try:
         return _send(_connection(), path, body)
     except (OSError, http.client.HTTPException) as exc:
@@ -162,9 +134,9 @@ def _send_with_reconnect(path: str, body: bytes) -> tuple[int, bytes]:
 
 
 def _connection() -> http.client.HTTPConnection:
-    if _State.connection is None:
-        _State.connection = _open(_State.settings)
-    return _State.connection
+    if STATE.perception_connection is None:
+        STATE.perception_connection = _open(STATE.perception)
+    return STATE.perception_connection
 
 
 _RECONNECT_PAUSE_S = 0.25
@@ -204,8 +176,8 @@ def _connection_to(settings: ClientSettings, timeout_s: float) -> http.client.HT
 
 def _send(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes]:
     headers = {"Content-Type": "application/msgpack", "Accept": "application/msgpack"}
-    if _State.settings.token:
-        headers["Authorization"] = f"Bearer {_State.settings.token}"
+    if STATE.perception.token:
+        headers["Authorization"] = f"Bearer {STATE.perception.token}"
     try:
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
@@ -213,7 +185,7 @@ def _send(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int
     except TimeoutError:
         reset()
         raise _unavailable(
-            f"perception server not answering (no answer within {_State.settings.request_timeout_s:g} s)"
+            f"perception server not answering (no answer within {STATE.perception.request_timeout_s:g} s)"
         ) from None
 
 
@@ -222,25 +194,25 @@ def _decode_ok(payload: bytes, response_type: type[_T]) -> _T:
         return decode(payload, response_type)
     except msgspec.DecodeError as exc:
         raise PerceptionError(
-            f"the perception server sent a malformed answer: {exc}", endpoint=_State.settings.endpoint
+            f"the perception server sent a malformed answer: {exc}", endpoint=STATE.perception.endpoint
         ) from None
 
 
 def _error_from(status: int, payload: bytes) -> PerceptionError:
-    endpoint = _State.settings.endpoint
+    endpoint = STATE.perception.endpoint
     try:
         error = decode(payload, ErrorResponse)
     except msgspec.DecodeError:
         return PerceptionError(f"perception server answered HTTP {status}", endpoint=endpoint)
     error_class = _ERROR_TYPES.get(error.error_type, PerceptionError)
     if error_class is not PerceptionError:
-        _State.failures.append(f"{error.error_type}: {error.message}")
+        STATE.tool_failures.append(f"{error.error_type}: {error.message}")
     return error_class(f"{error.message} (HTTP {status})", endpoint=endpoint)
 
 
 def _unavailable(reason: str) -> PerceptionUnavailable:
-    settings = _State.settings
-    _State.failures.append(f"perception server {settings.endpoint}: {reason}")
+    settings = STATE.perception
+    STATE.tool_failures.append(f"perception server {settings.endpoint}: {reason}")
     return PerceptionUnavailable(
         f"perception server {settings.endpoint} is unavailable: {reason}. Perception tools cannot be used "
         "right now; answer from the images or retry later.",

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from claw.tools._client import _UnixConnection
+from claw.tools._state import STATE
 from claw.wire.vlm import GROUNDING_SCALE, MAX_ASK_IMAGES, AskError, AskKind, AskRequest, AskResponse
 
 __all__ = ["Located", "VlmError", "api", "ask", "configure", "locate", "reason"]
@@ -66,14 +67,9 @@ class Located:
         return f"Located({self.name!r}: {len(boxes)} boxes {boxes}, points {points})"
 
 
-class _State:
-    socket: str | None = None
-    episode_id: str = ""
-
-
 def configure(*, socket: str | None, episode_id: str = "") -> None:
     """Point `vlm` at the runtime's socket for this episode (called by the kernel bootstrap)."""
-    _State.socket, _State.episode_id = socket, episode_id
+    STATE.vlm_socket, STATE.vlm_episode_id = socket, episode_id
 
 
 def ask(question: str, images: Sequence[Any] | Any = None) -> str:
@@ -164,10 +160,10 @@ def _pixels(image: Any) -> npt.NDArray[np.uint8]:
 
 
 def _call(kind: AskKind, question: str, images: list[bytes], *, context: str = "") -> AskResponse:
-    if _State.socket is None:
+    if STATE.vlm_socket is None:
         raise VlmError("vlm is not connected in this kernel (no runtime socket was configured)")
     request = AskRequest(
-        episode_id=_State.episode_id, question=question, images=images, kind=kind, context=context
+        episode_id=STATE.vlm_episode_id, question=question, images=images, kind=kind, context=context
     )
     status, payload = _post(msgspec.msgpack.encode(request))
     if status == 200:
@@ -180,8 +176,8 @@ def _call(kind: AskKind, question: str, images: list[bytes], *, context: str = "
 
 
 def _post(body: bytes) -> tuple[int, bytes]:
-    assert _State.socket is not None  # checked by the caller
-    conn = _UnixConnection(_State.socket, timeout=_TIMEOUT_S)
+    assert STATE.vlm_socket is not None  # checked by the caller
+    conn = _UnixConnection(STATE.vlm_socket, timeout=_TIMEOUT_S)
     try:
         conn.request("POST", "/v1/ask", body=body, headers={"Content-Type": "application/msgpack"})
         response = conn.getresponse()
