@@ -23,7 +23,6 @@ from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig, RayConfig
 from claw.distributed.dispatch import Dispatcher, WorkerLost
-from claw.distributed.wire import WorkerInfo, decode_batch, encode_work
 from claw.distributed.worker import ShardWorker
 from claw.errors import ConfigError, ServiceError
 from claw.events import Event
@@ -33,6 +32,7 @@ from claw.runtime.executor import RunEpisodes
 from claw.runtime.layout import RunLayout
 from claw.runtime.local import iterate_in_thread
 from claw.suite import Sample, Suite
+from claw.wire.ray import WorkerInfo, decode_batch, encode_work
 
 __all__ = ["RayExecutor", "import_ray"]
 

@@ -26,13 +26,13 @@ import msgspec
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
-from claw.distributed.wire import EventBatch, WorkerInfo, decode_work, encode_batch
 from claw.events import Event, encode_line
 from claw.runtime.bus import Bus
 from claw.runtime.episode_task import Tally
 from claw.runtime.layout import RunLayout, suite_options
 from claw.runtime.local import LocalExecutor
 from claw.suite import Sample, Score, Suite, get_suite
+from claw.wire.ray import EventBatch, WorkerInfo, decode_work, encode_batch
 
 __all__ = ["ShardWorker"]
 

@@ -3,6 +3,7 @@ unknown names are refused with the allowed ones, and the runtime and CLI hold no
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -72,3 +73,10 @@ def test_runtime_and_cli_do_not_branch_on_the_interface_name(path: str) -> None:
         if re.search(r"interface\s*(==|!=|in\b|not in\b)", line)
     ]
     assert branches == []
+
+
+def test_the_driver_neither_parses_replies_nor_renders_prompts() -> None:
+    tree = ast.parse((_ROOT / "claw" / "runtime" / "driver.py").read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not imported & {"claw.agent.parsing", "claw.agent.observations", "claw.agent.prompts"}
+    assert "claw.agent" not in imported
