@@ -1,6 +1,7 @@
 """Async forms of the blocking file-system helpers that code on the event loop needs: a temporary
-directory made and removed in a worker thread, so no `mkdir`/`rmtree` runs on the loop. Also the sweep
-that removes the temporary directories a killed run left behind (their names carry the owner's pid)."""
+directory made and removed in a worker thread, so no `mkdir`/`rmtree` runs on the loop. Also the
+directories a run owns (`claw-<pid>-…`, held locked while it lives, see claw._ownership) and the sweep
+that removes those a killed run left behind."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from pathlib import Path
 import anyio
 import structlog
 
-__all__ = ["owned_prefix", "sweep_stale_temp_dirs", "temporary_directory"]
+from claw._ownership import claim_if_stale, creating_in, hold, release, sweeping
+
+__all__ = [
+    "make_owned_dir",
+    "owned_prefix",
+    "owned_temporary_directory",
+    "remove_owned_dir",
+    "sweep_stale_temp_dirs",
+    "temporary_directory",
+]
 
 _log = structlog.get_logger("claw.files")
 _OWNED = re.compile(r"claw-(?:k)?(\d+)-")
@@ -27,27 +37,56 @@ def owned_prefix(kind: str = "") -> str:
     return f"claw-{kind}{os.getpid()}-"
 
 
-def _alive(pid: int) -> bool:
+def make_owned_dir(kind: str = "") -> tuple[Path, int]:
+    """A fresh private `claw-<kind><pid>-…` directory in the temp folder, held for this process (blocking);
+    the descriptor goes to `remove_owned_dir` once the directory is no longer needed.
+
+    Raises:
+        OSError: the directory could not be created (e.g. the temp folder is not writable).
+    """
+    with creating_in(Path(tempfile.gettempdir())):
+        path = Path(tempfile.mkdtemp(prefix=owned_prefix(kind)))
+        return path, hold(path)
+
+
+def remove_owned_dir(path: Path, descriptor: int) -> None:
+    """Remove a directory made by `make_owned_dir`, then let go of it (blocking)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        release(descriptor)
+
+
+@asynccontextmanager
+async def owned_temporary_directory(kind: str = "") -> AsyncIterator[Path]:
+    """`make_owned_dir` for the block, removed afterwards even if the block is cancelled.
+
+    Raises:
+        OSError: the directory could not be created (e.g. the temp folder is not writable).
+    """
+    path, descriptor = await anyio.to_thread.run_sync(make_owned_dir, kind)
+    try:
+        yield path
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(remove_owned_dir, path, descriptor)
 
 
 def sweep_stale_temp_dirs(root: Path | None = None) -> list[Path]:
-    """Remove `claw-<pid>-*` / `claw-k<pid>-*` directories whose owner process is gone (blocking); return
-    what was removed. A run killed by SIGKILL leaves its sockets and kernel directories there."""
+    """Remove `claw-<pid>-*` / `claw-k<pid>-*` directories left by runs that are gone (blocking); return
+    what was removed. A run killed by SIGKILL leaves its sockets and kernel directories there. A live
+    run's directories are never touched, whatever pid namespace either run is in (claw._ownership)."""
     root = Path(tempfile.gettempdir()) if root is None else root
     removed: list[Path] = []
-    for path in root.glob("claw-*"):
-        owner = _OWNED.match(path.name)
-        if owner is None or not path.is_dir() or _alive(int(owner.group(1))):
-            continue
-        shutil.rmtree(path, onerror=_report_undeletable)
-        removed.append(path)
+    with sweeping(root):
+        for path in root.glob("claw-*"):
+            owner = _OWNED.match(path.name)
+            if owner is None or not path.is_dir():
+                continue
+            with claim_if_stale(path, int(owner.group(1))) as stale:
+                if stale:
+                    shutil.rmtree(path, onerror=_report_undeletable)
+                    removed.append(path)
     if removed:
         _log.info("removed directories of runs that were killed", count=len(removed))
     return removed

@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
-from claw._files import owned_prefix, temporary_directory
+from claw._files import owned_temporary_directory
 from claw.config import EvalConfig
 from claw.errors import ServiceError
 from claw.events import Event
@@ -91,7 +91,7 @@ async def open_services(
     subcalls = SubCallTokens()
     async with AsyncExitStack() as stack:
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
-        sockets = await stack.enter_async_context(temporary_directory(prefix=owned_prefix()))
+        sockets = await stack.enter_async_context(owned_temporary_directory())
         gone = ServiceGone()
         socket = await stack.enter_async_context(
             open_perception(

@@ -2,7 +2,8 @@
 and installed packages, read-only in its otherwise empty filesystem), whether its unprivileged uid can read
 them, and per-kernel cgroups that cap a kernel as a whole: its process count (RLIMIT_NPROC counts per uid,
 not per kernel) and its memory (RLIMIT_AS is per process; a kernel's processes and its scratch tmpfs
-together must fit).
+together must fit). A pool's cgroups stay locked while it lives (claw._ownership), so another run's
+sweep of stale cgroups never removes them, in whichever pid namespace either run is.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import shutil
 import signal
 import stat
 import sys
-import time
 from pathlib import Path
 
 import anyio
 
 import claw
+from claw._ownership import claim_if_stale, creating_in, hold, release, sweeping
 from claw.errors import ConfinementUnavailable
 
 __all__ = [
@@ -80,7 +81,9 @@ class KernelCgroups:
     """A pids and a memory cgroup per kernel under pool cgroups, when this host lets us create them."""
 
     def __init__(self) -> None:
-        self.roots = _create_pool_cgroups()
+        held = _create_pool_cgroups()
+        self.roots = [root for root, _ in held]
+        self._held = [descriptor for _, descriptor in held]
 
     @property
     def available(self) -> bool:
@@ -112,6 +115,9 @@ class KernelCgroups:
                 for child in await anyio.to_thread.run_sync(_children, root):
                     await _remove_cgroup(child)
                 await anyio.to_thread.run_sync(_try_remove, root)
+            for descriptor in self._held:
+                release(descriptor)
+            self._held = []
 
 
 def _write_limits(path: Path, max_processes: int, memory_mb: int) -> None:
@@ -129,7 +135,10 @@ def _write_limits(path: Path, max_processes: int, memory_mb: int) -> None:
 
 
 def _children(root: Path) -> list[Path]:
-    return [path for path in root.iterdir() if path.is_dir()]
+    try:
+        return [path for path in root.iterdir() if path.is_dir()]
+    except FileNotFoundError:  # removed by hand (or by a claw older than the ownership locks)
+        return []
 
 
 async def _remove_cgroup(path: Path, attempts: int = 100) -> None:
@@ -158,28 +167,20 @@ def _kill_members(path: Path) -> None:
                 os.kill(int(line), signal.SIGKILL)
 
 
-_STALE_AFTER_S = 600
-"""A pool cgroup untouched this long whose owner is not visible is left over. The age matters: a process in
-another PID namespace (a container, a sandboxed shell) cannot see a live pool's owner, and a pool's cgroup
-is empty, so removable, for the moment between its creation and its first kernel."""
-
-
 def sweep_stale_cgroups() -> None:
-    """Remove empty pool cgroups left by pools whose process no longer exists."""
+    """Remove the pool cgroups of runs that are gone (a SIGKILLed run cannot remove its own)."""
     roots = [_V1 / controller for controller in _V1_CONTROLLERS] + [_V2_ROOT]
     for root in roots:
         if not root.is_dir():
             continue
-        for stale in root.glob("claw-*-*"):
-            owner = stale.name.split("-")[1]
-            if owner.isdigit() and not Path(f"/proc/{owner}").exists() and _untouched(stale):
-                _rmdir_tree(stale)
-
-
-def _untouched(path: Path) -> bool:
-    with contextlib.suppress(OSError):
-        return time.time() - path.stat().st_mtime > _STALE_AFTER_S
-    return False
+        with sweeping(root):
+            for candidate in root.glob("claw-*-*"):
+                owner = candidate.name.split("-")[1]
+                if not owner.isdigit():
+                    continue
+                with claim_if_stale(candidate, int(owner)) as stale:
+                    if stale:
+                        _rmdir_tree(candidate)
 
 
 def _rmdir_tree(path: Path) -> None:
@@ -190,31 +191,39 @@ def _rmdir_tree(path: Path) -> None:
         path.rmdir()
 
 
-def _create_pool_cgroups() -> list[Path]:
+def _create_pool_cgroups() -> list[tuple[Path, int]]:
+    """This pool's cgroup under each controller, each held (claw._ownership) until `close`."""
     name = f"claw-{os.getpid()}-{secrets.token_hex(3)}"
     v1 = [_V1 / c for c in _V1_CONTROLLERS if (_V1 / c / "cgroup.procs").exists()]
     if v1:
-        return [path for path in (_mkdir(root / name) for root in v1) if path is not None]
+        return [made for made in (_make_held(root, name) for root in v1) if made is not None]
     controllers = _V2_ROOT / "cgroup.subtree_control"
     if not (controllers.exists() and "pids" in controllers.read_text().split()):
         return []
-    path = _mkdir(_V2_ROOT / name)
-    if path is None:
+    made = _make_held(_V2_ROOT, name)
+    if made is None:
         return []
     wanted = [c for c in ("pids", "memory") if c in controllers.read_text().split()]
     with contextlib.suppress(OSError):
-        (path / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in wanted))
-        return [path]
-    path.rmdir()
+        (made[0] / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in wanted))
+        return [made]
+    made[0].rmdir()
+    release(made[1])
     return []
 
 
-def _mkdir(path: Path) -> Path | None:
+def _make_held(root: Path, name: str) -> tuple[Path, int] | None:
+    path = root / name
     try:
-        path.mkdir()
+        with creating_in(root):
+            path.mkdir()
+            try:
+                return path, hold(path)
+            except OSError:
+                path.rmdir()
+                raise
     except OSError:
         return None
-    return path
 
 
 def bwrap_prefix(writable: list[Path]) -> list[str]:

@@ -11,7 +11,6 @@ import itertools
 import os
 import resource
 import shutil
-import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +20,7 @@ import structlog
 import zmq
 import zmq.asyncio
 
-from claw._files import owned_prefix
+from claw._files import make_owned_dir, remove_owned_dir
 from claw.config import SandboxConfig
 from claw.errors import ConfigError, ConfinementUnavailable, KernelDied
 from claw.sandbox._confine import INNER_EXCHANGE, INNER_SCRATCH
@@ -124,14 +123,15 @@ class KernelLauncher:
     async def _open(self) -> None:
         self._check_mode()
         raise_open_file_limit(self.size)
-        self._workdir = await anyio.to_thread.run_sync(_make_workdir)
-        self._stack.push_async_callback(remove_tree, self._workdir)
+        workdir, held = await anyio.to_thread.run_sync(_make_workdir)
+        self._workdir = workdir
+        self._stack.push_async_callback(_remove_workdir, workdir, held)
         await anyio.to_thread.run_sync(warm_up)  # the AST policy resolves module chains through these
         self._context = _zmq_context(self.size)
         self._stack.callback(self._context.destroy, 0)
         await anyio.to_thread.run_sync(self._prepare_cgroups)
         wrapper = await anyio.to_thread.run_sync(self._wrapper)  # bwrap_prefix stats the bound paths
-        template = TemplateProcess(self._workdir, wrapper=wrapper)
+        template = TemplateProcess(workdir, wrapper=wrapper)
         self.template = await self._stack.enter_async_context(template)
         assert self.template.hello is not None
         self.confined = decide_confinement(self.config, self.template.hello)
@@ -309,10 +309,15 @@ async def remove_tree(path: Path) -> None:
         await anyio.to_thread.run_sync(shutil.rmtree, path, True)
 
 
-def _make_workdir() -> Path:
-    workdir = Path(tempfile.mkdtemp(prefix=owned_prefix("k")))  # swept once this process is gone
+def _make_workdir() -> tuple[Path, int]:
+    workdir, held = make_owned_dir("k")  # swept once this process is gone
     workdir.chmod(0o711)  # kernels (other uids) may pass through to their own 0700 directory
-    return workdir
+    return workdir, held
+
+
+async def _remove_workdir(workdir: Path, held: int) -> None:
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(remove_owned_dir, workdir, held)
 
 
 def _log_tail(exchange: Path) -> str:
