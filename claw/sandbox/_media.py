@@ -12,11 +12,14 @@ import stat
 from pathlib import Path
 
 import msgspec
+import structlog
 
 from claw.suite import Frame, Video
 from claw.wire.kernel import KernelSetup
 
 __all__ = ["stage_media"]
+
+_log = structlog.get_logger("claw.sandbox")
 
 
 def stage_media(setup: KernelSetup, exchange: Path, inner_exchange: str) -> KernelSetup:
@@ -46,12 +49,24 @@ def _stage(frame: Frame, media: Path, stem: str, inner_exchange: str) -> Frame:
     return msgspec.structs.replace(frame, path=f"{inner_exchange}/media/{name}")
 
 
+class _Warned:
+    copies = False
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
+    # Never write through a name already there: it may be a link to another sample's original file.
+    target.unlink(missing_ok=True)
     if source.stat().st_mode & stat.S_IROTH:
         try:
             os.link(source, target)
             return
-        except OSError:
-            pass  # another filesystem, or a link the host does not allow: copy instead
+        except OSError as exc:  # another filesystem, or a link the host does not allow: copy instead
+            if not _Warned.copies:
+                _Warned.copies = True
+                _log.warning(
+                    "frames are copied into each kernel, not linked; put the temp folder (TMPDIR) on the "
+                    "same filesystem as the data to make checkout cheap",
+                    error=str(exc),
+                )
     shutil.copyfile(source, target)
     target.chmod(0o644)
