@@ -1,9 +1,11 @@
-"""`InProcessKernel`: the in-tree fake kernel for tests that run whole episodes through the real driver
-without kernel processes. It implements `claw.sandbox.types.Kernel` with the kernel side's own code: the
-episode's names come from the bootstrap's parts (`claw.tools._inputs`, `_answer`, `_show` and their
-`_state.STATE`), cells run with `exec` in one namespace (in a worker thread, off the event loop, as a real
-kernel runs in its own process), and each `CellResult` carries the cell's stdout, error, shown images and
-submitted answer. No confinement: the episode's cell checker still applies the real AST policy.
+"""The in-tree fake kernels. `ScriptedKernel` returns prepared `CellResult`s in order (for driver tests
+that need exact outcomes: errors, deaths, answers). `InProcessKernel` is the one fake that really runs
+cells, for tests that run whole episodes through the real driver without kernel processes: it implements
+`claw.sandbox.types.Kernel` with the kernel side's own code (the episode's names come from the
+bootstrap's parts, `claw.tools._inputs`, `_answer`, `_show` and `_state.STATE`), runs cells with `exec`
+in one namespace in a worker thread (off the event loop, as a real kernel runs in its own process), and
+returns each cell's stdout, error, shown images and submitted answer. No confinement: the episode's cell
+checker still applies the real AST policy.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from claw.tools._show import show
 from claw.tools._state import STATE
 from claw.wire.kernel import CellError, CellResult, KernelSetup
 
-__all__ = ["InProcessKernel"]
+__all__ = ["InProcessKernel", "ScriptedKernel"]
 
 _TOOL_NAMES = ("Reconstruct", "SAM3", "Geometry", "Mask", "Draw", "Time")
 
@@ -78,3 +80,19 @@ class InProcessKernel:
             images_dropped=cell.images_dropped,
             answer=cell.answer,
         )
+
+
+class ScriptedKernel:
+    """A `Kernel` whose cells return prepared results in order."""
+
+    def __init__(self, results: list[CellResult]) -> None:
+        self.results = results
+        self.cells: list[str] = []
+
+    @property
+    def kernel_id(self) -> str:
+        return "fake-1"
+
+    async def execute(self, code: str, *, timeout: float) -> CellResult:
+        self.cells.append(code)
+        return self.results.pop(0)

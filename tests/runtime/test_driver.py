@@ -29,28 +29,13 @@ from claw.runtime.driver import run_episode
 from claw.runtime.episode_services import EpisodeServices
 from claw.suite import Frame, Sample, Score, Video
 from claw.wire.kernel import CellError, CellResult, SubmittedAnswer
+from tests.fake_kernel import ScriptedKernel
 
 FENCE = "```"
 
 
 def reply(code: str) -> str:
     return f"**Purpose:** p\n**Reasoning:** r\n**Next Goal:** g\n**Code:**\n{FENCE}python\n{code}\n{FENCE}"
-
-
-class ScriptedKernel:
-    """A `Kernel` whose cells return prepared results in order."""
-
-    def __init__(self, results: list[CellResult]) -> None:
-        self.results = results
-        self.cells: list[str] = []
-
-    @property
-    def kernel_id(self) -> str:
-        return "fake-1"
-
-    async def execute(self, code: str, *, timeout: float) -> CellResult:
-        self.cells.append(code)
-        return self.results.pop(0)
 
 
 class Violation(msgspec.Struct, frozen=True):

@@ -17,7 +17,8 @@ from claw.runtime.episode_services import EpisodeServices
 from claw.runtime.vlm_calls import GroundingUnreadable, grounding_response, sub_call_messages
 from claw.wire.kernel import CellResult
 from claw.wire.vlm import AskRequest
-from tests.runtime.test_driver import ScriptedKernel, check, make_sample, reply, score
+from tests.fake_kernel import ScriptedKernel
+from tests.runtime.test_driver import check, make_sample, reply, score
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,8 @@ from claw.runtime.episode import (
 from claw.runtime.episode_services import EpisodeServices
 from claw.sandbox import check_cell
 from claw.wire.kernel import CellResult, ShownImage, SubmittedAnswer
-from tests.runtime.test_driver import ScriptedKernel, make_sample, score
+from tests.fake_kernel import ScriptedKernel
+from tests.runtime.test_driver import make_sample, score
 
 
 def call(name: str, arguments: dict[str, object], call_id: str = "c1") -> ToolCall:
