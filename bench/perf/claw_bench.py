@@ -114,6 +114,7 @@ async def _profile(split: dict[str, float], work: Workload, kernels: int) -> dic
     biggest = max(split, key=lambda name: split[name])
     say(f"biggest CPU share: {biggest} ({split[biggest]:.1f} ms/episode)")
     if biggest == "kernels":
+        say("  a forked kernel's lifecycle (what reuse saves; a reused kernel costs its reset and cells):")
         phases = await kernel_lifecycle(kernels)
         for phase, ms in phases.items():
             say(f"  {phase:32s} {ms:8.2f} ms")
@@ -130,7 +131,7 @@ async def _latency(plan: BenchPlan, folder: Path) -> dict[str, object]:
     out: dict[str, object] = {"latency_ms": plan.latency_ms}
     async with open_workload(folder, plan.latency_ms) as work:
         for c in plan.latency_levels:
-            episodes = max(plan.min_episodes, plan.rounds * c)
+            episodes = max(plan.rounds * c, min(plan.min_episodes, 20 * c))  # C = 1 waits on the model
             out.update(await measure_level(work, c, episodes, plan.latency_ms, fake_kernel=False))
         for c in plan.fake_levels:
             episodes = max(plan.min_episodes, plan.rounds * c)

@@ -216,10 +216,12 @@ class KernelLauncher:
         return PooledKernel(process, connection, self._context, max_stdout=self.max_stdout_chars)
 
     async def unstage(self, kernel: PooledKernel) -> None:
-        """Remove what the last episode put into the kernel's exchange directory (its frames, its setup)."""
+        """Remove what the last episode put into the kernel's exchange directory (its frames, its setup) and
+        empty the kernel's log, which the next episode could read."""
         exchange = self.kernel_dir(kernel)
         await remove_tree(exchange / "media")
         await anyio.Path(exchange / "setup.msgpack").unlink(missing_ok=True)
+        await anyio.to_thread.run_sync(_empty_log, exchange / "kernel.log")
 
     async def discard(self, kernel: PooledKernel) -> None:
         """Kill the kernel, wait for it to be reaped, and remove its directory and cgroup."""
@@ -318,6 +320,13 @@ def _make_workdir() -> tuple[Path, int]:
 async def _remove_workdir(workdir: Path, held: int) -> None:
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(remove_owned_dir, workdir, held)
+
+
+def _empty_log(log: Path) -> None:
+    try:
+        os.truncate(log, 0)  # the kernel appends (O_APPEND), so it goes on writing from the start
+    except FileNotFoundError:
+        pass
 
 
 def _log_tail(exchange: Path) -> str:
