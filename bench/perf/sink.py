@@ -29,14 +29,15 @@ __all__ = ["measure_sink"]
 
 
 def _restamped(event: Event, index: int) -> Event:
-    # A fresh episode id per copy (results stay distinct) and the emit time, so the lag can be read back.
+    # A fresh episode id per copy, so that the results stay distinct.
     episode = f"{event.episode_id}-{index}" if event.episode_id else None
     return msgspec.structs.replace(event, episode_id=episode, t_wall=time.time())
 
 
 async def measure_sink(events: list[Event], copies: int) -> dict[str, object]:
     """Emit `copies` rounds of `events` through the real sinks with a live follower; the figures."""
-    lags: list[float] = []
+    emitted: list[float] = []
+    seen: list[float] = []
     total = len(events) * copies
     async with temporary_directory(prefix="claw-sink-") as folder:
         sinks: list[Sink] = [
@@ -46,10 +47,12 @@ async def measure_sink(events: list[Event], copies: int) -> dict[str, object]:
         started = time.perf_counter()
         cpu = time.process_time()
         async with Bus(sinks) as bus, anyio.create_task_group() as tg:
+            emitted.append(time.perf_counter())
             await bus.emit(events[0])
-            tg.start_soon(_follow, folder, lags)
+            tg.start_soon(_follow, folder, seen)
             for index in range(copies):
                 for event in events:
+                    emitted.append(time.perf_counter())
                     await bus.emit(_restamped(event, index))
             finished = RunFinished(
                 **stamp("bench"),
@@ -59,10 +62,12 @@ async def measure_sink(events: list[Event], copies: int) -> dict[str, object]:
                 accuracy=1.0,
                 duration_s=0.0,
             )
+            emitted.append(time.perf_counter())
             await bus.emit(finished)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu
-    lags.sort()
+    # The follower renders the lines in the order they were emitted: the i-th seen is the i-th emitted.
+    lags = sorted(max(0.0, s - e) for s, e in zip(seen, emitted, strict=False))
     figures: dict[str, object] = {
         "events": total,
         "events_per_s": round(total / wall, 1),
@@ -77,10 +82,8 @@ async def measure_sink(events: list[Event], copies: int) -> dict[str, object]:
     return figures
 
 
-async def _follow(folder: Path, lags: list[float]) -> None:
-    async for line in tail_events(folder, follow=True):
-        stamp = float(line.split(" ", 1)[0])
-        lags.append(max(0.0, time.time() - stamp))
+async def _follow(folder: Path, seen: list[float]) -> None:
+    seen.extend([time.perf_counter() async for _line in tail_events(folder, follow=True)])
 
 
 def read_events(path: Path) -> list[Event]:
