@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 import msgspec
 
+from claw._config_rules import did_you_mean
 from claw.errors import SuiteError
 
 __all__ = [
@@ -232,7 +233,8 @@ def suite_factory(name: str) -> SuiteFactory:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise SuiteError(f"unknown suite {name!r}; known suites: {known} (see `claw suites`)") from None
+        hint = did_you_mean(name, _REGISTRY)
+        raise SuiteError(f"unknown suite {name!r}{hint}; known suites: {known} (see `claw suites`)") from None
 
 
 def get_suite(name: str, options: SuiteOptions) -> Suite:

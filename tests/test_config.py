@@ -84,3 +84,11 @@ def test_a_choice_far_from_every_value_gets_no_suggestion() -> None:
         config_from_mapping({"agent": {"interface": "zzzzzz"}})
     assert "did you mean" not in str(caught.value)
     assert "code, single-pass, tool-call, cot" in str(caught.value)
+
+
+def test_a_misspelt_suite_suggests_the_closest() -> None:
+    from claw.errors import SuiteError
+    from claw.suite import suite_factory
+
+    with pytest.raises(SuiteError, match=r"unknown suite 'syntetic' \(did you mean 'synthetic'\?\)"):
+        suite_factory("syntetic")
