@@ -19,6 +19,7 @@ from claw.events import (
     Event,
     KeyFramesChosen,
     LLMFailed,
+    LLMResponded,
     PlanMade,
     RecordedImage,
     ResponseMalformed,
@@ -66,6 +67,9 @@ class EpisodeView(msgspec.Struct, kw_only=True):
     score: float | None = None
     reason: str = ""
     forced: bool = False
+    last_reply: str = ""
+    final_reply: str = ""
+    """The model's reply in the turn that gave the answer without a cell (forced answer, `cot`)."""
     failure: str = ""
     """The runtime error that ended the episode (`EpisodeFailed`)."""
 
@@ -127,8 +131,10 @@ def _apply(view: EpisodeView, event: Event) -> None:
             _on_executed(view.step_view(event.step), event)
         case LLMFailed(role="agent", error_type=kind, message=message):
             view.step_view(event.step).model_error = f"{kind}: {message}"
+        case LLMResponded(role="agent", content=content):
+            view.last_reply = content
         case AnswerSubmitted(forced=True):
-            view.forced = True
+            view.forced, view.final_reply = True, view.last_reply
         case EpisodeFinished():
             _on_finished(view, event)
         case EpisodeFailed(error_type=kind, message=message):

@@ -124,6 +124,7 @@ def _episode(number: int, view: EpisodeView, store: ImageStore) -> str:
         _images(view.key_frames, store, "frames"),
         _pre(view.plan, "plan", "plan"),
         *(_step(s, store) for s in view.steps),
+        _pre(view.final_reply, "final", "the model's answering turn"),
         _outcome(view),
     ]
     attrs = f'data-bench="{_e(view.suite)}" data-wrong="{int(view.wrong)}" data-errored="{int(view.errored)}"'

@@ -125,3 +125,28 @@ def test_score_tables_follow_the_paper_layout() -> None:
 def test_a_synthetic_run_gets_only_its_own_table() -> None:
     page = score_tables(aggregate([_result("synthetic", "1", "object_size", 1.0)]))
     assert 'id="main-table"' not in page and "object_size" in page
+
+
+def test_episode_views_keep_steps_and_the_answering_turn() -> None:
+    from bench.htmlreport import episode_views
+    from claw.events import AnswerSubmitted, CellExecuted, CellProposed, EpisodeStarted
+
+    e = "s/x/s0"
+    events: list[Event] = [
+        EpisodeStarted(run_id="r", episode_id=e, sample_id="x", suite="s", category="c", question="q?",
+                       answer_format="number"),
+        CellProposed(run_id="r", episode_id=e, step=0, purpose="look", reasoning="r", next_goal="g",
+                     code="x=1"),
+        CellExecuted(run_id="r", episode_id=e, step=0, status="error", duration_s=0.1, error_type="NameError",
+                     error_message="y", traceback="Traceback: y", variable_notes=["x: int = 1"]),
+        LLMResponded(run_id="r", episode_id=e, step=1, role="agent", endpoint="u", prompt_tokens=1,
+                     completion_tokens=1, latency_s=0.1, content="FINAL ANSWER: 3"),
+        AnswerSubmitted(run_id="r", episode_id=e, step=1, answer="3", valid=True, forced=True),
+        EpisodeFinished(run_id="r", episode_id=e, sample_id="x", category="c", answer="3", ground_truth="4",
+                        score=0.0, metric="mra", reason="forced", steps=1, duration_s=1.0),
+    ]  # fmt: skip
+    (view,) = episode_views(events)
+    (step,) = view.steps
+    assert (step.code, step.error, step.traceback, step.variables) == ("x=1", "NameError: y", "Traceback: y",
+                                                                       ["x: int = 1"])  # fmt: skip
+    assert view.forced and view.final_reply == "FINAL ANSWER: 3" and view.wrong and not view.errored
