@@ -36,6 +36,7 @@ __all__ = [
     "SOCKET_PORTS",
     "adopt_sockets",
     "apply_limits",
+    "close_inherited_files",
     "enter_namespaces",
     "finish_in_pid_namespace",
     "join_cgroups",
@@ -179,6 +180,22 @@ def adopt_sockets(app: Any, bound: dict[int, int]) -> None:
         return port
 
     app._try_bind_socket = bind  # the one ipykernel hook that binds a socket
+
+
+def close_inherited_files(keep: set[int]) -> None:
+    """Close every inherited descriptor of a file, directory or pipe but `keep`: whatever the template held
+    open (its log on the host disk, its signal wake-up pipe) must not reach the kernel. Sockets and event
+    descriptors stay: the template's pre-built event loop and shell own some of them."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd in keep:
+            continue
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # the descriptor listdir itself used, now closed
+        if target.startswith(("/", "pipe:")):
+            os.close(fd)
 
 
 def _drop_uid(uid: int) -> None:

@@ -302,6 +302,7 @@ def _kernel_main(spec: KernelSpec, sockets: dict[int, int]) -> None:
     confinement, and starts no heartbeat (the host never uses it).
     """
     try:
+        _confine.close_inherited_files({0, 1, 2, _LIFELINE.fd})
         if spec.confined:
             _confine.finish_in_pid_namespace()  # unshare(2) of a user namespace needs one thread
         # Not a parent-death signal: the parent is the launcher, which exits at once.

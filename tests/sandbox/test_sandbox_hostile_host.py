@@ -97,6 +97,15 @@ HOST_CORPUS = [
         FULL,
     ),
     Hostile("new_root_dir", "import os\nos.mkdir('/evil')", RO),
+    # --- descriptors the kernel inherited from the template (its log file on the host disk)
+    Hostile(
+        "inherited_descriptors",
+        "import os\nfound = []\nfor fd in os.listdir('/proc/self/fd'):\n    try:\n"
+        "        found.append(os.readlink('/proc/self/fd/' + fd))\n    except OSError:\n        pass\n"
+        "print('host files', sorted(p for p in found if p.startswith('/') and p != '/dev/null'"
+        " and not p.startswith('/proc/')))",
+        r"host files \[\]",
+    ),
 ]
 
 

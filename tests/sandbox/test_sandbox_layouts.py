@@ -30,6 +30,13 @@ except OSError as exc:
     print('secret', type(exc).__name__)
 beside = os.path.dirname(SECRET)
 print('beside', sorted(os.listdir(beside)) if os.path.isdir(beside) else 'none')
+found = []
+for fd in os.listdir('/proc/self/fd'):
+    try:
+        found.append(os.readlink('/proc/self/fd/' + fd))
+    except OSError:
+        pass
+print('host files', sorted(p for p in found if p.startswith('/') and p != '/dev/null' and '/proc/' not in p))
 """
 
 
@@ -88,6 +95,7 @@ async def test_root_only_interpreter_kernels_run_unprivileged(tmp_path: Path, se
     assert "secret FileNotFoundError" in out
     # The venv's directory is bound where it lives; nothing else of that directory is there.
     assert "beside ['private']" in out
+    assert "host files []" in out  # nothing the template held open (its log) reaches the kernel
     assert "'home'" not in out and "'var'" not in out
 
 
@@ -133,5 +141,6 @@ async def test_non_root_user_kernels_start_confined(open_dir: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
     assert "uid 65534" in out
+    assert "host files []" in out
     assert "secret FileNotFoundError" in out
     assert "'tmp'" not in out and "'home'" not in out and "'var'" not in out
