@@ -18,10 +18,11 @@ finished is already in `results.jsonl` and never runs again. Its partial episode
 `events.jsonl` as evidence, followed by the complete re-run. A driver that dies takes its (non-detached)
 actors with it; re-running the same command resumes from the run directory, like any claw run.
 
-Shared storage. Samples carry paths to their frames, which the driver's suite writes under `RUN/media`,
-and episodes write shown images there too: the run directory must be at the same path on every node (a
-shared filesystem, as on a SLURM cluster; trivially so on one machine). Worker service logs go to
-`RUN/logs/<worker>/`; `RUN/logs/ray-workers.jsonl` says which process on which node each worker was.
+Shared storage. Samples carry paths to their frames, which the driver's suite writes under `RUN/media`
+(or `inputs.media_dir`), and episodes write shown images into the run directory: both must be at the
+same path on every node (a shared filesystem, as on a SLURM cluster; trivially so on one machine).
+Worker service logs go to `RUN/logs/<worker>/`; `RUN/logs/ray-workers.jsonl` says which process on which
+node each worker was.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ class RayExecutor:
                 address=address,
                 namespace="claw",
                 log_to_driver=False,
-                logging_level=logging.WARNING,
+                logging_level=logging.ERROR,  # not its "SIGTERM handler is not set" (init runs in a thread)
                 **({"include_dashboard": False} if local else {}),
             )
         except ConnectionError as exc:

@@ -1,6 +1,7 @@
 """`claw eval --ray` on a local two-node Ray cluster (loopback only, in namespaces the test makes): one
 worker is SIGKILLed mid-run and the run still ends with every sample exactly once and the same
-per-episode scores and summary as a single-machine run with the same seed."""
+per-episode scores and summary as a single-machine run with the same seed; a driver SIGKILLed mid-run
+and started again resumes from the run directory to the same results."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def _summary(run_dir: Path) -> dict[str, object]:
     return {key: summary[key] for key in SUMMARY_FIELDS}
 
 
-def test_a_worker_killed_mid_run_changes_nothing_in_the_results(tmp_path: Path) -> None:
+def test_a_worker_or_the_driver_killed_mid_run_changes_nothing_in_the_results(tmp_path: Path) -> None:
     unshare = _namespaces()
     whole = subprocess.run(_eval(tmp_path / "whole"), capture_output=True, timeout=900, check=False)
     assert whole.returncode == 0, whole.stderr
@@ -90,17 +91,29 @@ def test_a_worker_killed_mid_run_changes_nothing_in_the_results(tmp_path: Path) 
         shutil.rmtree(private_tmp, ignore_errors=True)
     assert ran.returncode == 0, ran.stderr[-4000:]
     outcome = json.loads(out.read_text())
-    assert outcome["returncode"] != -9, "the run did not end in time:\n" + outcome["output"][-4000:]
-    assert outcome["returncode"] == 0, outcome["output"][-4000:]
-    assert outcome["victim"], "the run never recorded a first result"
-    assert re.search(r"ray worker w1 lost \(", outcome["output"]), outcome["output"][-4000:]
+    for name in ("worker_killed", "resumed"):
+        run = outcome[name]
+        assert run["returncode"] == 0, f"{name} run failed or hung:\n" + run["output"][-4000:]
+
+    worker_killed = outcome["worker_killed"]["output"]
+    assert re.search(r"ray worker w1 lost \(", worker_killed), worker_killed[-4000:]
     requeued = re.findall(
-        r"ray worker w1 lost.*; (\d+) (?:unfinished|more) episodes re-queued", outcome["output"]
+        r"ray worker w1 lost.*; (\d+) (?:unfinished|more) episodes re-queued", worker_killed
     )
     assert sum(map(int, requeued)) >= 1, "the worker was killed with nothing left to run"
+    _assert_same_as(tmp_path / "whole", run_dir)
 
-    assert _scores(run_dir) == _scores(tmp_path / "whole")
-    assert _summary(run_dir) == _summary(tmp_path / "whole")
+    restarted = Path(f"{run_dir}-driver-killed")
+    assert outcome["driver_killed"]["returncode"] == -9
+    done_before = outcome["driver_killed"]["results"]
+    assert 1 <= done_before < int(N), "the driver was not killed mid-run"
+    assert f"resuming past {done_before} finished episodes" in outcome["resumed"]["output"]
+    _assert_same_as(tmp_path / "whole", restarted)
+
+
+def _assert_same_as(whole: Path, run_dir: Path) -> None:
+    assert _scores(run_dir) == _scores(whole)
+    assert _summary(run_dir) == _summary(whole)
     ids = [decode_result(line).episode_id for line in (run_dir / "results.jsonl").read_bytes().splitlines()]
     assert len(ids) == len(set(ids)) == int(N), "an episode was recorded twice or lost"
     events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
