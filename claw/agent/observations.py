@@ -18,7 +18,7 @@ from claw.agent.markers import (
     VARIABLES_SECTION,
 )
 from claw.llm.types import ContentPart, ImagePart, ImageURL, Message, TextPart
-from claw.wire.kernel import CellResult, VariableSummary
+from claw.wire.kernel import CellResult
 
 __all__ = [
     "assistant_message",
@@ -50,21 +50,6 @@ def assistant_message(text: str) -> Message:
     return Message(role="assistant", content=text)
 
 
-def _variable_line(v: VariableSummary) -> str:
-    facts = [v.type]
-    if v.shape is not None:
-        facts.append(f"shape={list(v.shape)}")
-    if v.dtype:
-        facts.append(f"dtype={v.dtype}")
-    if v.min is not None and v.max is not None:
-        facts.append(f"range=[{v.min:.4g}, {v.max:.4g}]")
-    if v.length is not None:
-        facts.append(f"len={v.length}")
-    if v.preview:
-        facts.append(f"value={v.preview}")
-    return f"- {v.name}: " + ", ".join(facts)
-
-
 def _result_text(result: CellResult) -> list[str]:
     lines = [f"status: {result.status} ({result.duration_s:.2f} s)"]
     if result.stdout:
@@ -81,7 +66,7 @@ def _result_text(result: CellResult) -> list[str]:
         )
     if result.variables:
         lines.append(VARIABLES_SECTION)
-        lines.extend(_variable_line(v) for v in result.variables)
+        lines.extend(f"- {v.describe()}" for v in result.variables)
     if result.answer is not None and not result.answer.valid:
         lines.extend([ANSWER_SECTION, f"not accepted: {result.answer.message}"])
     if result.images_dropped:

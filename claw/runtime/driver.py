@@ -57,7 +57,7 @@ from claw.runtime.episode import (
 )
 from claw.runtime.episode_services import EpisodeOutcome, EpisodeServices
 from claw.runtime.llm_events import llm_failed, llm_responded
-from claw.runtime.record import TranscriptRecorder, describe_variable
+from claw.runtime.record import TranscriptRecorder
 from claw.sandbox.types import Kernel
 from claw.suite import Sample, key_frames
 from claw.wire.kernel import CellResult
@@ -266,7 +266,7 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
             variables=[v.name for v in result.variables],
             traceback=error.traceback if error else "",
             images=shown,
-            variable_notes=[describe_variable(v) for v in result.variables],
+            variable_notes=[v.describe() for v in result.variables],
             tool_failures=list(result.tool_failures),
         )
     )

@@ -21,9 +21,9 @@ import anyio
 from claw.events import RecordedImage, RecordedMessage, RecordedText, RecordedToolCall
 from claw.llm.images import bytes_data_url
 from claw.llm.types import ImagePart, Message, TextPart, ToolCall
-from claw.wire.kernel import ShownImage, VariableSummary
+from claw.wire.kernel import ShownImage
 
-__all__ = ["TranscriptRecorder", "describe_variable", "episode_media_dir", "recorded_tool_calls"]
+__all__ = ["TranscriptRecorder", "episode_media_dir", "recorded_tool_calls"]
 
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -149,19 +149,3 @@ class TranscriptRecorder:
         """How many leading messages `messages` shares with the thread's previous request, and the rest in
         recorded form (new images are written in a worker thread)."""
         return await anyio.to_thread.run_sync(self._delta, thread, messages)
-
-
-def describe_variable(v: VariableSummary) -> str:
-    """One line about a variable a cell made or changed: name, type and what is known of its contents."""
-    parts = [f"{v.name}: {v.type}"]
-    if v.shape is not None:
-        parts.append(f"shape={tuple(v.shape)}")
-    if v.dtype:
-        parts.append(f"dtype={v.dtype}")
-    if v.min is not None and v.max is not None:
-        parts.append(f"range=[{v.min:.4g}, {v.max:.4g}]")
-    if v.length is not None:
-        parts.append(f"len={v.length}")
-    if v.preview:
-        parts.append(f"= {v.preview}")
-    return " ".join(parts)

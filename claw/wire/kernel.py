@@ -76,6 +76,22 @@ class VariableSummary(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=T
     preview: str | None = None
     """repr of small scalars and short strings, bounded in size."""
 
+    def describe(self) -> str:
+        """One line: name, type and what is known of the contents. The model reads it in its observation
+        and the event log records it (`CellExecuted.variable_notes`), so both say the same."""
+        facts = [self.type]
+        if self.shape is not None:
+            facts.append(f"shape={list(self.shape)}")
+        if self.dtype:
+            facts.append(f"dtype={self.dtype}")
+        if self.min is not None and self.max is not None:
+            facts.append(f"range=[{self.min:.4g}, {self.max:.4g}]")
+        if self.length is not None:
+            facts.append(f"len={self.length}")
+        if self.preview:
+            facts.append(f"value={self.preview}")
+        return f"{self.name}: " + ", ".join(facts)
+
 
 class ShownImage(msgspec.Struct, frozen=True, kw_only=True):
     """An image the cell registered with `show()`."""
