@@ -5,7 +5,8 @@ The four `score_*` functions are claw's own strict rules (one answer after unwra
 `<answer>` tags and "(X)"/"X." forms) and are what the synthetic suite uses. The benchmark suites in
 `bench/suites/` compose the primitives here into each benchmark's official rule (and the published
 system's rule where the two differ); this module knows no benchmark by name. Scorers never convert
-units: they compare raw numbers, as every public benchmark does.
+units: they compare raw numbers, as every public benchmark does. Reading numbers and units from text
+lives in `bench._numbers` (re-exported here).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
-import msgspec
 import numpy as np
 
+from bench._numbers import Quantity, earliest_number, parse_float, parse_quantity, word_number
 from claw.suite import Score
 
 __all__ = [
@@ -65,38 +66,9 @@ MRA_THRESHOLDS: tuple[float, ...] = tuple(
 ZeroRule = Literal["exact", "fail", "absolute"]
 """What MRA does when the ground truth is 0: 1 iff the prediction is 0 / always 0 / use |p − t|."""
 
-_NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?"
-_NUMBER_RE = re.compile(rf"(?<![\w.])(?=[-+]?\.?\d)({_NUMBER})")
 _BOXED_RE = re.compile(r"\\boxed\s*\{")
 _THINK_RE = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
-_WORD_NUMBERS = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty",
-)  # fmt: skip
-_UNITS: dict[str, str] = {
-    "m": "m", "meter": "m", "meters": "m", "metre": "m", "metres": "m",
-    "cm": "cm", "centimeter": "cm", "centimeters": "cm", "centimetre": "cm", "centimetres": "cm",
-    "mm": "mm", "millimeter": "mm", "millimeters": "mm", "km": "km", "kilometers": "km",
-    "ft": "ft", "feet": "ft", "foot": "ft", "in": "in", "inch": "in", "inches": "in",
-    "m2": "m^2", "m^2": "m^2", "m²": "m^2", "sq m": "m^2", "square meters": "m^2", "square metres": "m^2",
-    "s": "s", "sec": "s", "second": "s", "seconds": "s", "m/s": "m/s", "deg": "deg", "degrees": "deg",
-    "°": "deg", "%": "%",
-}  # fmt: skip
-_UNIT_RE = re.compile(
-    r"\s*(" + "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True)) + r")(?![A-Za-z])",
-    re.IGNORECASE,
-)
-
-
-class Quantity(msgspec.Struct, frozen=True):
-    """A number read from text, with the unit written after it (normalised), if any."""
-
-    value: float
-    unit: str | None = None
-
-
 # --- text unwrapping -------------------------------------------------------------------------------
 
 
@@ -223,40 +195,6 @@ def extract_yes_no(answer: str | None, *, last: bool = False) -> str | None:
 # --- numbers ---------------------------------------------------------------------------------------
 
 
-def parse_float(text: str) -> float | None:
-    """`text` as a float when the whole of it is one number (commas as thousands separators allowed)."""
-    try:
-        value = float(text.strip().replace(",", ""))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _number_matches(text: str) -> list[re.Match[str]]:
-    return [m for m in _NUMBER_RE.finditer(text) if m.group(1) not in {"", "+", "-", "."}]
-
-
-def _word_number(text: str, ordered: bool) -> float | None:
-    """A number word (zero…twenty): the first in list order (SC's rule) or the first in the text."""
-    hits = [(m.start(), i) for i, w in enumerate(_WORD_NUMBERS) for m in re.finditer(rf"\b{w}\b", text, re.I)]
-    if not hits:
-        return None
-    return float(min(hits, key=lambda h: h[1] if ordered else h[0])[1])
-
-
-def parse_quantity(text: str, *, position: Literal["first", "last"] = "first") -> Quantity | None:
-    """The first (or last) number in `text` with the unit written right after it, e.g. "2.5 m" -> 2.5 m."""
-    matches = _number_matches(text)
-    if not matches:
-        return None
-    m = matches[0] if position == "first" else matches[-1]
-    value = parse_float(m.group(1))
-    if value is None:
-        return None
-    unit = _UNIT_RE.match(text, m.end())
-    return Quantity(value, _UNITS[unit.group(1).lower()] if unit else None)
-
-
 def extract_number(
     answer: str | None,
     *,
@@ -282,21 +220,12 @@ def extract_number(
         return whole
     if position == "first_token":
         return parse_float(first_token(text))
-    if words == "ordered" and (value := _word_number(text, ordered=True)) is not None:
+    if words == "ordered" and (value := word_number(text, ordered=True)) is not None:
         return value
     quantity = parse_quantity(text, position=position)
     if words == "first":
-        return _earliest(text, quantity)
+        return earliest_number(text, quantity)
     return quantity.value if quantity else None
-
-
-def _earliest(text: str, quantity: Quantity | None) -> float | None:
-    word = _word_number(text, ordered=False)
-    if word is None or quantity is None:
-        return word if quantity is None else quantity.value
-    digit_at = _number_matches(text)[0].start()
-    word_at = min(m.start() for m in re.finditer(rf"\b{_WORD_NUMBERS[int(word)]}\b", text, re.I))
-    return word if word_at < digit_at else quantity.value
 
 
 # --- MRA -------------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ def _read_manifest(out: Path) -> _Manifest | None:
     try:
         return msgspec.json.decode((out / "manifest.json").read_bytes(), type=_Manifest)
     except (OSError, msgspec.DecodeError):
-        return None
+        return None  # not extracted yet, or cut short by a crash: the caller extracts it again
 
 
 def _as_video(name: str, out: Path, m: _Manifest) -> Video:

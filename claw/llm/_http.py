@@ -76,7 +76,7 @@ def _retry_after(value: str | None) -> float | None:
     try:
         return None if value is None else max(0.0, float(value))
     except ValueError:
-        return None
+        return None  # an HTTP-date or garbled Retry-After: fall back to the client's own backoff
 
 
 def _error_text(body: bytes) -> str:

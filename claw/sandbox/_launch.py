@@ -326,7 +326,7 @@ def _empty_log(log: Path) -> None:
     try:
         os.truncate(log, 0)  # the kernel appends (O_APPEND), so it goes on writing from the start
     except FileNotFoundError:
-        pass
+        pass  # the kernel has not written a log yet: nothing to empty
 
 
 def _log_tail(exchange: Path) -> str:

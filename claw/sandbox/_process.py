@@ -182,7 +182,7 @@ class TemplateProcess:
                 buffer += chunk
                 buffer = self._dispatch_frames(buffer)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass
+            pass  # the pipe closed under us: the template is gone, which the next line reports
         self._template_gone("the template process exited")
 
     def _dispatch_frames(self, buffer: bytes) -> bytes:
