@@ -15,13 +15,13 @@ mask overlap. A multi-frame request with a video checkpoint is run through the v
 request order, one request after another: a text prompt is detected on every frame and tracked by SAM 3's
 memory (object ids from the tracker); point or box prompts on the first frame are propagated by the tracker
 alone (each box one object, all clicks together one object, id 0 for the clicks and k for box k).
+This module holds the models and their calls; turning requests into model inputs and model outputs into
+responses is `_sam3_io`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,51 +38,34 @@ from transformers.models.sam3_video.modeling_sam3_video import Sam3VideoInferenc
 from claw.config import PerceptionConfig
 from claw.errors import ConfigError, PerceptionError
 from claw.wire.perception import (
-    NDArray,
     ReconstructRequest,
     ReconstructResponse,
     SegmentRequest,
     SegmentResponse,
 )
-from servers.perception._backends._common import ModelRunner, link_tracks, weights_path
+from servers.perception._backends._common import ModelRunner, weights_path
+from servers.perception._backends._sam3_io import (
+    VISUAL_PROMPT,
+    Found,
+    Job,
+    Tracked,
+    box_inputs,
+    frame_objects,
+    image_instances,
+    image_response,
+    in_chunks,
+    request_jobs,
+    tracked_response,
+    tracker_clicks,
+)
 
 __all__ = ["Sam3Backend", "backend_class"]
 
 _HINT = "a transformers SAM 3 checkpoint (config.json, model.safetensors, vocab.json, merges.txt)"
-_POINT_BOX_FRACTION = 0.05
-_VISUAL_PROMPT = "visual"
 _MAX_TEXT_TOKENS = 32
 _VIDEO_TYPE = "sam3_video"
 _FILES = ("config.json", "vocab.json", "merges.txt")
 _WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
-_BOX_LABELS = (2, 3)
-"""The tracker's point labels for a box's top-left and bottom-right corners."""
-
-
-@dataclass(frozen=True)
-class _Job:
-    """One frame of one request, with its prompt."""
-
-    image: npt.NDArray[np.uint8]
-    text: str
-    boxes: npt.NDArray[np.float64] | None
-    """(B, 4) pixel xyxy box prompts, or None for a text prompt."""
-    threshold: float
-
-
-@dataclass(frozen=True)
-class _Found:
-    masks: npt.NDArray[np.bool_]
-    scores: npt.NDArray[np.float32]
-    boxes: npt.NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class _Tracked:
-    """One frame's instances from the video model, with the tracker's object ids."""
-
-    found: _Found
-    ids: list[int]
 
 
 class Sam3Backend:
@@ -118,14 +101,14 @@ class Sam3Backend:
     def _segment_batch(self, batch: list[SegmentRequest]) -> list[SegmentResponse]:
         videos = [self._video is not None and len(request.images) > 1 for request in batch]
         images = [request for request, video in zip(batch, videos, strict=True) if not video]
-        found = self._detect_all([job for request in images for job in _jobs(request)])
+        found = self._detect_all([job for request in images for job in request_jobs(request)])
         responses, start = [], 0
         for request, video in zip(batch, videos, strict=True):
             if video:
                 responses.append(self._track(request))
                 continue
             n = len(request.images)
-            responses.append(_response(found[start : start + n]))
+            responses.append(image_response(found[start : start + n]))
             start += n
         return responses
 
@@ -135,30 +118,30 @@ class Sam3Backend:
             tracked = self._track_clicks(request, frames)
         else:
             tracked = self._track_text(request, frames)
-        return _tracked_response(tracked)
+        return tracked_response(tracked)
 
     @torch.inference_mode()
-    def _track_text(self, request: SegmentRequest, frames: list[npt.NDArray[np.uint8]]) -> list[_Tracked]:
+    def _track_text(self, request: SegmentRequest, frames: list[npt.NDArray[np.uint8]]) -> list[Tracked]:
         video: Any = self._video
         session = Sam3VideoInferenceSession(**self._session_args(frames))
-        prompt = session.add_prompt(request.text or _VISUAL_PROMPT)
-        tokens = self._tokens([request.text or _VISUAL_PROMPT])
+        prompt = session.add_prompt(request.text or VISUAL_PROMPT)
+        tokens = self._tokens([request.text or VISUAL_PROMPT])
         session.prompt_input_ids[prompt] = tokens["input_ids"]
         session.prompt_attention_masks[prompt] = tokens["attention_mask"]
         video.score_threshold_detection = request.threshold  # the request's cut, not the checkpoint's
-        tracked: dict[int, _Tracked] = {}
+        tracked: dict[int, Tracked] = {}
         for out in video.propagate_in_video_iterator(session):
             hidden = set(out.suppressed_obj_ids or ()) | set(session.hotstart_removed_obj_ids)
             masks = {i: m for i, m in out.obj_id_to_mask.items() if i not in hidden}
             frame = frames[out.frame_idx]
-            tracked[out.frame_idx] = _frame_objects(masks, out.obj_id_to_score, frame, request.threshold)
+            tracked[out.frame_idx] = frame_objects(masks, out.obj_id_to_score, frame, request.threshold)
         return [tracked[i] for i in range(len(frames))]
 
     @torch.inference_mode()
-    def _track_clicks(self, request: SegmentRequest, frames: list[npt.NDArray[np.uint8]]) -> list[_Tracked]:
+    def _track_clicks(self, request: SegmentRequest, frames: list[npt.NDArray[np.uint8]]) -> list[Tracked]:
         video: Any = self._video
         session = Sam3TrackerVideoInferenceSession(**self._session_args(frames))
-        for obj_id, (coords, labels) in enumerate(_clicks(request, frames[0].shape[:2], self._size)):
+        for obj_id, (coords, labels) in enumerate(tracker_clicks(request, frames[0].shape[:2], self._size)):
             obj_idx = session.obj_id_to_idx(obj_id)
             session.add_point_inputs(obj_idx, 0, {"point_coords": coords, "point_labels": labels})
         session.obj_with_new_inputs = list(session.obj_ids)
@@ -173,7 +156,7 @@ class Sam3Backend:
             masks = {obj_id: out.pred_masks[k] for k, obj_id in enumerate(out.object_ids)}
             logits = out.object_score_logits.float().reshape(-1).sigmoid().tolist()
             scores = dict(zip(out.object_ids, logits, strict=True))
-            tracked.append(_frame_objects(masks, scores, frame, request.threshold))
+            tracked.append(frame_objects(masks, scores, frame, request.threshold))
         return tracked
 
     def _session_args(self, frames: list[npt.NDArray[np.uint8]]) -> dict[str, Any]:
@@ -196,10 +179,10 @@ class Sam3Backend:
         )
         return {key: tokens[key].to(self._device) for key in ("input_ids", "attention_mask")}
 
-    def _detect_all(self, jobs: list[_Job]) -> list[_Found]:
-        found: dict[int, _Found] = {}
+    def _detect_all(self, jobs: list[Job]) -> list[Found]:
+        found: dict[int, Found] = {}
         text_jobs = [(i, job) for i, job in enumerate(jobs) if job.boxes is None]
-        for chunk in _chunks(text_jobs, self._chunk):
+        for chunk in in_chunks(text_jobs, self._chunk):
             found.update(zip([i for i, _ in chunk], self._forward([job for _, job in chunk]), strict=True))
         for i, job in enumerate(jobs):
             if job.boxes is not None:
@@ -207,15 +190,15 @@ class Sam3Backend:
         return [found[i] for i in range(len(jobs))]
 
     @torch.inference_mode()
-    def _forward(self, jobs: list[_Job]) -> list[_Found]:
+    def _forward(self, jobs: list[Job]) -> list[Found]:
         inputs: dict[str, Any] = {
             "pixel_values": torch.stack([self._pixels(job.image) for job in jobs]),
             **self._tokens([job.text for job in jobs]),
         }
         if jobs[0].boxes is not None:
-            inputs.update(_box_inputs(jobs[0], self._device, self._model.dtype))
+            inputs.update(box_inputs(jobs[0], self._device, self._model.dtype))
         outputs = self._model(**inputs)
-        return [_instances(outputs, k, job) for k, job in enumerate(jobs)]
+        return [image_instances(outputs, k, job) for k, job in enumerate(jobs)]
 
     def _pixels(self, image: npt.NDArray[np.uint8]) -> torch.Tensor:
         # Resize and normalise on the model's device: on CPU (PIL) this cost more than the forward pass.
@@ -260,142 +243,6 @@ def _load_error(path: Path, why: str) -> ConfigError:
         f"perception.weights.sam3 = {str(path)!r}: cannot load SAM 3 from it ({why}); it must hold {_HINT}",
         field="perception.weights.sam3",
     )
-
-
-def _jobs(request: SegmentRequest) -> Iterator[_Job]:
-    boxes = _prompt_boxes(request)
-    text = request.text if request.text is not None else _VISUAL_PROMPT
-    for wire in request.images:
-        image = np.array(wire.to_numpy(), dtype=np.uint8)  # writable: torch refuses read-only buffers
-        yield _Job(image=image, text=text, boxes=boxes, threshold=request.threshold)
-
-
-def _prompt_boxes(request: SegmentRequest) -> npt.NDArray[np.float64] | None:
-    if request.boxes is not None:
-        return np.asarray(request.boxes, dtype=np.float64).reshape(-1, 4)
-    if request.points is None:
-        return None
-    h, w = request.images[0].shape[:2]
-    labels = request.point_labels or [1] * len(request.points)
-    clicks = [p for p, label in zip(request.points, labels, strict=False) if label == 1]
-    if not clicks:
-        raise PerceptionError("SAM 3 needs at least one foreground point (label 1)")
-    rx, ry = _POINT_BOX_FRACTION * w, _POINT_BOX_FRACTION * h
-    return np.array([[x - rx, y - ry, x + rx, y + ry] for x, y in clicks], dtype=np.float64)
-
-
-def _box_inputs(job: _Job, device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    assert job.boxes is not None  # only called for box jobs
-    h, w = job.image.shape[:2]
-    x1, y1, x2, y2 = (np.clip(job.boxes[:, i] / s, 0.0, 1.0) for i, s in enumerate((w, h, w, h)))
-    cxcywh = np.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], axis=1)
-    return {
-        # in the model's dtype: a bf16 model on a GPU rejects float32 box embeddings
-        "input_boxes": torch.tensor(cxcywh[None], dtype=dtype, device=device),
-        "input_boxes_labels": torch.ones((1, len(cxcywh)), dtype=torch.long, device=device),
-    }
-
-
-def _instances(outputs: Any, k: int, job: _Job) -> _Found:
-    scores = outputs.pred_logits[k].float().sigmoid()
-    if outputs.presence_logits is not None:
-        scores = scores * outputs.presence_logits[k].float().sigmoid()
-    keep = torch.nonzero(scores >= job.threshold).flatten()
-    keep = keep[torch.argsort(scores[keep], descending=True)]
-    h, w = job.image.shape[:2]
-    masks = outputs.pred_masks[k][keep].float()
-    masks = _resize(masks, h, w) if len(keep) else torch.zeros((0, h, w))
-    boxes = outputs.pred_boxes[k][keep].float() * torch.tensor([w, h, w, h], device=scores.device)
-    return _Found(
-        masks=(masks.sigmoid() > 0.5).cpu().numpy(),
-        scores=scores[keep].cpu().numpy().astype(np.float32),
-        boxes=boxes.cpu().numpy().astype(np.float32).reshape(-1, 4),
-    )
-
-
-def _resize(masks: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    return torch.nn.functional.interpolate(masks[None], size=(h, w), mode="bilinear", align_corners=False)[0]
-
-
-def _response(frames: list[_Found]) -> SegmentResponse:
-    ids = link_tracks([f.masks for f in frames])
-    return SegmentResponse(
-        masks=[NDArray.from_numpy(f.masks) for f in frames],
-        scores=[NDArray.from_numpy(f.scores) for f in frames],
-        boxes=[NDArray.from_numpy(f.boxes) for f in frames],
-        object_ids=ids,
-    )
-
-
-def _clicks(
-    request: SegmentRequest, size: tuple[int, ...], target: int
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """The tracker's point inputs, one (coords (1, 1, N, 2), labels (1, 1, N)) per object, in model pixels."""
-    h, w = size
-    scale = np.array([target / w, target / h])
-    if request.boxes is not None:
-        for box in np.asarray(request.boxes, dtype=np.float64).reshape(-1, 4):
-            yield _click_tensors(box.reshape(2, 2) * scale, list(_BOX_LABELS))
-        return
-    points = np.asarray(request.points, dtype=np.float64).reshape(-1, 2)
-    labels = request.point_labels or [1] * len(points)
-    if len(labels) != len(points):
-        raise PerceptionError(
-            f"{len(points)} points but {len(labels)} point_labels; give one label per point"
-        )
-    if 1 not in labels:
-        raise PerceptionError("SAM 3 needs at least one foreground point (label 1)")
-    yield _click_tensors(points * scale, labels)
-
-
-def _click_tensors(coords: npt.NDArray[np.float64], labels: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    return (
-        torch.tensor(coords[None, None], dtype=torch.float32),
-        torch.tensor([[labels]], dtype=torch.int32),
-    )
-
-
-def _frame_objects(
-    low_res: dict[int, torch.Tensor], scores: dict[int, float], frame: npt.NDArray[np.uint8], threshold: float
-) -> _Tracked:
-    """Masks at the frame's size for objects scoring at least `threshold`, best first; empty ones dropped."""
-    h, w = frame.shape[:2]
-    ids = sorted((i for i in low_res if scores.get(i, 0.0) >= threshold), key=lambda i: -scores[i])
-    masks = np.zeros((0, h, w), bool)
-    if ids:
-        stacked = torch.stack([low_res[i].float().reshape(low_res[i].shape[-2:]) for i in ids])
-        masks = (_resize(stacked, h, w) > 0).cpu().numpy()
-    present = np.asarray(masks.any(axis=(1, 2)), dtype=bool)
-    ids = [i for i, keep in zip(ids, present.tolist(), strict=True) if keep]
-    found = _Found(
-        masks=masks[present],
-        scores=np.array([scores[i] for i in ids], dtype=np.float32),
-        boxes=_mask_boxes(masks[present]),
-    )
-    return _Tracked(found=found, ids=ids)
-
-
-def _mask_boxes(masks: npt.NDArray[np.bool_]) -> npt.NDArray[np.float32]:
-    """Pixel xyxy boxes around non-empty masks (right and bottom edges exclusive)."""
-    boxes = np.zeros((len(masks), 4), np.float32)
-    for k, mask in enumerate(masks):
-        ys, xs = np.nonzero(mask)
-        boxes[k] = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-    return boxes
-
-
-def _tracked_response(frames: list[_Tracked]) -> SegmentResponse:
-    return SegmentResponse(
-        masks=[NDArray.from_numpy(f.found.masks) for f in frames],
-        scores=[NDArray.from_numpy(f.found.scores) for f in frames],
-        boxes=[NDArray.from_numpy(f.found.boxes) for f in frames],
-        object_ids=[f.ids for f in frames],
-    )
-
-
-def _chunks(items: list[tuple[int, _Job]], size: int) -> Iterator[list[tuple[int, _Job]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 backend_class = Sam3Backend
