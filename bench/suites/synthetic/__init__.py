@@ -1,13 +1,15 @@
 """The synthetic spatial suite: seeded indoor scenes rendered with exact depth, instance ids and cameras,
 and questions whose answers come from the geometry. The scenes, cameras, renderer and scene keys live in
 the neutral package `synthscene` (the synthetic perception backend uses them too); the suite's own pieces
-are `_questions` (task generators) and `_suite` (the `Suite`). Public names are re-exported here.
+are `_questions` (task generators), `_surface` (the exact object geometry answers come from) and
+`_suite` (the `Suite`). Public names are re-exported here.
 """
 
 from __future__ import annotations
 
-from bench.suites.synthetic._questions import GENERATORS, Question, Views, closest_distance
+from bench.suites.synthetic._questions import GENERATORS, Question, Views
 from bench.suites.synthetic._suite import DEFAULT_N, SyntheticSuite, draw_sample, make_suite, png_bytes
+from bench.suites.synthetic._surface import closest_distance
 from synthscene.camera import Camera, Rig, intrinsics
 from synthscene.render import CEILING_ID, FLOOR_ID, WALL_ID, Frame, render
 from synthscene.scene import CATEGORIES, COLOURS, Scene, SceneObject, generate_scene
