@@ -1,7 +1,7 @@
 """Every exception claw raises, in one tree rooted at `ClawError`.
 
 Foreign exceptions (aiohttp, jupyter_client, zmq, OS errors) are translated into these only at the I/O
-seams (`claw/llm/_http.py`, `claw/sandbox/_jupyter.py`, the perception client), so one `except ClawError`
+seams (`claw/llm/_http.py`, `claw/sandbox/_kernel.py`, the perception client), so one `except ClawError`
 catches everything the library can raise on purpose::
 
     ClawError

@@ -1,4 +1,6 @@
-"""The model layer: an async OpenAI-compatible client, endpoint pools per role, and the mock-server launcher.
+"""The model layer: an async OpenAI-compatible client, endpoint pools per role with per-role request
+settings, reasoning kept apart from replies (`reasoning`), requests kept under the server's
+images-per-prompt limit (`image_limit`), and the mock-server and vLLM (`vllm`) launchers.
 
 Public surface: `open_llm` (the run's `ChatTransport`), `EndpointPool`, `ScriptedTransport` (tests),
 `start_mock_server`, image helpers, endpoint sources, and the chat types. aiohttp stays behind

@@ -1,6 +1,6 @@
-"""The perception HTTP server: an aiohttp app that feeds one dynamic batcher per operation of one
-backend, listening on a Unix socket (for confined kernels) and optionally loopback TCP (bearer token
-required there).
+"""The perception HTTP server: an aiohttp app that feeds one dynamic batcher per operation of one backend
+(a `_routing.RoutedBackend` when operations go to different backends), listening on a Unix socket
+(for confined kernels) and optionally loopback TCP (bearer token required there).
 
 Endpoints: `GET /health` (no auth), `GET /metrics` (JSON batcher statistics), `POST /v1/reconstruct` and
 `POST /v1/segment` (msgpack bodies from `claw.wire.perception`; failures answer `ErrorResponse`).
