@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import pytest
 
 from claw.config import ModelsConfig
 from claw.errors import ConfigError, ServiceError
-from claw.llm import open_llm, read_endpoints_file
+from claw.llm import EndpointsFile, open_llm, read_endpoints_file
 from claw.llm.vllm import VllmSpec, endpoints_of, replica_env, run_vllm, vllm_command
 from tests.llm.llm_helpers import ask
 
@@ -130,15 +131,20 @@ sys.exit(anyio.run(lambda: serve_vllm(model="m", port=port, endpoints_file=path,
 """
 
 
+async def _endpoints_when_written(path: Path, process: anyio.abc.Process) -> EndpointsFile:
+    """The endpoints file `process` writes once its replicas answer (it must not exit first)."""
+    with anyio.fail_after(60):
+        while not await anyio.Path(path).exists():
+            assert process.returncode is None
+            await anyio.sleep(0.05)
+    return await anyio.to_thread.run_sync(read_endpoints_file, path)
+
+
 async def test_serve_vllm_writes_the_file_and_stops_cleanly_on_sigterm(standin: Path, tmp_path: Path) -> None:
     path = tmp_path / "endpoints.json"
     port = _free_ports(1)
     async with await anyio.open_process([sys.executable, "-c", SERVE, str(port), str(path)]) as process:
-        with anyio.fail_after(60):
-            while not await anyio.Path(path).exists():
-                assert process.returncode is None
-                await anyio.sleep(0.05)
-        served = await anyio.to_thread.run_sync(read_endpoints_file, path)
+        served = await _endpoints_when_written(path, process)
         async with open_llm(ModelsConfig(endpoints_file=str(path)), per_endpoint_limit=2, env={}) as llm:
             reply = await llm.complete(ask("through the file"))
         process.send_signal(signal.SIGTERM)
@@ -185,11 +191,7 @@ async def test_claw_serve_vllm_takes_the_options_and_shares_the_image_limit(
     args += ["--config", str(config), "--reasoning-parser", "qwen3", "--max-model-len", "4096"]
     args += ["--", "--enable-auto-tool-choice"]
     async with await anyio.open_process([sys.executable, "-m", "claw.cli", *args]) as process:
-        with anyio.fail_after(60):
-            while not await anyio.Path(path).exists():
-                assert process.returncode is None
-                await anyio.sleep(0.05)
-        served = await anyio.to_thread.run_sync(read_endpoints_file, path)
+        served = await _endpoints_when_written(path, process)
         async with open_llm(ModelsConfig(endpoints_file=str(path)), per_endpoint_limit=2, env={}) as llm:
             reply = await llm.complete(ask("think first"))
         process.send_signal(signal.SIGTERM)
