@@ -1,8 +1,8 @@
 """Speed of the synthetic suite, measured: renderer ms per frame (by resolution and object count), sample
 generation (render + question + PNG) per sample, and ground-truth backend latency per request.
 
-Run `python -m bench.suites.synthetic.perf [--out FILE]`; it prints one line per figure and writes them
-as JSON (default `runs/perf/synthetic.json`). Numbers are medians over repeats on the current machine;
+Run `python -m bench.perf.synthetic_suite [--json OUT]`; it prints one line per figure and, with
+`--json`, writes them as JSON. Numbers are medians over repeats on the current machine;
 pin the process to one core (`taskset -c 0`) for the per-core figure the issue asks for.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import functools
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ import anyio
 import msgspec
 import numpy as np
 
+from bench.perf._cli import say, write_figures
 from bench.suites.synthetic._suite import SyntheticSuite
 from claw.config import PerceptionConfig
 from claw.suite import SuiteOptions
@@ -104,16 +104,13 @@ def measure() -> PerfReport:
 
 def main(argv: list[str] | None = None) -> None:
     """Measure, print and write the JSON report."""
-    parser = argparse.ArgumentParser(prog="python -m bench.suites.synthetic.perf")
-    parser.add_argument("--out", default="runs/perf/synthetic.json")
+    parser = argparse.ArgumentParser(prog="python -m bench.perf.synthetic_suite")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here as JSON")
     args = parser.parse_args(argv)
-    report = measure()
-    for name, value in msgspec.structs.asdict(report).items():
-        sys.stdout.write(f"{name}: {value}\n")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(msgspec.json.format(msgspec.json.encode(report)))
-    sys.stdout.write(f"written to {out}\n")
+    figures = msgspec.structs.asdict(measure())
+    for name, value in figures.items():
+        say(f"{name}: {value}")
+    write_figures(figures, args.json)
 
 
 if __name__ == "__main__":
