@@ -13,7 +13,9 @@ as an async context manager (for embedding and tests).
 
 Settings follow the reference's backbone configs (`max_num_seqs` 64, fp8 KV cache, prefix caching on,
 one served name per model) using vLLM's documented `vllm serve` flags; `load_format="dummy"` gives random
-weights for throughput runs.
+weights for throughput runs. `**options` are the other `VllmSpec` fields the CLI flags set (served name,
+context length, reasoning parser, chat template, images per prompt, which also goes into the endpoints
+file) and `extra_args`, any further `vllm serve` flags, appended last.
 """
 
 from __future__ import annotations
