@@ -245,12 +245,19 @@ class RayConfig(_Config, frozen=True, kw_only=True):
     worker_gpus: float = 0.0
     """GPUs Ray gives each worker (it sets CUDA_VISIBLE_DEVICES): the perception server the worker starts
     runs on them."""
+    start_timeout_s: float = 600.0
+    """Time for the workers to be placed and open their services; the run goes on with those that did."""
 
     def __post_init__(self) -> None:
-        if self.workers < 0 or not self.worker_cpus > 0 or self.worker_gpus < 0:
+        if (
+            self.workers < 0
+            or not self.worker_cpus > 0
+            or self.worker_gpus < 0
+            or not self.start_timeout_s > 0
+        ):
             raise ConfigError(
-                "ray.workers must be >= 0, ray.worker_cpus > 0 and ray.worker_gpus >= 0; got "
-                f"{self.workers}, {self.worker_cpus} and {self.worker_gpus}",
+                "ray.workers must be >= 0, ray.worker_cpus and ray.start_timeout_s > 0, ray.worker_gpus "
+                f">= 0; got {self.workers}, {self.worker_cpus}, {self.start_timeout_s}, {self.worker_gpus}",
                 field="ray",
             )
 

@@ -11,7 +11,11 @@ the end. Figures per configuration:
 `episodes_per_s` over the episode phase (first `EpisodeStarted` to last `EpisodeFinished` in its
 `events.jsonl`) and `wall_s` with start-up; `speedup_k` is the k-worker rate over the single-process
 rate; `driver_cpu_ms_per_episode` is this process's CPU time (every thread: `run_eval`, the dispatcher,
-Ray's client, drawing samples) during the 4-worker run, per episode. The machine's load average is
+Ray's client, drawing samples) during the 4-worker run, per episode; `driver_only_*` is the driver's own
+path alone (`bench.perf._ray_driver`: 1,000 recorded episodes through the dispatcher and the real sinks
+from 64 stand-in workers, no Ray), `ray_call_cpu_ms` the driver's CPU per call to a worker actor (a 1 kB
+`take`-like round trip) and `ray_calls_per_episode` how many batch calls a run made per episode. The
+machine's load average is
 printed and recorded beside them: on a small shared machine the workers compete for the same cores.
 """
 
@@ -36,6 +40,7 @@ import msgspec
 import psutil
 
 from bench.perf._cli import say, write_figures
+from bench.perf._ray_driver import driver_only, ray_call_cpu_ms
 from claw._files import temporary_directory
 from claw.config import EndpointConfig, EvalConfig, InputsConfig, Limits, ModelsConfig, RayConfig
 from claw.distributed.cluster import RayExecutor, import_ray
@@ -78,7 +83,9 @@ async def _timed(config: EvalConfig, workers: int | None, cpus: float) -> dict[s
     summary = await run_eval(config, executor=executor)
     wall, cpu = time.perf_counter() - wall, _cpu_s() - cpu
     episodes, rate = _episode_rate(Path(str(config.run_dir)))
+    calls = {"ray_calls_per_episode": round(executor.batches / max(episodes, 1), 1)} if executor else {}
     return {
+        **calls,
         "episodes": episodes,
         "accuracy": round(summary.accuracy, 4),
         "episodes_per_s": round(rate, 3),
@@ -155,8 +162,11 @@ async def ray_scaling(n: int, latency_ms: float, episodes: int, kernels: int, cp
                 await anyio.to_thread.run_sync(lambda: ray.init(**connect))
                 try:
                     figures = {name: await _timed(c, w, cpus) for name, w, c in _configs(base, folder)}
+                    call_ms = await ray_call_cpu_ms(ray)
                 finally:
                     await anyio.to_thread.run_sync(ray.shutdown)
+            (folder / "replay").mkdir()
+            driver = await driver_only(folder / "single" / "events.jsonl", folder / "replay")
     single = figures["single"]["episodes_per_s"] or 1e-9
     return {
         "n": n,
@@ -167,6 +177,8 @@ async def ray_scaling(n: int, latency_ms: float, episodes: int, kernels: int, cp
         **figures,
         **{f"speedup_{k}": round(figures[f"ray_{k}"]["episodes_per_s"] / single, 2) for k in WORKER_COUNTS},
         "driver_cpu_ms_per_episode": figures["ray_4"]["driver_cpu_ms_per_episode"],
+        **driver,
+        "ray_call_cpu_ms": call_ms,
     }
 
 

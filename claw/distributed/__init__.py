@@ -7,9 +7,9 @@ the suite's unfinished samples lazily and hands them to worker actors (`dispatch
 holds at most twice its `[limits] episodes`). Each worker (`worker.ShardWorker`) is a whole claw runner:
 its own helper services, kernel pool, confinement, model transport and limits, exactly the
 `LocalExecutor` a single-process run uses. Workers send back every event their episodes emit, as the
-JSON lines `events.jsonl` holds, in batches the driver pulls (`wire`: msgspec bytes only, no pickled claw
-object); the driver puts them on its bus, so there is one merged `events.jsonl` and `results.jsonl`, and
-the progress display, `claw tail`, `claw report` and resume work unchanged.
+JSON lines `events.jsonl` holds, in batches the driver pulls (`claw.wire.ray`: msgspec bytes only, no
+pickled claw object); the driver puts them on its bus, so there is one merged `events.jsonl` and
+`results.jsonl`, and the progress display, `claw tail`, `claw report` and resume work unchanged.
 
 Exactly once. An episode id is `suite/sample/seed`; the driver records the first `EpisodeFinished` or
 `EpisodeFailed` of an id and drops any later event of it. A worker lost mid-run (its process or node

@@ -95,6 +95,8 @@ class RayExecutor:
         self.report = report
         self.lost: list[str] = []
         """Workers lost during the last run (`name: why`)."""
+        self.batches = 0
+        """Event batches the last run took from its workers (one Ray call each)."""
 
     @asynccontextmanager
     async def open(self, layout: RunLayout, bus: Bus) -> AsyncIterator[RunEpisodes]:
@@ -134,7 +136,7 @@ class RayExecutor:
                 try:
                     await dispatcher.run(_pending(suite, config, finished), tally)
                 finally:
-                    self.lost = dispatcher.lost
+                    self.lost, self.batches = dispatcher.lost, dispatcher.batches
                 watched.cancel_scope.cancel()
             return None  # a worker whose service gave up is a lost worker: its episodes ran elsewhere
 
@@ -174,7 +176,9 @@ class RayExecutor:
             actor_class.remote(config_json, layout.run_id, str(layout.run_dir), name) for name in names
         )
         self.report(f"starting {count} Ray workers (each: {layout.config.limits.kernels} kernels)…")
-        started: list[RayWorker | str] = [""] * count
+        limit = self.config.start_timeout_s
+        late = f"did not start within ray.start_timeout_s = {limit:g} s (no free resources? see `ray status`)"
+        started: list[RayWorker | str] = [f"{name}: {late}" for name in names]
 
         async def start(index: int) -> None:
             try:
@@ -183,9 +187,10 @@ class RayExecutor:
             except ray.exceptions.RayError as exc:
                 started[index] = f"{names[index]}: {_first_line(exc)}"
 
-        async with anyio.create_task_group() as tg:
-            for index in range(count):
-                tg.start_soon(start, index)
+        with anyio.move_on_after(limit):
+            async with anyio.create_task_group() as tg:
+                for index in range(count):
+                    tg.start_soon(start, index)
         return _usable(started, layout)
 
 

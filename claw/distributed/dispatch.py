@@ -86,6 +86,8 @@ class Dispatcher:
         """The workers lost during the run, each as `name: why`."""
         self.requeued_total = 0
         """Unfinished episodes moved off lost workers."""
+        self.batches = 0
+        """Event batches taken from the workers (one worker call each)."""
 
     async def run(self, samples: AsyncIterator[Sample], tally: Tally) -> None:
         """Run every sample to an outcome, then close the workers.
@@ -151,6 +153,7 @@ class Dispatcher:
         while slot.alive:
             try:
                 events, ended, error = await slot.handle.take()
+                self.batches += 1
             except WorkerLost as exc:
                 self._lose(slot, str(exc))
                 return

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from claw.cli import build_parser, eval_config_from_args
+from claw.config import EvalConfig, config_from_mapping
+from claw.distributed import executor_for
 from claw.distributed.cluster import import_ray
 from claw.errors import ConfigError
 
@@ -38,3 +41,13 @@ def test_ray_missing_is_a_one_line_config_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "ray", None)  # what an import of an absent package raises
     with pytest.raises(ConfigError, match=r"pip install 'claw\[ray\]'"):
         import_ray()
+
+
+def test_ray_flags_and_config_section() -> None:
+    args = build_parser().parse_args(["eval", "--ray", "auto", "--ray-workers", "3"])
+    config = eval_config_from_args(args)
+    assert (config.ray.address, config.ray.workers) == ("auto", 3)
+    assert config_from_mapping({"ray": {"address": "10.0.0.1:6379", "worker_gpus": 1}}).ray.worker_gpus == 1
+    with pytest.raises(ConfigError, match=r"ray\.workers must be >= 0"):
+        config_from_mapping({"ray": {"workers": -1}})
+    assert executor_for(EvalConfig(), lambda _line: None) is None
