@@ -82,7 +82,8 @@ def load_results(path: Path) -> list[EpisodeResult]:
 
 def _kept(bench: BenchSpec, results: Iterable[EpisodeResult], rules: str) -> list[EpisodeResult]:
     excluded = bench.sc_excluded if rules == "sc" else bench.excluded
-    return [r for r in results if r.metric != UNSCORED and r.category not in excluded]
+    # An episode that ended in `error` (its model or tools failed) is not an answer: a resume runs it again.
+    return [r for r in results if r.metric != UNSCORED and r.reason != "error" and r.category not in excluded]
 
 
 def _task(bench: BenchSpec, category: str) -> str:

@@ -42,6 +42,12 @@ def test_micro_and_unscored() -> None:
     assert benchmark_score(get("spatialtree"), rs) == pytest.approx(50.0)
 
 
+def test_infrastructure_errors_are_not_scores() -> None:
+    failed = msgspec.structs.replace(result("spatialtree", "3", "Distance", 0.0), reason="error")
+    rs = [result("spatialtree", "1", "Distance", 1.0), result("spatialtree", "2", "Distance", 0.0), failed]
+    assert benchmark_score(get("spatialtree"), rs, rules="sc") == pytest.approx(50.0)
+
+
 def test_spatialtree_official_weights_leaves_by_the_authors_hierarchy() -> None:
     rs = [result("spatialtree", "1", "Distance", 1.0), result("spatialtree", "2", "Shape", 0.0)]
     # Geometry = (0.65 * 1 + 0.1 * 0) / (0.65 + 0.1); L1 and the root hold only Geometry
