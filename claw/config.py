@@ -239,7 +239,8 @@ class RayConfig(_Config, frozen=True, kw_only=True):
     """`auto` (the cluster `ray start` made on this machine), `HOST:PORT` of its head, or `local` (a
     private single-machine cluster); None runs without Ray."""
     workers: int = 0
-    """Worker actors, each a whole claw runner with the `[limits]` above; 0: one per alive node."""
+    """Worker actors, each a whole claw runner with the `[limits]` above; 0: one per alive node with at
+    least `worker_cpus` CPUs."""
     worker_cpus: float = 1.0
     """CPUs Ray reserves for each worker actor (placement only; its kernels are limited by `[sandbox]`)."""
     worker_gpus: float = 0.0

@@ -160,7 +160,13 @@ class RayExecutor:
             ) from None
 
     async def _start_workers(self, ray: Any, layout: RunLayout, actors: list[Any]) -> list[RayWorker]:
-        count = self.config.workers or sum(1 for node in ray.nodes() if node.get("Alive"))
+        count = self.config.workers or _nodes_with_room(ray, self.config.worker_cpus)
+        if count == 0:
+            raise ConfigError(
+                f"no alive node of the Ray cluster has ray.worker_cpus = {self.config.worker_cpus:g} CPUs; "
+                "lower it, or set ray.workers (--ray-workers)",
+                field="ray.worker_cpus",
+            )
         _check_room(ray, count, "CPU", self.config.worker_cpus)
         _check_room(ray, count, "GPU", self.config.worker_gpus)
         options = {
@@ -209,6 +215,12 @@ def _usable(started: list[RayWorker | str], layout: RunLayout) -> list[RayWorker
     with (layout.logs / "ray-workers.jsonl").open("ab") as handle:
         handle.write(lines)
     return workers
+
+
+def _nodes_with_room(ray: Any, cpus: float) -> int:
+    """Alive nodes that can hold a worker (a head started with `--num-cpus=0` runs none)."""
+    nodes = ray.nodes()
+    return sum(1 for n in nodes if n.get("Alive") and n.get("Resources", {}).get("CPU", 0.0) >= cpus)
 
 
 def _check_room(ray: Any, count: int, resource: str, each: float) -> None:
