@@ -157,6 +157,7 @@ class Dispatcher:
             except WorkerLost as exc:
                 self._lose(slot, str(exc))
                 return
+            holding = len(slot.unfinished)
             for event in events:
                 await self._record(slot, event, tally)
             if ended:
@@ -165,7 +166,8 @@ class Dispatcher:
                 slot.alive = False
                 self._changed.set()
                 return
-            self._changed.set()
+            if len(slot.unfinished) < holding:  # room for more: only then is the feeder woken
+                self._changed.set()
 
     async def _record(self, slot: _Slot, event: Event, tally: Tally) -> None:
         episode_id = event.episode_id
