@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 
-from claw._files import owned_temporary_directory
+from claw._files import owned_temporary_directory, sweep_stale_temp_dirs
 from claw.config import EvalConfig
 from claw.errors import ServiceError
 from claw.events import Event
@@ -90,6 +90,8 @@ async def open_services(
     config = layout.config
     subcalls = SubCallTokens()
     async with AsyncExitStack() as stack:
+        # What killed runs left in the temp folder; after the run's 'starting services' line, not before it.
+        await anyio.to_thread.run_sync(sweep_stale_temp_dirs)
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
         sockets = await stack.enter_async_context(owned_temporary_directory())
         gone = ServiceGone()

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 import anyio
 import msgspec
 
-from claw._files import sweep_stale_temp_dirs
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
@@ -77,7 +76,6 @@ async def run_eval(
         ServiceError: a helper server died more often than it may be restarted (the summary is written).
     """
     await _preflight(config)
-    await anyio.to_thread.run_sync(sweep_stale_temp_dirs)  # what killed runs left in the temp folder
     layout = await anyio.to_thread.run_sync(prepare_run, config)
     await anyio.to_thread.run_sync(repair_results, layout.results)  # before the sinks append
     await anyio.to_thread.run_sync(repair_tail, layout.events)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -118,8 +120,16 @@ def test_the_live_display_shows_every_figure() -> None:
 @pytest.mark.slow
 def test_a_run_says_it_is_starting_at_once_and_records_its_facts(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "claw.cli", "eval", "--n", "2", "--run-dir", str(run_dir)],
-                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    with tempfile.TemporaryDirectory(prefix="cw") as temp:  # short: sockets are made in it
+        left_by_a_killed_run = Path(temp) / f"claw-{dead.stdout.strip()}-x"
+        left_by_a_killed_run.mkdir()  # its removal is logged, after the starting line
+        command = [sys.executable, "-m", "claw.cli", "eval", "--n", "2", "--run-dir", str(run_dir)]
+        env = {**os.environ, "TMPDIR": temp}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
+        assert not left_by_a_killed_run.exists()
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert "starting services" in lines[0]
