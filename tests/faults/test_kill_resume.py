@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
@@ -44,14 +45,20 @@ def _scores(run_dir: Path) -> dict[str, tuple[str | None, float, str]]:
 
 
 def _kill_after_first_result(run_dir: Path) -> tuple[int, list[psutil.Process]]:
-    """Start a run, SIGKILL it once one episode has finished; return its pid and the processes it started."""
-    with subprocess.Popen(
-        _eval(run_dir, "--episodes", "2"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as process:
-        assert process.stderr is not None
-        for line in process.stderr:  # progress lines `[done/N] …`
-            if line.startswith("[") and not line.startswith("[0/"):
-                break
+    """Start a run, SIGKILL it once one episode's result is on disk; return its pid and the processes it
+    started. Waits for the result file itself: a progress line may be printed only after several episodes
+    (lines are throttled), by which time a fast run may have finished them all."""
+    results = run_dir / "results.jsonl"
+    command = _eval(run_dir, "--episodes", "2")
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        deadline = time.monotonic() + 600
+        while not (results.exists() and b"\n" in results.read_bytes()):
+            assert time.monotonic() < deadline, "no result within 10 minutes"
+            try:
+                ended = process.wait(timeout=0.01)  # a short pause that also notices the run ending
+            except subprocess.TimeoutExpired:
+                continue
+            raise AssertionError(f"the run ended (exit {ended}) before any result was recorded")
         helpers = psutil.Process(process.pid).children(recursive=True)
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=60) == -signal.SIGKILL
