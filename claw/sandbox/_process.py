@@ -136,22 +136,33 @@ class TemplateProcess:
         await self._shutdown()
 
     async def _shutdown(self) -> None:
+        # A cancelled run must still stop the template (shielded, bounded by _stop_process) and, above
+        # all, exit the reader task group entered in __aenter__ (outside the shield: its scope must be the
+        # current one); skipping that exit would leave its cancel scope on the task's stack and break
+        # every scope exited after it.
         self._closing = True
+        try:
+            with anyio.CancelScope(shield=True):
+                await self._stop_process()
+        finally:
+            for handle in self._by_pid.values():
+                handle.kill()
+            tasks, self._tasks = self._tasks, None
+            if tasks is not None:
+                tasks.cancel_scope.cancel()
+                await tasks.__aexit__(None, None, None)
+
+    async def _stop_process(self) -> None:
         process = self._process
-        if process is not None and process.returncode is None:
-            if process.stdin is not None:
-                await process.stdin.aclose()
-            with anyio.move_on_after(5):
-                await process.wait()
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        for handle in self._by_pid.values():
-            handle.kill()
-        if self._tasks is not None:
-            self._tasks.cancel_scope.cancel()
-            await self._tasks.__aexit__(None, None, None)
-            self._tasks = None
+        if process is None or process.returncode is not None:
+            return
+        if process.stdin is not None:
+            await process.stdin.aclose()
+        with anyio.move_on_after(5):
+            await process.wait()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
     async def spawn(self, spec: KernelSpec) -> KernelProcess:
         """Fork one kernel from the template.

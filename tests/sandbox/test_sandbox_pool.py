@@ -237,3 +237,21 @@ async def test_perception_socket_reaches_a_confined_kernel_through_the_relay(
     assert result.status == "ok", result.error
     assert result.stdout == "True b'pong:ping'\n"
     assert seen == [b"ping"]
+
+
+async def test_a_pool_closed_by_a_cancellation_unwinds_every_scope_in_order() -> None:
+    """A run cancelled while its pool is open (a service gave up, a signal, a deadline) must close the
+    pool's template and reader task even though every await in the exit is cancelled; otherwise the
+    reader's scope stays on the task and the scopes exited after it fail ("isn't the current task's
+    current cancel scope")."""
+    async with anyio.create_task_group() as outer:
+        with anyio.CancelScope() as run:
+            async with KernelPool(TEST_CONFIG, size=1) as closing:
+                template_pid = closing.template_pid
+                assert template_pid is not None
+                run.cancel()
+                await anyio.sleep(0)
+        assert run.cancelled_caught
+        outer.cancel_scope.cancel()
+    gone = await anyio.to_thread.run_sync(lambda: not psutil.pid_exists(template_pid))
+    assert gone, "the cancelled pool left its template running"
