@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -141,16 +142,22 @@ def test_sigterm_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
         "--seed",
         "2",
     ]
-    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as process:
-        assert process.stderr is not None
-        for line in process.stderr:  # progress lines `[done/12] …`; stop once one episode is done
-            if line.startswith("[") and not line.startswith("[0/"):
-                break
+    stderr_path = tmp_path / "stderr.txt"
+    with (
+        stderr_path.open("w") as stderr,
+        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr) as process,
+    ):
+        # Stop once one episode is recorded (progress lines are throttled, so they are no signal).
+        results = run_dir / "results.jsonl"
+        deadline = time.monotonic() + 600
+        while not (results.exists() and results.read_bytes().count(b"\n") >= 1):
+            assert time.monotonic() < deadline, "no episode finished within 600 s"
+            with pytest.raises(subprocess.TimeoutExpired):  # doubles as the poll interval
+                process.wait(timeout=0.05)
         helpers = psutil.Process(process.pid).children(recursive=True)
         assert helpers, "claw eval started no helper processes"
         process.send_signal(signal.SIGTERM)
-        process.stderr.read()
-        assert process.wait(timeout=60) == 143
+        assert process.wait(timeout=60) == 143, stderr_path.read_text()
     _gone, alive = psutil.wait_procs(helpers, timeout=10)
     assert not alive, f"left running: {[p.cmdline() for p in alive]}"
     events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
