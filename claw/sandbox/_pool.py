@@ -36,6 +36,8 @@ _log = structlog.get_logger("claw.sandbox")
 _INSTALL = "import claw.tools._runtime\nclaw.tools._runtime.install()\n"
 _RESET = "import claw.tools._reuse\nclaw.tools._reuse.reset_episode()\n"
 _SPAWN_ATTEMPTS = 3
+_DRAIN_TIMEOUT_S = 30.0
+"""Bound on closing the idle kernels when the pool closes, cancelled or not."""
 _MAX_EPISODES = 64
 """Episodes one kernel may serve when each leaves it provably clean (its CPU-time limit is cumulative)."""
 
@@ -177,13 +179,18 @@ class KernelPool:
             self._send.close()
         if self._receive is None:
             return
-        while True:
-            try:
-                kernel = self._receive.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
-                break
-            await kernel.aclose()
-        self._receive.close()
+        try:
+            # Closing idle kernels is cleanup a cancelled run must still finish (bounded, not hung on).
+            with anyio.CancelScope(shield=True) as scope:
+                scope.deadline = anyio.current_time() + _DRAIN_TIMEOUT_S
+                while True:
+                    try:
+                        kernel = self._receive.receive_nowait()
+                    except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                        break
+                    await kernel.aclose()
+        finally:
+            self._receive.close()
 
     # ----------------------------------------------------------------------------------- kernels
 
