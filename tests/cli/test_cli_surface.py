@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -16,11 +15,11 @@ from claw.cli import build_parser, eval_config_from_args
 from claw.errors import ClawError
 from claw.events import CellExecuted, EpisodeStarted, Event, LLMFailed
 from claw.runtime.tail import EVENT_NAMES, check_event_names, render_event
+from tests._claw_cli import run_claw
 
 
 def _claw(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "claw.cli", *args], capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+    return run_claw(*args, timeout=120)
 
 
 def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._claw_cli import run_claw
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -74,8 +76,7 @@ def _prepare(cwd: Path, url: str) -> None:
 
 def _run(words: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     words = [w.replace("/data/vsi", str(cwd / "data" / "vsi")) for w in words]
-    return subprocess.run([sys.executable, "-m", "claw.cli", *words], cwd=cwd, capture_output=True, text=True,
-                          timeout=400, check=False)  # fmt: skip
+    return run_claw(*words, cwd=cwd, timeout=400)
 
 
 EXPECTED_EXIT = {"data": 1}

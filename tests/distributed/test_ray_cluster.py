@@ -21,6 +21,7 @@ import pytest
 
 from claw.events import EpisodeFinished, RunFinished, decode_event, decode_result
 from claw.runtime.sinks import read_results
+from tests._claw_cli import eval_command
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -45,24 +46,8 @@ def _namespaces() -> list[str]:
     pytest.skip("this machine does not allow new network and PID namespaces")
 
 
-def _eval(run_dir: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "claw.cli",
-        "eval",
-        "--n",
-        N,
-        "--seed",
-        SEED,
-        "--run-dir",
-        str(run_dir),
-        "--episodes",
-        "2",
-        "--kernels",
-        "2",
-        "--quiet",
-    ]
+def _single_machine(run_dir: Path) -> list[str]:
+    return eval_command(run_dir, "--episodes", "2", "--kernels", "2", "--quiet", n=N, seed=SEED)
 
 
 def _scores(run_dir: Path) -> dict[str, tuple[str | None, float, str]]:
@@ -76,7 +61,7 @@ def _summary(run_dir: Path) -> dict[str, object]:
 
 def test_a_worker_or_the_driver_killed_mid_run_changes_nothing_in_the_results(tmp_path: Path) -> None:
     unshare = _namespaces()
-    whole = subprocess.run(_eval(tmp_path / "whole"), capture_output=True, timeout=900, check=False)
+    whole = subprocess.run(_single_machine(tmp_path / "whole"), capture_output=True, timeout=900, check=False)
     assert whole.returncode == 0, whole.stderr
 
     run_dir, out = tmp_path / "ray", tmp_path / "cluster.json"

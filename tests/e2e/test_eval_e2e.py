@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -31,25 +30,15 @@ from claw.events import (
     decode_event,
     decode_result,
 )
+from tests._claw_cli import eval_args, eval_command, run_claw
 
 pytestmark = pytest.mark.slow
-
-
-def claw(*args: str, timeout: float = 240, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "claw.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=cwd,
-    )
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("run") / "r"
-    done = claw("eval", "--n", "3", "--run-dir", str(path), "--seed", "1")
+    done = run_claw(*eval_args(path, n=3, seed=1), timeout=240)
     assert done.returncode == 0, done.stderr
     assert "accuracy" in done.stdout and str(path) in done.stdout
     return path
@@ -95,7 +84,7 @@ def test_answers_were_scored_against_ground_truth(run_dir: Path) -> None:
 
 def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
     before = (run_dir / "results.jsonl").read_bytes()
-    done = claw("eval", "--n", "3", "--run-dir", str(run_dir), "--seed", "1")
+    done = run_claw(*eval_args(run_dir, n=3, seed=1), timeout=240)
     assert done.returncode == 0, done.stderr
     assert (run_dir / "results.jsonl").read_bytes() == before
     starts = [
@@ -120,7 +109,7 @@ def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
 def test_user_errors_are_one_line_without_traceback(
     args: tuple[str, ...], message: str, tmp_path: Path
 ) -> None:
-    done = claw(*args, timeout=60, cwd=tmp_path)
+    done = run_claw(*args, timeout=60, cwd=tmp_path)
     assert not (tmp_path / "runs").exists(), "a refused run must not leave a run directory behind"
     assert done.returncode == 2
     assert message in done.stderr
@@ -130,18 +119,7 @@ def test_user_errors_are_one_line_without_traceback(
 
 def test_sigterm_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
     run_dir = tmp_path / "r"
-    command = [
-        sys.executable,
-        "-m",
-        "claw.cli",
-        "eval",
-        "--n",
-        "12",
-        "--run-dir",
-        str(run_dir),
-        "--seed",
-        "2",
-    ]
+    command = eval_command(run_dir, n=12, seed=2)
     stderr_path = tmp_path / "stderr.txt"
     with (
         stderr_path.open("w") as stderr,
@@ -163,6 +141,6 @@ def test_sigterm_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
     events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
     assert isinstance(events[-1], RunFinished) and events[-1].status == "cancelled"
     assert json.loads((run_dir / "summary.json").read_text())["n"] >= 1
-    done = claw("eval", "--n", "12", "--run-dir", str(run_dir), "--seed", "2", "--quiet")
+    done = run_claw(*eval_args(run_dir, "--quiet", n=12, seed=2), timeout=240)
     assert done.returncode == 0, done.stderr
     assert json.loads((run_dir / "summary.json").read_text())["n"] == 12

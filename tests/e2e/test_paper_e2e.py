@@ -33,6 +33,7 @@ from claw.events import (
     decode_event,
 )
 from servers.mockllm.policies.probe import REASONING_MARK
+from tests._claw_cli import run_claw
 from tests.e2e.page_samples import KINDS, SHARED, materialize_page_sample
 
 pytestmark = [
@@ -46,9 +47,12 @@ HAS_MODELS = all(
 _COSTMODEL = '[perception]\noperations = { reconstruct = "costmodel", segment = "costmodel" }\n'
 
 
-def claw(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "claw.cli", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, env=env)
+def _paper_eval(
+    config: Path, run_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`claw eval --preset paper --config CONFIG --run-dir RUN_DIR --quiet`, run to its end."""
+    args = ("--preset", "paper", "--config", str(config), "--run-dir", str(run_dir), "--quiet")
+    return run_claw("eval", *args, timeout=900, env=env)
 
 
 def _events(run_dir: Path) -> list[Event]:
@@ -97,9 +101,7 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_paper_preset_with_tiny_sam3_and_da3(kind: str, tiny_weights: str, tmp_path: Path) -> None:
     config = _config(tmp_path, kind, '[models]\npolicy = "probe"\n' + tiny_weights)
-    done = claw(
-        "eval", "--preset", "paper", "--config", str(config), "--run-dir", str(tmp_path / "r"), "--quiet"
-    )
+    done = _paper_eval(config, tmp_path / "r")
     assert done.returncode == 0, done.stderr[-3000:]
     out = _check_episode(_events(tmp_path / "r"))
     assert float(out[4].split()[-1]) > 0.0  # depth varies: a real network answered, not a placeholder
@@ -110,9 +112,7 @@ def test_paper_preset_with_tiny_sam3_and_da3(kind: str, tiny_weights: str, tmp_p
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_paper_preset_short_form_without_torch(kind: str, tmp_path: Path) -> None:
     config = _config(tmp_path, kind, '[models]\npolicy = "probe"\n' + _COSTMODEL)
-    done = claw(
-        "eval", "--preset", "paper", "--config", str(config), "--run-dir", str(tmp_path / "r"), "--quiet"
-    )
+    done = _paper_eval(config, tmp_path / "r")
     assert done.returncode == 0, done.stderr[-3000:]
     _check_episode(_events(tmp_path / "r"))
 
@@ -153,16 +153,6 @@ def test_black_box_model_and_perception_servers_through_config_alone(reach: str,
             extra += f'[perception]\nsocket = "{socket}"\n'
         config = _config(tmp_path, "image", extra)
         env = {**os.environ, "CLAW_TEST_PERCEPTION_TOKEN": fields["token"]}
-        run = [
-            "eval",
-            "--preset",
-            "paper",
-            "--config",
-            str(config),
-            "--run-dir",
-            str(tmp_path / "r"),
-            "--quiet",
-        ]
-        done = claw(*run, env=env)
+        done = _paper_eval(config, tmp_path / "r", env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     _check_episode(_events(tmp_path / "r"))

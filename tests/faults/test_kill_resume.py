@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from claw.events import RunFinished, decode_event, decode_result
 from claw.runtime.sinks import read_results
+from tests._claw_cli import eval_command
 
 pytestmark = pytest.mark.slow
 
@@ -25,19 +25,7 @@ SEED = "3"
 
 
 def _eval(run_dir: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "claw.cli",
-        "eval",
-        "--n",
-        N,
-        "--seed",
-        SEED,
-        "--run-dir",
-        str(run_dir),
-        *extra,
-    ]
+    return eval_command(run_dir, *extra, n=N, seed=SEED)
 
 
 def _scores(run_dir: Path) -> dict[str, tuple[str | None, float, str]]:

@@ -5,8 +5,6 @@ episode ends: its kernel is killed within the timeout plus the interrupt grace, 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import anyio
@@ -14,6 +12,7 @@ import pytest
 
 from claw.events import CellExecuted, KernelFailed
 from claw.runtime.runner import run_eval
+from tests._claw_cli import run_claw
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
 
 pytestmark = pytest.mark.slow
@@ -56,12 +55,8 @@ def test_the_cli_exits_non_zero_when_every_episode_failed(tmp_path: Path) -> Non
         'n = 2\n[models]\npolicy = "stuck"\n[limits]\nkernels = 2\n'
         "[agent]\nmax_steps = 2\ncell_timeout_s = 2.0\nmax_kernel_restarts = 0\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "claw.cli", "eval", "--config", str(config), "--run-dir", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=HARD_DEADLINE_S,
-        check=False,
+    done = run_claw(
+        "eval", "--config", str(config), "--run-dir", str(tmp_path / "r"), timeout=HARD_DEADLINE_S
     )
     assert done.returncode == 1, done.stderr
     assert (

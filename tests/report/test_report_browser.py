@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat
 
 from claw.runtime.sinks import read_results
+from tests._claw_cli import run_claw
 
 pytestmark = pytest.mark.slow
 
@@ -25,18 +25,12 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _claw(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "claw.cli", *args], capture_output=True, text=True, timeout=300, check=False
-    )
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("report") / "run"
-    made = _claw("eval", "--n", "3", "--seed", "3", "--run-dir", str(run_dir), "--quiet")
+    made = run_claw("eval", "--n", "3", "--seed", "3", "--run-dir", str(run_dir), "--quiet")
     assert made.returncode == 0, made.stderr
-    written = _claw("report", str(run_dir))
+    written = run_claw("report", str(run_dir))
     assert written.returncode == 0, written.stderr
     assert f"HTML report: {run_dir / 'report.html'}" in written.stdout
     return run_dir / "report.html"

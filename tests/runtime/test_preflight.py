@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from claw.errors import ConfigError, ServiceError
 from claw.runtime.preflight import check_names, probe_models, probe_perception
 from claw.runtime.runner import run_eval
 from servers.mockllm.server import MockOptions
+from tests._claw_cli import run_claw
 from tests.llm.llm_helpers import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,7 +146,7 @@ def test_the_cli_says_one_line_and_exits_non_zero(tmp_path: Path) -> None:
     started = time.monotonic()
     done = _run_cli("eval", "--config", str(config), "--run-dir", str(tmp_path / "run"))
     elapsed = time.monotonic() - started
-    lines = done.stderr.decode().strip().splitlines()
+    lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr
     assert lines[-1].startswith("claw: error: model endpoint"), lines
     assert not any(line.startswith("Traceback") for line in lines)
@@ -156,10 +156,8 @@ def test_the_cli_says_one_line_and_exits_non_zero(tmp_path: Path) -> None:
 def test_the_cli_rejects_a_misspelt_policy_with_a_suggestion(tmp_path: Path) -> None:
     done = _run_cli("eval", "--policy", "scriptd", "--run-dir", str(tmp_path / "run"))
     assert done.returncode == 2
-    assert "did you mean 'scripted'?" in done.stderr.decode()
+    assert "did you mean 'scripted'?" in done.stderr
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "claw.cli", *args], cwd=ROOT, capture_output=True, timeout=120, check=False
-    )
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_claw(*args, timeout=120, cwd=ROOT)

@@ -27,6 +27,7 @@ from claw.events import (
 )
 from claw.runtime.progress import ProgressSink, ProgressSnapshot
 from claw.runtime.progress_view import progress_view, render_snapshot
+from tests._claw_cli import run_claw
 
 
 class Clock:
@@ -126,9 +127,8 @@ def test_a_run_says_it_is_starting_at_once_and_records_its_facts(tmp_path: Path)
     with tempfile.TemporaryDirectory(prefix="cw") as temp:  # short: sockets are made in it
         left_by_a_killed_run = Path(temp) / f"claw-{dead.stdout.strip()}-x"
         left_by_a_killed_run.mkdir()  # its removal is logged, after the starting line
-        command = [sys.executable, "-m", "claw.cli", "eval", "--n", "2", "--run-dir", str(run_dir)]
         env = {**os.environ, "TMPDIR": temp}
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
+        done = run_claw("eval", "--n", "2", "--run-dir", str(run_dir), env=env)
         assert not left_by_a_killed_run.exists()
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()

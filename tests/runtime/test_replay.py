@@ -4,8 +4,6 @@ caught, and `--from-step` branches an episode into a new run directory that goes
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import msgspec
@@ -26,6 +24,7 @@ from claw.llm._scripted import ScriptedTransport
 from claw.llm.types import ChatRequest, Message
 from claw.runtime.replay import ReplayTransport, compare_episode, recorded_exchanges
 from claw.runtime.transcript import read_events
+from tests._claw_cli import run_claw
 
 
 def _request(episode: str, step: int, role: str = "agent") -> LLMRequested:
@@ -92,22 +91,17 @@ def test_compare_names_each_difference_by_step_and_field() -> None:
     assert compare_episode(original, replayed, "e", up_to_step=0).identical
 
 
-def _claw(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "claw.cli", *args], capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def recorded_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("replay") / "run"
-    made = _claw("eval", "--n", "2", "--seed", "4", "--run-dir", str(run_dir), "--quiet")
+    made = run_claw("eval", "--n", "2", "--seed", "4", "--run-dir", str(run_dir), "--quiet")
     assert made.returncode == 0, made.stderr
     return run_dir
 
 
 @pytest.mark.slow
 def test_a_whole_run_replays_identically(recorded_run: Path, tmp_path: Path) -> None:
-    done = _claw("replay", str(recorded_run), "--run-dir", str(tmp_path / "replay"))
+    done = run_claw("replay", str(recorded_run), "--run-dir", str(tmp_path / "replay"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "identical: 2 of 2 episodes (100.0%)" in done.stdout
     assert ", 0 asked live" in done.stdout
@@ -132,7 +126,7 @@ def _doctor(source: Path, target: Path) -> None:
 @pytest.mark.slow
 def test_a_recording_that_differs_is_caught(recorded_run: Path, tmp_path: Path) -> None:
     _doctor(recorded_run, tmp_path / "doctored")
-    done = _claw("replay", str(tmp_path / "doctored"), "--run-dir", str(tmp_path / "replay"))
+    done = run_claw("replay", str(tmp_path / "doctored"), "--run-dir", str(tmp_path / "replay"))
     assert done.returncode == 1
     assert "identical: 1 of 2 episodes (50.0%)" in done.stdout
     assert "stdout differs" in done.stdout and "'tampered' → (no line)" in done.stdout
@@ -141,7 +135,7 @@ def test_a_recording_that_differs_is_caught(recorded_run: Path, tmp_path: Path) 
 @pytest.mark.slow
 def test_from_step_branches_into_a_new_run_that_goes_on_live(recorded_run: Path, tmp_path: Path) -> None:
     branch = tmp_path / "branch"
-    done = _claw("replay", str(recorded_run), "syn-4-00001", "--from-step", "1", "--run-dir", str(branch))
+    done = run_claw("replay", str(recorded_run), "syn-4-00001", "--from-step", "1", "--run-dir", str(branch))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 model replies replayed" in done.stdout and "branch run directory" in done.stdout
     events = list(read_events(branch / "events.jsonl"))
@@ -152,5 +146,5 @@ def test_from_step_branches_into_a_new_run_that_goes_on_live(recorded_run: Path,
     first = next(e for e in events if isinstance(e, CellExecuted))
     assert (first.stdout, first.status) == (original[0].stdout, original[0].status)
     assert any(isinstance(e, EpisodeFinished) for e in events)
-    shown = _claw("transcript", str(branch), "syn-4-00001")
+    shown = run_claw("transcript", str(branch), "syn-4-00001")
     assert "replayed from the recording" in shown.stdout
