@@ -1,5 +1,9 @@
-"""Import layering that DESIGN.md draws: the helper servers never import the benchmarks (the synthetic
-scenes they share live in the neutral `synthscene`), and `synthscene` imports neither."""
+"""Import layering that DESIGN.md draws: `claw` never imports the helper servers, not even lazily
+inside a function (it starts them as processes and names what they serve through `claw.wire.names`),
+and only its command line (`claw/cli`, which wires the library to the benchmarks' reports) imports
+`bench`; the helper servers never import the benchmarks (the synthetic scenes they share live in the
+neutral `synthscene`), and `synthscene` imports neither. The servers serve exactly the names the
+runtime checks configs against."""
 
 from __future__ import annotations
 
@@ -7,6 +11,11 @@ import ast
 from pathlib import Path
 
 import pytest
+
+from claw.wire.names import MOCK_POLICIES, PERCEPTION_BACKENDS, PERCEPTION_NOISE
+from servers.mockllm.policy import POLICIES
+from servers.perception._backends.synthetic import NOISE_MODELS
+from servers.perception._loader import available_backends
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,8 +32,26 @@ def _imports(package: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("package", "forbidden"), [("servers", ("bench",)), ("synthscene", ("bench", "servers"))]
+    ("package", "forbidden", "exempt"),
+    [
+        ("claw", ("servers",), ()),
+        ("claw", ("bench",), ("claw/cli/",)),
+        ("servers", ("bench",), ()),
+        ("synthscene", ("bench", "servers"), ()),
+    ],
 )
-def test_package_does_not_import_upward(package: str, forbidden: tuple[str, ...]) -> None:
-    upward = [(path, module) for path, module in _imports(package) if module.split(".")[0] in forbidden]
+def test_package_does_not_import_upward(
+    package: str, forbidden: tuple[str, ...], exempt: tuple[str, ...]
+) -> None:
+    upward = [
+        (path, module)
+        for path, module in _imports(package)
+        if module.split(".")[0] in forbidden and not path.startswith(exempt)
+    ]
     assert upward == []
+
+
+def test_the_servers_serve_exactly_the_names_the_runtime_checks() -> None:
+    assert tuple(sorted(POLICIES)) == MOCK_POLICIES
+    assert tuple(available_backends()) == PERCEPTION_BACKENDS
+    assert tuple(sorted(NOISE_MODELS)) == PERCEPTION_NOISE

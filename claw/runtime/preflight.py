@@ -23,6 +23,7 @@ from claw.errors import LLMBadResponse, LLMError, LLMTimeout, ServiceError
 from claw.llm._http import HttpClient
 from claw.llm.endpoints import endpoints_from_env, read_endpoints_file, resolve_endpoints
 from claw.llm.types import Role
+from claw.wire.names import MOCK_POLICIES, PERCEPTION_BACKENDS, PERCEPTION_NOISE
 
 __all__ = ["PROBE_TIMEOUT_S", "check_names", "probe_models", "probe_perception"]
 
@@ -36,29 +37,23 @@ _LISTING_UNSUPPORTED = (404, 405, 501)
 
 
 def check_names(config: EvalConfig) -> None:
-    """Check the mock policy, perception backend and noise names (blocking: imports the registries).
+    """Check the mock policy, perception backend and noise names against the names the helper servers
+    serve (`claw.wire.names`).
 
     Raises:
-        ConfigError: a name is not registered; the message lists the valid ones and the closest match.
+        ConfigError: a name is not served; the message lists the valid ones and the closest match.
     """
-    # The registries live beside the servers that use them; importing them here (not at module level)
-    # keeps `claw.runtime` importable without `servers`.
-    from servers.mockllm.policy import POLICIES
-    from servers.perception._backends.synthetic import NOISE_MODELS
-    from servers.perception._loader import available_backends
-
     policy, perception = config.models.policy, config.perception
-    if policy not in POLICIES:
-        raise unknown_choice("mock policy", policy, sorted(POLICIES), field="models.policy")
-    backends = available_backends()
+    if policy not in MOCK_POLICIES:
+        raise unknown_choice("mock policy", policy, list(MOCK_POLICIES), field="models.policy")
     named = {"perception.backend": perception.backend}
     named.update({f"perception.operations.{op}": name for op, name in sorted(perception.operations.items())})
     for field, backend in named.items():
-        if backend not in backends:
-            raise unknown_choice("perception backend", backend, backends, field=field)
-    if perception.noise not in NOISE_MODELS:
+        if backend not in PERCEPTION_BACKENDS:
+            raise unknown_choice("perception backend", backend, list(PERCEPTION_BACKENDS), field=field)
+    if perception.noise not in PERCEPTION_NOISE:
         raise unknown_choice(
-            "perception noise", perception.noise, list(NOISE_MODELS), field="perception.noise"
+            "perception noise", perception.noise, list(PERCEPTION_NOISE), field="perception.noise"
         )
 
 
