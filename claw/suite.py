@@ -21,6 +21,7 @@ from claw.errors import SuiteError
 __all__ = [
     "DEFAULT_KEY_FRAMES",
     "AnswerFormat",
+    "CountedSuite",
     "Frame",
     "FrameSampling",
     "ImagePolicy",
@@ -182,6 +183,21 @@ class Suite(Protocol):
 
     def score(self, sample: Sample, answer: str | None) -> Score:
         """Score `answer` (None when the agent gave none) against the sample's ground truth."""
+        ...
+
+
+@runtime_checkable
+class CountedSuite(Suite, Protocol):
+    """A suite that can tell how many samples `samples()` will yield before yielding them (the run's
+    progress total; without it the runner shows `n`, which a composite suite applies per member)."""
+
+    def planned_samples(self) -> int:
+        """How many samples `samples()` will yield (records found unusable only while a sample is built
+        are not known yet). May do blocking I/O: the runner calls it off the loop.
+
+        Raises:
+            SuiteError: the suite's data cannot be read.
+        """
         ...
 
 

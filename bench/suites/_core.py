@@ -156,6 +156,7 @@ class BenchSuite(Generic[R]):
         self.key_frames = key_frames
         self._rows, self._build, self._score = rows, build, score
         self._group_of = group_of
+        self._selection: list[tuple[int, R]] | None = None
         self.skipped: list[Skip] = []
         """Records of the last read that could not be used (id and reason); `claw data check` counts them."""
         self._media = MediaStore(Path(options.media_dir), spec.name, run_sampling(sampling, options))
@@ -180,10 +181,27 @@ class BenchSuite(Generic[R]):
                 f"(official copy: {self.spec.source})"
             )
         ctx = Context(self.spec, self.data_dir, self._media, self.key_frames)
-        for index, row in self._select(self._read()):
+        for index, row in self._selected():
             sample = self._try_build(row, index, ctx)
             if sample is not None:
                 yield sample
+
+    def planned_samples(self) -> int:
+        """How many samples `samples()` will yield (rows found unusable while building are not counted
+        out yet); the next `samples()` builds from the rows read here instead of reading them again.
+
+        Raises:
+            SuiteError: the data directory or a file in it is missing or malformed.
+        """
+        if not self.data_dir.is_dir():
+            return 0  # `samples()` says what is missing
+        self._selection = self._selected()
+        return len(self._selection)
+
+    def _selected(self) -> list[tuple[int, R]]:
+        """The rows to build: those `planned_samples` read, handed over once, else a fresh read."""
+        selection, self._selection = self._selection, None
+        return selection if selection is not None else self._select(self._read())
 
     def _read(self) -> list[tuple[int, R]]:
         """(position in the files, row) for every usable record; the rest are counted in `skipped`."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
+from claw.config import EvalConfig
 from claw.events import (
     EpisodeFailed,
     EpisodeFinished,
@@ -22,8 +23,9 @@ from claw.events import (
     LLMResponded,
     RunStarted,
 )
+from claw.suite import CountedSuite, Suite
 
-__all__ = ["ProgressSink", "ProgressSnapshot", "format_progress"]
+__all__ = ["ProgressSink", "ProgressSnapshot", "format_progress", "planned_total"]
 
 
 class ProgressSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,6 +53,21 @@ class ProgressSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds to go at the current rate (None: unknown)."""
     finished: bool = False
     """The run has ended (the last snapshot)."""
+
+
+def planned_total(config: EvalConfig, suite: Suite) -> int:
+    """The episodes a run covers, resumed ones included, for its progress total: the samples it names,
+    else what the suite says it will yield (a composite suite such as paper20 applies `n` to each of its
+    benchmarks), else `n` (0: unknown). Blocking: a suite may read its files to count.
+
+    Raises:
+        SuiteError: the suite's data cannot be read.
+    """
+    if config.samples:
+        return len(config.samples)
+    if isinstance(suite, CountedSuite):
+        return suite.planned_samples()
+    return config.n or 0
 
 
 def _clock_text(seconds: float) -> str:

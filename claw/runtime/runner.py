@@ -31,7 +31,7 @@ from claw.runtime.facts import read_run_facts, with_facts
 from claw.runtime.layout import RunLayout, prepare_run, suite_options
 from claw.runtime.local import LocalExecutor, open_services
 from claw.runtime.preflight import check_names, probe_models, probe_perception
-from claw.runtime.progress import ProgressSink, ProgressSnapshot, format_progress
+from claw.runtime.progress import ProgressSink, ProgressSnapshot, format_progress, planned_total
 from claw.runtime.sinks import (
     JsonlSink,
     ResultsSink,
@@ -85,7 +85,7 @@ async def run_eval(
     skip = frozenset(r.sample_id for r in previous if r.episode_id in finished)  # never built again
     suite = await anyio.to_thread.run_sync(get_suite, config.suite, suite_options(layout, skip))
     tally = Tally(episodes=len(done), score_sum=sum(r.score for r in done))
-    total = len(config.samples) if config.samples else config.n or 0
+    total = await anyio.to_thread.run_sync(planned_total, config, suite)
     publish = progress or (lambda snapshot: report(format_progress(snapshot)))
     progress_sink = ProgressSink(total, publish, done=len(done), score_sum=tally.score_sum)
     routes = [shared.route_sink(layout.run_id)] if shared else []

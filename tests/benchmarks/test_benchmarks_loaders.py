@@ -4,14 +4,24 @@ a complete copy as complete and names what is missing otherwise."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 
 from bench.suites._specs import SPECS
 from bench.suites.check import check_data
-from claw.errors import SuiteError
-from claw.suite import Sample, SuiteOptions, get_suite, suite_names
+from claw.config import EvalConfig
+from claw.errors import ServiceError, SuiteError
+from claw.runtime.bus import Bus
+from claw.runtime.episode_task import Tally
+from claw.runtime.executor import RunEpisodes
+from claw.runtime.layout import RunLayout
+from claw.runtime.progress import ProgressSnapshot
+from claw.runtime.runner import run_eval
+from claw.suite import CountedSuite, Sample, Suite, SuiteOptions, get_suite, suite_names
 
 from .conftest import NAMES, materialize
 
@@ -122,3 +132,46 @@ def test_paper20_runs_every_present_benchmark(tmp_path: Path, sample_video: Path
     assert [s.suite for s in samples] == ["mmsi", "vstibench", "vstibench"]
     assert suite.score(samples[0], "``B``").value == 1.0
     assert suite.score(samples[1], "1.4").value == 1.0
+
+
+@pytest.fixture
+def two_benchmarks(tmp_path: Path, sample_video: Path) -> Path:
+    """A paper20 data folder holding mmsi (1 sample) and vstibench (2 samples)."""
+    for name in ("mmsi", "vstibench"):
+        materialize(name, tmp_path / "data" / name, sample_video)
+    return tmp_path / "data"
+
+
+@pytest.mark.parametrize(("n", "planned"), [(None, 3), (1, 2), (5, 3)])
+def test_paper20_plans_the_samples_of_every_present_benchmark(
+    n: int | None, planned: int, two_benchmarks: Path, tmp_path: Path
+) -> None:
+    """`n` applies to each benchmark, so the run's total is their sum, not `n`; the samples then built
+    are exactly the planned ones."""
+    options = SuiteOptions(data_dir=str(two_benchmarks), media_dir=str(tmp_path / "m"), n=n)
+    suite = get_suite("paper20", options)
+    assert isinstance(suite, CountedSuite)
+    assert suite.planned_samples() == planned
+    assert len(list(suite.samples())) == planned
+
+
+class _NoEpisodes:
+    """An executor that runs nothing: the run opens, counts its total and closes."""
+
+    @asynccontextmanager
+    async def open(self, layout: RunLayout, bus: Bus) -> AsyncIterator[RunEpisodes]:
+        async def run_none(
+            suite: Suite, tally: Tally, finished: set[str], stop: anyio.Event | None
+        ) -> ServiceError | None:
+            return None
+
+        yield run_none
+
+
+async def test_a_paper20_run_shows_the_whole_run_as_its_progress_total(
+    two_benchmarks: Path, tmp_path: Path
+) -> None:
+    config = EvalConfig(suite="paper20", n=1, data_dir=str(two_benchmarks), run_dir=str(tmp_path / "r"))
+    shown: list[ProgressSnapshot] = []
+    await run_eval(config, progress=shown.append, executor=_NoEpisodes())
+    assert shown and {s.total for s in shown} == {2}  # one sample from each of the two benchmarks

@@ -56,13 +56,24 @@ class Paper20:
             self._members[name] = member(name, opts, self.rules)
         return self._members[name]
 
+    def _present(self) -> list[str]:
+        return [s.name for s in SPECS if (self.root / s.name).is_dir()]
+
+    def planned_samples(self) -> int:
+        """The samples of every present benchmark together (`options.n` applies to each of them).
+
+        Raises:
+            SuiteError: a benchmark's data cannot be read.
+        """
+        return sum(self._member(name).planned_samples() for name in self._present())
+
     def samples(self) -> Iterator[Sample]:
         """Every present benchmark's samples, benchmark by benchmark.
 
         Raises:
             SuiteError: none of the 20 folders exists under the data directory.
         """
-        present = [s.name for s in SPECS if (self.root / s.name).is_dir()]
+        present = self._present()
         if not present:
             raise SuiteError(f"no benchmark folder under {self.root}; run `claw data check --suite paper20`")
         skipped = [s.name for s in SPECS if s.name not in present]
