@@ -9,7 +9,8 @@ built from nothing (pivot_root into an empty tmpfs): the interpreter, its packag
 libraries read-only, its exchange directory read-only at `/claw/exchange` (connection file, episode setup,
 staged media, the relayed sockets), a size- and file-count-limited tmpfs scratch at `/claw/scratch`, a
 few device nodes and its own /proc. Nothing else of the host exists in it: no /tmp, /var, /home, /root,
-run directories, other kernels or host sockets. A last user+mount namespace locks every mount. rlimits
+run directories, other kernels or host sockets. A last user+mount namespace locks every mount; it is the
+last user namespace the kernel may make, and the kernel keeps no capability in it. rlimits
 bound memory per process, CPU time, processes, file size and open files; the pool's cgroups bound the
 kernel as a whole.
 
@@ -58,6 +59,8 @@ _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
 _CLONE_NEWNET = 0x40000000
 _PR_SET_DUMPABLE = 4
+_PR_SET_NO_NEW_PRIVS = 38
+_CAPABILITY_VERSION_3 = 0x20080522
 _MS_RDONLY = 1
 _MS_NOSUID = 2
 _MS_NODEV = 4
@@ -79,6 +82,18 @@ _SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 _libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 class _MountAttr(ctypes.Structure):
@@ -306,8 +321,20 @@ def finish_in_pid_namespace() -> None:
     """
     uid, gid = os.getuid(), os.getgid()
     _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    # The limit counts every user namespace made under this one: the lock below is the last, so neither
+    # the kernel nor its children can make one of their own (and with it the power to mount a tmpfs
+    # past the scratch quotas).
+    _write("/proc/sys/user/max_user_namespaces", "1")
     _unshare(_CLONE_NEWUSER | _CLONE_NEWNS)
     _map_identity(uid, gid)
+    _drop_capabilities()
+
+
+def _drop_capabilities() -> None:
+    """No capability left, even inside the kernel's own namespaces (e.g. no mount, no raw netlink)."""
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    _check(_libc.capset(ctypes.byref(header), (_CapData * 2)()), "capset")
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
 
 
 def probe() -> str:

@@ -150,6 +150,20 @@ CORPUS = [
         "open(CANARY, 'w').write('only in my own namespace')\nprint('wrote', os.listdir(CANARY_DIR))",
         r"unshare",
     ),
+    Hostile(
+        "ctypes_mount_past_scratch_quota",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('mount', libc.mount(b'none', b'/claw/scratch', b'tmpfs', 0, b'nr_inodes=0'), ctypes.get_errno())\n"
+        "for i in range(5000):\n    open(f'/claw/scratch/f{i}', 'w').close()",
+        r"mount -1 1\b.*No space left on device",
+    ),
+    Hostile(
+        "ctypes_child_user_namespace",
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\npid = os.fork()\nif pid == 0:\n"
+        "    os._exit(0 if libc.unshare(0x10000000 | 0x00020000) == 0 else ctypes.get_errno())\n"
+        "print('child made a user namespace:', os.waitpid(pid, 0)[1] == 0)",
+        r"child made a user namespace: False",
+    ),
     # --- process spawning
     Hostile(
         "subprocess_run",
