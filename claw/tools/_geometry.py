@@ -1,5 +1,6 @@
 """`tools.Geometry`: 3-D helpers over world point clouds from `Reconstruct` (metres, +Y up, cameras
-camera-to-world with OpenCV axes), plus the small `OBB` and `Plane` records they return.
+camera-to-world with OpenCV axes), plus the small `OBB` and `Plane` records they return. The fitting
+behind `obb` and `fit_plane` (box axes, RANSAC planes) is in `_fitting`.
 
 Everything is plain numpy/scipy running in the kernel; no server is contacted.
 """
@@ -8,17 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from claw.tools._fitting import UP, box_axes, fit_plane
 from claw.tools._perception import Reconstruction
 
 __all__ = ["OBB", "Geometry", "Plane"]
 
 Array = npt.NDArray[np.float64]
-_UP = np.array([0.0, 1.0, 0.0])
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class Geometry:
         cloud = _nonempty(points, "obb input")
         if cloud.shape[0] < 3:
             raise ValueError(f"obb needs at least 3 points, got {cloud.shape[0]}")
-        axes = _upright_axes(cloud) if upright else _pca_axes(cloud)
+        axes = box_axes(cloud, upright=upright)
         local = cloud @ axes.T
         low, high = local.min(axis=0), local.max(axis=0)
         extents = high - low
@@ -204,8 +204,7 @@ class Geometry:
         finite = np.isfinite(cloud).all(axis=1)
         if int(finite.sum()) < 3:
             raise ValueError(f"fit_plane needs at least 3 finite points, got {int(finite.sum())}")
-        normal, offset = _ransac(cloud[finite], iterations, threshold, np.random.default_rng(seed))
-        normal, offset = _refine(cloud[finite], normal, offset, threshold)
+        normal, offset = fit_plane(cloud[finite], iterations, threshold, np.random.default_rng(seed))
         inliers = np.zeros(cloud.shape[0], dtype=bool)
         inliers[finite] = np.abs(cloud[finite] @ normal + offset) <= threshold
         return Plane(normal=normal, offset=offset, inliers=inliers)
@@ -262,7 +261,7 @@ class Geometry:
         forward = _horizontal(_vector(facing, "facing") - here)
         if not np.any(forward):
             raise ValueError("facing must differ from observer in X or Z to define a direction")
-        right = np.cross(forward, _UP)
+        right = np.cross(forward, UP)
         return _direction_words(_horizontal(_vector(target, "target") - here), forward, right)
 
     @staticmethod
@@ -297,61 +296,3 @@ class Geometry:
             uv = pixels[:, :2] / pixels[:, 2:3]
         uv[camera[:, 2] <= 0] = np.nan
         return np.asarray(uv, dtype=np.float64)
-
-
-def _pca_axes(cloud: Array) -> Array:
-    centred = cloud - cloud.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return _right_handed(vt)
-
-
-def _upright_axes(cloud: Array) -> Array:
-    flat = cloud[:, [0, 2]] - cloud[:, [0, 2]].mean(axis=0)
-    _, _, vt = np.linalg.svd(flat, full_matrices=False)
-    first = np.array([vt[0, 0], 0.0, vt[0, 1]])
-    return _right_handed(np.stack([first, _UP, np.cross(first, _UP)]))
-
-
-def _right_handed(axes: Array) -> Array:
-    fixed = np.array(axes, dtype=np.float64)
-    fixed[2] = np.cross(fixed[0], fixed[1])
-    return fixed
-
-
-def _plane_through(sample: Array) -> tuple[Array, float] | None:
-    normal = np.cross(sample[1] - sample[0], sample[2] - sample[0])
-    norm = float(np.linalg.norm(normal))
-    if norm < 1e-12:
-        return None
-    normal = normal / norm
-    return normal, -float(normal @ sample[0])
-
-
-def _ransac(cloud: Array, iterations: int, threshold: float, rng: np.random.Generator) -> tuple[Array, float]:
-    best: tuple[int, Array, float] | None = None
-    for _ in range(max(1, iterations)):
-        plane = _plane_through(cloud[rng.choice(cloud.shape[0], size=3, replace=False)])
-        if plane is None:
-            continue
-        count = int((np.abs(cloud @ plane[0] + plane[1]) <= threshold).sum())
-        if best is None or count > best[0]:
-            best = (count, plane[0], plane[1])
-    if best is None:
-        raise ValueError("fit_plane found no plane: the points are collinear")
-    return best[1], best[2]
-
-
-def _refine(cloud: Array, normal: Array, offset: float, threshold: float) -> tuple[Array, float]:
-    inliers = cloud[np.abs(cloud @ normal + offset) <= threshold]
-    if inliers.shape[0] >= 3:
-        centre = inliers.mean(axis=0)
-        _, _, vt = np.linalg.svd(inliers - centre, full_matrices=False)
-        normal, offset = vt[2], -float(vt[2] @ centre)
-    return _oriented(normal, offset)
-
-
-def _oriented(normal: Array, offset: float) -> tuple[Array, float]:
-    pivot: Any = normal[1] if abs(float(normal[1])) > 1e-9 else normal[np.argmax(np.abs(normal))]
-    if float(pivot) < 0:
-        return -normal, -offset
-    return normal, offset
