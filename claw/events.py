@@ -6,7 +6,8 @@ An event is a frozen Struct whose tag (field `event`) is its snake_case class na
 that crashed, which is how resume knows to look for unfinished episodes.
 
 Schema evolution (msgspec's rule): new fields get defaults, existing fields are never retyped or
-renamed, and `FORMAT_VERSION` goes up when the meaning of a field changes.
+renamed, and `FORMAT_VERSION` goes up when the meaning of a field changes. The line of `results.jsonl`
+(`EpisodeResult`, `decode_result`) is defined in `claw.results` and re-exported here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from typing import Literal, TypedDict
 
 import msgspec
 
+from claw._format import FORMAT_VERSION as FORMAT_VERSION
 from claw.recorded import RecordedImage, RecordedMessage, RecordedText, RecordedToolCall
+from claw.results import EpisodeResult as EpisodeResult
+from claw.results import decode_result as decode_result
 
 __all__ = [
     "FORMAT_VERSION",
@@ -51,8 +55,6 @@ __all__ = [
     "encode_line",
     "stamp",
 ]
-
-FORMAT_VERSION = 1
 
 RunStatus = Literal["success", "cancelled", "error"]
 """How a run ended: every episode done, stopped by the user, or stopped by a failure of the runtime."""
@@ -287,26 +289,6 @@ Event = (
 )
 
 
-class EpisodeResult(msgspec.Struct, frozen=True, kw_only=True):
-    """One line of `results.jsonl`: the outcome of one episode, flushed as soon as it finishes."""
-
-    run_id: str
-    episode_id: str
-    sample_id: str
-    suite: str
-    category: str
-    answer: str | None
-    ground_truth: str
-    score: float
-    metric: str
-    reason: str
-    steps: int
-    duration_s: float
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    format_version: int = FORMAT_VERSION
-
-
 class Stamp(TypedDict):
     """The fields every event carries. Spread into an event's constructor, `CellChecked(**stamp(...),
     ok=True)`, so mypy checks every other field of the event by name and type."""
@@ -326,7 +308,6 @@ def stamp(run_id: str, *, episode_id: str | None = None, step: int = 0, t_mono: 
 
 _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(Event)
-_result_decoder = msgspec.json.Decoder(EpisodeResult)
 
 
 def encode_line(record: Event | EpisodeResult) -> bytes:
@@ -342,12 +323,3 @@ def decode_event(line: bytes | str) -> Event:
     """
     event: Event = _event_decoder.decode(line)
     return event
-
-
-def decode_result(line: bytes | str) -> EpisodeResult:
-    """Decode one line of `results.jsonl`.
-
-    Raises:
-        msgspec.DecodeError: the line is not a result record.
-    """
-    return _result_decoder.decode(line)
