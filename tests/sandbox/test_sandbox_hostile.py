@@ -153,7 +153,8 @@ CORPUS = [
     Hostile(
         "ctypes_mount_past_scratch_quota",
         "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-        "print('mount', libc.mount(b'none', b'/claw/scratch', b'tmpfs', 0, b'nr_inodes=0'), ctypes.get_errno())\n"
+        "mounted = libc.mount(b'none', b'/claw/scratch', b'tmpfs', 0, b'nr_inodes=0')\n"
+        "print('mount', mounted, ctypes.get_errno())\n"
         "for i in range(5000):\n    open(f'/claw/scratch/f{i}', 'w').close()",
         r"mount -1 1\b.*No space left on device",
     ),
