@@ -99,7 +99,8 @@ class InputsConfig(_Config, frozen=True, kw_only=True):
     """Where extracted frames and prepared images are kept, shared by every run that names it (the
     cache key holds every setting above, so runs with other settings never read them); default: the
     run directory's `media/`. Keep it on the filesystem of the kernels' temporary directory ($TMPDIR)
-    so each episode's frames are hard-linked into its kernel, not copied."""
+    so each episode's frames are hard-linked into its kernel from here (elsewhere each frame is first
+    copied once per run into the temporary directory)."""
 
 
 class EndpointConfig(_Config, frozen=True, kw_only=True):
