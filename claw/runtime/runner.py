@@ -10,7 +10,7 @@ goes on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import anyio
 import msgspec
@@ -18,7 +18,7 @@ import msgspec
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
-from claw.errors import ServiceError
+from claw.errors import ConfigError, ServiceError
 from claw.events import Event, RunFinished, RunStarted, RunStatus, stamp
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus, Sink
@@ -43,7 +43,7 @@ from claw.runtime.sinks import (
     summarize,
     write_summary,
 )
-from claw.suite import Suite, get_suite, suite_factory
+from claw.suite import Sample, Score, Suite, get_suite, suite_factory
 
 __all__ = ["LocalExecutor", "RunLayout", "open_services", "prepare_run", "run_eval"]
 # RunLayout, prepare_run (claw.runtime.layout), LocalExecutor and open_services (claw.runtime.local) are
@@ -83,7 +83,7 @@ async def run_eval(
     done = [r for r in previous if r.reason != "error"]
     finished = scored_episodes(previous) if config.retry_errors else {r.episode_id for r in previous}
     skip = frozenset(r.sample_id for r in previous if r.episode_id in finished)  # never built again
-    suite = await anyio.to_thread.run_sync(get_suite, config.suite, suite_options(layout, skip))
+    suite = _SeenSuite(await anyio.to_thread.run_sync(get_suite, config.suite, suite_options(layout, skip)))
     tally = Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     total = await anyio.to_thread.run_sync(planned_total, config, suite)
     publish = progress or (lambda snapshot: report(format_progress(snapshot)))
@@ -113,7 +113,39 @@ async def run_eval(
     summary = await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
     if gone is not None:  # raised out here, where no task group wraps it in a group
         raise gone
+    if status == "success":
+        _check_samples_named(config, suite, skip)
     return summary
+
+
+class _SeenSuite:
+    """The run's suite, noting the id of every sample it hands out, so that a `--sample` id the suite
+    never had is named at the end instead of ending a run of nothing as complete."""
+
+    def __init__(self, suite: Suite) -> None:
+        self.name = suite.name
+        self.ids: list[str] = []
+        self._suite = suite
+
+    def samples(self) -> Iterator[Sample]:
+        for sample in self._suite.samples():
+            self.ids.append(sample.id)
+            yield sample
+
+    def score(self, sample: Sample, answer: str | None) -> Score:
+        return self._suite.score(sample, answer)
+
+
+def _check_samples_named(config: EvalConfig, suite: _SeenSuite, finished: frozenset[str]) -> None:
+    unknown = [s for s in config.samples if s not in finished and s not in suite.ids]
+    if unknown:
+        among = f"the first {config.n} samples" if config.n is not None else "the samples"
+        examples = ", ".join(suite.ids[:3]) or "none"
+        raise ConfigError(
+            f"--sample {', '.join(unknown)}: no such sample among {among} of {suite.name} (ids look like "
+            f"{examples}); nothing was run for it",
+            field="samples",
+        )
 
 
 def _starting_line(layout: RunLayout, resumed: int) -> str:

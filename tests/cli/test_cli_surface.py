@@ -5,8 +5,10 @@ details and event-name check."""
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +126,16 @@ def test_unknown_event_names_are_refused_with_a_suggestion() -> None:
     with pytest.raises(ClawError, match="did you mean 'cell_executed'"):
         check_event_names(["cell_execute"])
     assert "key_frames_chosen" in EVENT_NAMES and "run_finished" in EVENT_NAMES
+
+
+def test_a_sample_id_the_suite_lacks_is_one_error_line(tmp_path: Path) -> None:
+    done = _claw("eval", "--n", "2", "--kernels", "1", "--quiet", "--run-dir", str(tmp_path / "run"),
+                 "--sample", "syn-0-00001", "--sample", "syn-0-0001")  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        "claw: error: --sample syn-0-0001: no such sample among the first 2 samples of synthetic (ids look "
+        "like syn-0-00000, syn-0-00001)"
+    ), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    results = (tmp_path / "run" / "results.jsonl").read_text().splitlines()
+    assert [json.loads(line)["sample_id"] for line in results] == ["syn-0-00001"]
