@@ -83,9 +83,10 @@ async def run_eval(
     done = [r for r in previous if r.reason != "error"]
     finished = scored_episodes(previous) if config.retry_errors else {r.episode_id for r in previous}
     skip = frozenset(r.sample_id for r in previous if r.episode_id in finished)  # never built again
-    suite = _SeenSuite(await anyio.to_thread.run_sync(get_suite, config.suite, suite_options(layout, skip)))
+    named = await anyio.to_thread.run_sync(get_suite, config.suite, suite_options(layout, skip))
+    total = await anyio.to_thread.run_sync(planned_total, config, named)  # before wrapping: it may count
+    suite = _SeenSuite(named)
     tally = Tally(episodes=len(done), score_sum=sum(r.score for r in done))
-    total = await anyio.to_thread.run_sync(planned_total, config, suite)
     publish = progress or (lambda snapshot: report(format_progress(snapshot)))
     progress_sink = ProgressSink(total, publish, done=len(done), score_sum=tally.score_sum)
     routes = [shared.route_sink(layout.run_id)] if shared else []
