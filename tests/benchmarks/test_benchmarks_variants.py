@@ -126,3 +126,19 @@ def test_perceptioncomp_answer_id_outside_its_choices_is_skipped(tmp_path: Path,
     suite = _suite("perceptioncomp", tmp_path / "data", tmp_path / "media")
     assert "9999" not in {s.id for s in suite.samples()}
     assert [s.record for s in suite.skipped] == ["9999"]
+
+
+def test_sparbench_answer_form_follows_the_task_as_the_official_code_dispatches(
+    tmp_path: Path, sample_video: Path
+) -> None:
+    """A mirror without `format_type` (or with a wrong one) still scores each task by the official rule
+    for its task: MC tasks by letter, the 8 depth/distance tasks by MRA, view change as a move string."""
+    materialize("sparbench", tmp_path / "data", sample_video)
+    path = tmp_path / "data" / "data" / "test-00000-of-00004.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.drop(["format_type"]), path)
+    samples = list(_suite("sparbench", tmp_path / "data", tmp_path / "media").samples())
+    assert [(s.category, s.answer_format) for s in samples] == [
+        ("distance_prediction_oo", "number"), ("distance_infer_center_oo_mv", "letter"),
+        ("view_change_infer", "text"),
+    ]  # fmt: skip

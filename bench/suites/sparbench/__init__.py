@@ -26,6 +26,13 @@ from claw.suite import AnswerFormat, Sample, Score
 
 SPEC = get("sparbench")
 VIEW_CHANGE = "view_change_infer"
+MC_TASKS = frozenset({
+    "obj_spatial_relation_oo", "obj_spatial_relation_oc_mv", "obj_spatial_relation_oo_mv",
+    "spatial_imagination_oc", "spatial_imagination_oo", "spatial_imagination_oc_mv",
+    "spatial_imagination_oo_mv", "position_matching", "camera_motion_infer", "distance_infer_center_oo",
+    "distance_infer_center_oo_mv",
+})  # fmt: skip
+"""The 11 tasks the official code scores by its lenient exact match (its MCA_QUESTION_TYPES)."""
 _AXES = {"move_right": 1, "move_left": -1, "move_up": 1, "move_down": -1, "move_forward": 1,
          "move_backward": -1, "turn_right": 1, "turn_left": -1, "turn_up": 1, "turn_down": -1}  # fmt: skip
 
@@ -48,9 +55,23 @@ def rows(data: Path) -> list[Row | None]:
     return read_parquet(data_files(data, SPEC.files[0]), Row)
 
 
+NUMERIC_TASKS = frozenset(
+    f"{kind}_prediction_{pair}{view}"
+    for kind in ("depth", "distance")
+    for pair in ("oc", "oo")
+    for view in ("", "_mv")
+)
+"""The 8 tasks the official code scores by MRA (its NA_QUESTION_TYPES); every other named task is MC."""
+
+
 def _format(row: Row) -> AnswerFormat:
+    """By task, as the official code dispatches (`format_type` decides only for a task it does not name)."""
     if row.task == VIEW_CHANGE:
         return "text"
+    if row.task in NUMERIC_TASKS:
+        return "number"
+    if row.task in MC_TASKS:
+        return "letter"
     return "letter" if row.format_type == "select" else "number"
 
 
