@@ -6,6 +6,7 @@ request prefix of every turn is the previous request (the server's prefix cache 
 
 from __future__ import annotations
 
+from claw._text import printable
 from claw.agent.markers import (
     ANSWER_SECTION,
     ERROR_SECTION,
@@ -82,11 +83,12 @@ def _steps_note(steps_left: int) -> str:
 
 def observation_message(step: int, result: CellResult, steps_left: int, image_urls: list[str]) -> Message:
     """What the cell of turn `step` produced, as the next user message."""
-    text = "\n".join([f"{OBSERVATION_HEADING} (step {step})", *_result_text(result), _steps_note(steps_left)])
+    lines = [f"{OBSERVATION_HEADING} (step {step})", *_result_text(result), _steps_note(steps_left)]
+    if image_urls:
+        lines += ["[Images]", *(f"image {i + 1}: {img.caption}" for i, img in enumerate(result.images))]
+    text = printable("\n".join(lines))  # variable summaries and captions come from the cell too
     if not image_urls:
         return Message(role="user", content=text)
-    captions = [f"image {i + 1}: {img.caption}" for i, img in enumerate(result.images)]
-    text = "\n".join([text, "[Images]", *captions])
     return Message(role="user", content=[TextPart(text=text), *image_parts(image_urls)])
 
 

@@ -1,5 +1,6 @@
 """Pure helpers that turn a cell's raw kernel messages into a bounded `CellResult`: head+tail text
-limits, ANSI stripping, the failing line of the cell, and the final record.
+limits, terminal control sequences removed (`claw._text.printable`), the failing line of the cell, and
+the final record.
 """
 
 from __future__ import annotations
@@ -8,18 +9,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from claw._text import printable
 from claw.wire.kernel import CellError, CellReport, CellResult, CellStatus
 
 __all__ = ["BoundedText", "CellCollector", "strip_ansi"]
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
 _MAX_TRACEBACK = 4000
 
 
 def strip_ansi(text: str) -> str:
-    """`text` without terminal colour codes."""
-    return _ANSI.sub("", text)
+    """`text` without terminal colour codes or any other control sequence (newlines and tabs kept)."""
+    return printable(text)
 
 
 @dataclass
@@ -77,13 +78,13 @@ class CellCollector:
     def on_stream(self, content: dict[str, Any]) -> None:
         """A `stream` message."""
         target = self.stderr if content.get("name") == "stderr" else self.stdout
-        target.add(str(content.get("text", "")))
+        target.add(printable(str(content.get("text", ""))))
 
     def on_result(self, content: dict[str, Any]) -> None:
         """An `execute_result` message: the value of a trailing expression, shown like print output."""
         text = content.get("data", {}).get("text/plain")
         if isinstance(text, str):
-            self.stdout.add(text + "\n")
+            self.stdout.add(printable(text) + "\n")
 
     def on_error(self, content: dict[str, Any]) -> None:
         """An `error` message."""
@@ -92,7 +93,7 @@ class CellCollector:
             trace = "...\n" + trace[-_MAX_TRACEBACK:]
         match = _CELL_LINE.search(trace)
         self.error = CellError(
-            ename=str(content.get("ename", "Error")),
+            ename=printable(str(content.get("ename", "Error"))),
             evalue=strip_ansi(str(content.get("evalue", "")))[:2000],
             traceback=trace,
             lineno=int(match.group(1)) if match else None,

@@ -218,6 +218,17 @@ CORPUS = [
         "import os\nprint('claw:', sorted(os.listdir(os.path.dirname(os.getcwd()))))",
         r"claw: \['exchange', 'scratch'\]",
     ),
+    # --- the operator's terminal: output, errors, names and captions reach `claw sandbox run` and
+    # `claw transcript`; none may carry a control sequence (window title, clipboard write, screen clear)
+    Hostile(
+        "terminal_escapes",
+        "Evil = type('Evil\\x1b]52;c;cHduZWQ=\\x07', (Exception,), {})\n"
+        "print('title\\x1b]0;pwned\\x07 clear\\x1b[2J csi8\\x9b31m bell\\x07 hidden\\rshown')\n"
+        "show(np.zeros((8, 8, 3), np.uint8), caption='cap\\x1b]0;t\\x07tion')\n"
+        "raise Evil('boom\\x1b[1;1H')",
+        r"\A(?!.*[\x00-\x08\x0b-\x1f\x7f-\x9f]).*title clear csi831m bell hidden\nshown.*boom",
+        policy_rejects=False,
+    ),
     # --- exhaustion
     Hostile(
         "fork_bomb",
