@@ -25,6 +25,7 @@ from claw.llm._http import HttpClient
 from claw.llm.mockserver import start_mock_server
 from claw.runtime.runner import run_eval
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, small_config
+from tests.faults.mid_run import KillMidRun
 
 pytestmark = pytest.mark.slow
 
@@ -72,9 +73,9 @@ async def test_an_endpoint_that_dies_mid_run_leaves_errors_that_a_resume_retries
     with anyio.fail_after(HARD_DEADLINE_S):
         async with supervised(command, name="doomed mock server") as child:
             url = await wait_ready_line(child, 60)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_kill_once_a_cell_ran, child.process, run_dir / "events.jsonl")
-                first = await run_eval(_against(run_dir, url, **quick))
+            killer = KillMidRun(partial(_kill, child.process))
+            first = await run_eval(_against(run_dir, url, **quick), sinks=[killer], wrap_llm=killer.wrap)
+    assert killer.killed, "the run made no model call after its first cell"
     record = await read_run(run_dir)
     assert len(record.ended()) == 6
     reasons = Counter(f.reason for f in record.finished.values())
@@ -89,14 +90,9 @@ async def test_an_endpoint_that_dies_mid_run_leaves_errors_that_a_resume_retries
     assert set(ids) == set(record.ended()) and Counter(ids).most_common(1)[0][1] <= 2
 
 
-async def _kill_once_a_cell_ran(process: anyio.abc.Process, events: Path) -> None:
-    while b"cell_executed" not in await anyio.to_thread.run_sync(_read_or_empty, events):
-        await anyio.sleep(0.1)
+async def _kill(process: anyio.abc.Process) -> None:
     process.kill()
-
-
-def _read_or_empty(path: Path) -> bytes:
-    return path.read_bytes() if path.exists() else b""
+    await process.wait()
 
 
 def _mock_servers() -> list[psutil.Process]:
@@ -116,7 +112,7 @@ async def _models_answer(url: str) -> bool:
     config = EndpointConfig(url=url, model="mock")
     async with HttpClient() as client:
         try:
-            return bool(await client.list_models(config, timeout_s=5))
+            return bool(await client.list_models(config, timeout_s=60))
         except LLMError:
             return False
 

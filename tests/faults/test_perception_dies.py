@@ -18,6 +18,7 @@ from claw.config import EvalConfig, PerceptionConfig
 from claw.errors import ServiceError
 from claw.runtime.runner import run_eval
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
+from tests.faults.mid_run import KillMidRun
 
 pytestmark = pytest.mark.slow
 
@@ -28,24 +29,12 @@ def _perception_servers() -> list[psutil.Process]:
     ]
 
 
-async def _kill_perception_once_cells_run(events: Path, times: int = 1) -> int:
-    """SIGKILL claw's perception server once the run has executed a cell; return the killed pid."""
-    while b"cell_executed" not in await anyio.to_thread.run_sync(_read_or_empty, events):
-        await anyio.sleep(0.1)
-    killed = 0
-    for _ in range(times):
-        servers = await anyio.to_thread.run_sync(_perception_servers)
-        while not servers:  # being restarted
-            await anyio.sleep(0.1)
-            servers = await anyio.to_thread.run_sync(_perception_servers)
-        killed = servers[0].pid
-        os.kill(killed, signal.SIGKILL)
-        await anyio.to_thread.run_sync(partial(psutil.wait_procs, servers, timeout=30))
-    return killed
-
-
-def _read_or_empty(path: Path) -> bytes:
-    return path.read_bytes() if path.exists() else b""
+async def _kill_perception() -> None:
+    """SIGKILL claw's perception server (the run is in flight: `KillMidRun` calls this)."""
+    servers = await anyio.to_thread.run_sync(_perception_servers)
+    assert len(servers) == 1, servers
+    os.kill(servers[0].pid, signal.SIGKILL)
+    await anyio.to_thread.run_sync(partial(psutil.wait_procs, servers, timeout=30))
 
 
 def _config(run_dir: Path, max_restarts: int) -> EvalConfig:
@@ -55,10 +44,10 @@ def _config(run_dir: Path, max_restarts: int) -> EvalConfig:
 
 async def test_a_killed_perception_server_is_restarted_and_its_victims_are_errors(tmp_path: Path) -> None:
     run_dir = tmp_path / "r"
+    killer = KillMidRun(_kill_perception)
     with anyio.fail_after(HARD_DEADLINE_S):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_kill_perception_once_cells_run, run_dir / "events.jsonl")
-            summary = await run_eval(_config(run_dir, max_restarts=2))
+        summary = await run_eval(_config(run_dir, max_restarts=2), sinks=[killer], wrap_llm=killer.wrap)
+    assert killer.killed, "the run made no model call after its first cell"
     record = await read_run(run_dir)
     assert len(record.ended()) == 6 and not record.failed
     for finished in record.finished.values():
@@ -79,20 +68,14 @@ async def test_a_killed_perception_server_is_restarted_and_its_victims_are_error
 
 async def test_past_its_restart_budget_the_run_stops_with_one_line(tmp_path: Path) -> None:
     run_dir = tmp_path / "r"
+    killer = KillMidRun(_kill_perception)
     caught: list[ServiceError] = []
-
-    async def run(scope: anyio.CancelScope) -> None:
+    with anyio.fail_after(HARD_DEADLINE_S):
         try:
-            await run_eval(_config(run_dir, max_restarts=0))
+            await run_eval(_config(run_dir, max_restarts=0), sinks=[killer], wrap_llm=killer.wrap)
         except ServiceError as exc:
             caught.append(exc)
-        finally:
-            scope.cancel()
-
-    with anyio.fail_after(HARD_DEADLINE_S):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_kill_perception_once_cells_run, run_dir / "events.jsonl")
-            tg.start_soon(run, tg.cancel_scope)
+    assert killer.killed, "the run made no model call after its first cell"
     assert caught, "the run went on without its perception server"
     assert "perception server died 1 times, more than the 0 restarts allowed" in str(caught[0])
     assert "\n" not in str(caught[0])

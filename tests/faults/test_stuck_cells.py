@@ -28,8 +28,9 @@ async def test_cells_stuck_in_c_code_end_every_episode(tmp_path: Path) -> None:
     assert (summary.n, summary.errors) == (0, 4)
     killed = [e for e in record.events if isinstance(e, CellExecuted)]
     assert killed and {e.status for e in killed} == {"died"}
-    # Killed within the 2 s timeout plus the interrupt grace, not after the C call ran its minutes.
-    assert max(e.duration_s for e in killed) < 30
+    # Killed within the 2 s timeout plus the interrupt grace (and a wide margin for a loaded machine),
+    # not after the C call ran its hours.
+    assert max(e.duration_s for e in killed) < 120
     exhausted = [
         e for e in record.events if isinstance(e, KernelFailed) and "max_kernel_restarts" in e.message
     ]
