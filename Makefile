@@ -53,7 +53,7 @@ test: lint typecheck pytest
 # The tests with every core kept busy by a spinning process (tests must not depend on how fast the
 # machine is). TESTS picks a subset, e.g. `make test-loaded TESTS=tests/faults`.
 TESTS ?=
-test-loaded: $(STAMP) system-deps
+test-loaded: $(STAMP) system-deps browser ray
 	$(BIN)/python -m tests.loaded $(BIN)/pytest -q $(TESTS)
 
 # Formatting diff, lint and types without running the tests.

@@ -30,12 +30,13 @@ def eval_command(run_dir: Path | str, *extra: str, n: int | str, seed: int | str
 
 def run_claw(
     *args: str,
-    timeout: float = 300,
+    timeout: float = 600,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `claw ARGS...` to the end (never past `timeout` seconds) and capture stdout and stderr as text;
-    the exit code is the caller's to check."""
+    the exit code is the caller's to check. The default timeout
+    is a hang guard sized for a slow, loaded machine."""
     return subprocess.run(
         claw_command(*args), capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd, env=env
     )

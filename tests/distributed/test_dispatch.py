@@ -173,7 +173,9 @@ async def test_a_worker_lost_while_its_batch_is_drawn_gets_nothing_and_loses_not
             if index == 4:  # w0 holds 0-3; w1's batch is being drawn: it dies now
                 workers[1].dead = True
                 workers[1]._ready.set()
-                await anyio.sleep(0.05)  # its pending `take` fails meanwhile
+                with anyio.fail_after(60):  # its pending `take` fails meanwhile (waited for, not slept)
+                    while not dispatcher.lost:
+                        await anyio.sleep(0.001)
             yield _sample(index)
 
     sink, tally = Collect(), Tally()

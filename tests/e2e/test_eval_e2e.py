@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("run") / "r"
-    done = run_claw(*eval_args(path, n=3, seed=1), timeout=240)
+    done = run_claw(*eval_args(path, n=3, seed=1), timeout=600)
     assert done.returncode == 0, done.stderr
     assert "accuracy" in done.stdout and str(path) in done.stdout
     return path
@@ -84,7 +84,7 @@ def test_answers_were_scored_against_ground_truth(run_dir: Path) -> None:
 
 def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
     before = (run_dir / "results.jsonl").read_bytes()
-    done = run_claw(*eval_args(run_dir, n=3, seed=1), timeout=240)
+    done = run_claw(*eval_args(run_dir, n=3, seed=1), timeout=600)
     assert done.returncode == 0, done.stderr
     assert (run_dir / "results.jsonl").read_bytes() == before
     starts = [
@@ -136,11 +136,11 @@ def test_sigterm_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
         assert helpers, "claw eval started no helper processes"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 143, stderr_path.read_text()
-    _gone, alive = psutil.wait_procs(helpers, timeout=10)
+    _gone, alive = psutil.wait_procs(helpers, timeout=60)
     assert not alive, f"left running: {[p.cmdline() for p in alive]}"
     events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
     assert isinstance(events[-1], RunFinished) and events[-1].status == "cancelled"
     assert json.loads((run_dir / "summary.json").read_text())["n"] >= 1
-    done = run_claw(*eval_args(run_dir, "--quiet", n=12, seed=2), timeout=240)
+    done = run_claw(*eval_args(run_dir, "--quiet", n=12, seed=2), timeout=600)
     assert done.returncode == 0, done.stderr
     assert json.loads((run_dir / "summary.json").read_text())["n"] == 12

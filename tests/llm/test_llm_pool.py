@@ -66,7 +66,9 @@ async def test_concurrent_sessions_spread_least_outstanding() -> None:
 
 
 async def test_per_endpoint_limit_bounds_concurrency() -> None:
-    options = MockOptions(latency=LatencyModel(base_ms=20.0))
+    # A service time far longer than sending a request takes, even on a slow loaded machine: the second
+    # request always arrives while the first is served, so the peak reaches the limit.
+    options = MockOptions(latency=LatencyModel(base_ms=300.0))
     async with serving(options) as [url], HttpClient() as client:
         async with EndpointPool("agent", [endpoint(url)], client, per_endpoint_limit=2) as pool:
             async with anyio.create_task_group() as group:

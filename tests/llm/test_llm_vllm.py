@@ -99,7 +99,7 @@ async def test_missing_vllm_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
 
 async def test_replicas_come_up_and_serve_through_the_pool(standin: Path) -> None:
     spec = VllmSpec(
-        model="org/model", served_name="served", replicas=2, port=_free_ports(2), ready_timeout_s=60
+        model="org/model", served_name="served", replicas=2, port=_free_ports(2), ready_timeout_s=600
     )
     async with run_vllm(spec) as children:
         assert len(children) == 2
@@ -115,7 +115,7 @@ async def test_replicas_come_up_and_serve_through_the_pool(standin: Path) -> Non
 
 
 async def test_a_replica_that_exits_is_reported(standin: Path) -> None:
-    spec = VllmSpec(model="m", port=_free_ports(1), extra_args=("--no-such-vllm-flag",), ready_timeout_s=60)
+    spec = VllmSpec(model="m", port=_free_ports(1), extra_args=("--no-such-vllm-flag",), ready_timeout_s=600)
     with pytest.raises(ServiceError, match="exited with status 2"):
         async with run_vllm(spec):
             pass
@@ -127,13 +127,13 @@ from pathlib import Path
 import anyio
 from claw.llm.vllm import serve_vllm
 port, path = int(sys.argv[1]), Path(sys.argv[2])
-sys.exit(anyio.run(lambda: serve_vllm(model="m", port=port, endpoints_file=path, ready_timeout_s=60)))
+sys.exit(anyio.run(lambda: serve_vllm(model="m", port=port, endpoints_file=path, ready_timeout_s=600)))
 """
 
 
 async def _endpoints_when_written(path: Path, process: anyio.abc.Process) -> EndpointsFile:
     """The endpoints file `process` writes once its replicas answer (it must not exit first)."""
-    with anyio.fail_after(60):
+    with anyio.fail_after(600):
         while not await anyio.Path(path).exists():
             assert process.returncode is None
             await anyio.sleep(0.05)
@@ -148,7 +148,7 @@ async def test_serve_vllm_writes_the_file_and_stops_cleanly_on_sigterm(standin: 
         async with open_llm(ModelsConfig(endpoints_file=str(path)), per_endpoint_limit=2, env={}) as llm:
             reply = await llm.complete(ask("through the file"))
         process.send_signal(signal.SIGTERM)
-        with anyio.fail_after(30):
+        with anyio.fail_after(120):
             status = await process.wait()
     assert reply.content == "through the file"
     assert [e.url for e in served.endpoints] == [f"http://127.0.0.1:{port}/v1"]
@@ -195,7 +195,7 @@ async def test_claw_serve_vllm_takes_the_options_and_shares_the_image_limit(
         async with open_llm(ModelsConfig(endpoints_file=str(path)), per_endpoint_limit=2, env={}) as llm:
             reply = await llm.complete(ask("think first"))
         process.send_signal(signal.SIGTERM)
-        with anyio.fail_after(30):
+        with anyio.fail_after(120):
             assert await process.wait() == 0
     argv = json.loads((await anyio.Path(standin).read_text()).splitlines()[0])["argv"]
     assert argv[argv.index("--reasoning-parser") + 1] == "qwen3"

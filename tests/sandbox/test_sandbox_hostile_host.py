@@ -273,8 +273,9 @@ async def test_time_limit_holds_whatever_the_cell_prints(host_pool: KernelPool, 
     async with host_pool.checkout(make_setup(frames_dir)) as kernel:
         result = await kernel.execute(flood, timeout=2)
     assert result.status in ("timeout", "died")
-    # The limit plus the interrupt grace plus a margin for a loaded machine, never the flood's length.
-    assert result.duration_s < 2 + 3 + 10
+    # The limit plus the interrupt grace plus a wide margin for a slow loaded machine: the flood itself
+    # never ends, so any bound proves the limit held.
+    assert result.duration_s < 2 + 3 + 60
     assert len(result.stdout) < 1000
 
 

@@ -95,7 +95,9 @@ async def test_timeout_interrupts_and_keeps_namespace(pool: KernelPool, frames_d
 async def test_ignored_interrupt_kills_the_kernel(pool: KernelPool, frames_dir: Path) -> None:
     stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
     async with pool.checkout(make_setup(frames_dir)) as kernel:
-        result = await kernel.execute(stubborn, timeout=1)
+        # One cell (the kernel restores its interrupt handler for every cell), with time to reach the
+        # `signal` call first even on a slow loaded machine: an earlier timeout is a plain interrupt.
+        result = await kernel.execute(stubborn, timeout=3)
         with pytest.raises(KernelDied):
             await kernel.execute("1", timeout=5)
     assert result.status == "died" and result.error is not None
