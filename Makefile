@@ -50,8 +50,9 @@ pytest: $(STAMP) system-deps browser ray
 
 test: lint typecheck pytest
 
-# The tests with every core kept busy by a spinning process (tests must not depend on how fast the
-# machine is). TESTS picks a subset, e.g. `make test-loaded TESTS=tests/faults`.
+# The whole suite (as `make pytest` runs it) with every core kept busy by a spinning process that the
+# harness (tests/loaded.py) starts and stops: tests must not depend on how fast the machine is. TESTS
+# picks a subset or adds pytest options, e.g. `make test-loaded TESTS=tests/faults`.
 TESTS ?=
 test-loaded: $(STAMP) system-deps browser ray
 	$(BIN)/python -m tests.loaded $(BIN)/pytest -q $(TESTS)
