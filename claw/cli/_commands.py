@@ -176,6 +176,7 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
         "max_model_len": args.max_model_len,
         "reasoning_parser": args.reasoning_parser,
         "chat_template": args.chat_template,
+        "tool_call_parser": args.tool_call_parser,
         "load_format": args.load_format,
     }
     extra = args.vllm_args[1:] if args.vllm_args[:1] == ["--"] else args.vllm_args

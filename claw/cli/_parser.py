@@ -216,6 +216,11 @@ def _add_vllm_parser(vllm: argparse.ArgumentParser) -> None:
     vllm.add_argument("--max-model-len", type=int, help="context length in tokens")
     vllm.add_argument("--reasoning-parser", help="vLLM reasoning parser, e.g. qwen3 or gemma4")
     vllm.add_argument("--chat-template", help="chat template file (or inline template) to use instead")
+    vllm.add_argument(
+        "--tool-call-parser",
+        help="vLLM tool-call parser, e.g. gemma4 or hermes: turns on the tool calls that "
+        "--interface tool-call needs",
+    )
     vllm.add_argument("--load-format", help="e.g. dummy: random weights, for throughput runs")
     vllm.add_argument(
         "--limit-images",

@@ -14,8 +14,8 @@ as an async context manager (for embedding and tests).
 Settings follow the reference's backbone configs (`max_num_seqs` 64, fp8 KV cache, prefix caching on,
 one served name per model) using vLLM's documented `vllm serve` flags; `load_format="dummy"` gives random
 weights for throughput runs. `**options` are the other `VllmSpec` fields the CLI flags set (served name,
-context length, reasoning parser, chat template, images per prompt, which also goes into the endpoints
-file) and `extra_args`, any further `vllm serve` flags, appended last.
+context length, reasoning parser, chat template, tool-call parser, images per prompt, which also goes
+into the endpoints file) and `extra_args`, any further `vllm serve` flags, appended last.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ class VllmSpec(msgspec.Struct, frozen=True, kw_only=True):
     own field instead of the content."""
     chat_template: str | None = None
     """A chat template (file path or inline Jinja) replacing the model's own."""
+    tool_call_parser: str | None = None
+    """vLLM's tool-call parser (`gemma4`, `hermes`, ...), with automatic tool choice on: what the
+    `tool-call` interface needs (vLLM refuses a request with tools otherwise)."""
     extra_args: tuple[str, ...] = ()
     """More `vllm serve` flags, passed through verbatim (e.g. `--enable-auto-tool-choice`)."""
     executable: str = "vllm"
@@ -110,6 +113,8 @@ def vllm_command(spec: VllmSpec, replica: int) -> list[str]:
         command += ["--reasoning-parser", spec.reasoning_parser]
     if spec.chat_template is not None:
         command += ["--chat-template", spec.chat_template]
+    if spec.tool_call_parser is not None:
+        command += ["--enable-auto-tool-choice", "--tool-call-parser", spec.tool_call_parser]
     return [*command, *spec.extra_args]
 
 

@@ -164,6 +164,7 @@ def test_thinking_model_options_and_passthrough_reach_the_command() -> None:
         max_model_len=131072,
         reasoning_parser="gemma4",
         chat_template="/t/chat.jinja",
+        tool_call_parser="gemma4",
         max_images_per_prompt=32,
         extra_args=("--enable-auto-tool-choice",),
     )
@@ -173,6 +174,7 @@ def test_thinking_model_options_and_passthrough_reach_the_command() -> None:
         return command[command.index(flag) + 1]
 
     assert value("--reasoning-parser") == "gemma4" and value("--chat-template") == "/t/chat.jinja"
+    assert value("--tool-call-parser") == "gemma4" and "--enable-auto-tool-choice" in command
     assert value("--served-model-name") == "gemma" and value("--max-model-len") == "131072"
     assert json.loads(value("--limit-mm-per-prompt")) == {"image": 32}
     assert command[-1] == "--enable-auto-tool-choice"
