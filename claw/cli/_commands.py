@@ -46,6 +46,11 @@ async def _cmd_tail(args: argparse.Namespace) -> int:
     from claw.runtime.tail import tail_events
 
     relative = args.time == "relative"
+    if args.follow and not (Path(args.run_dir) / "events.jsonl").exists():
+        print(
+            f"claw: waiting for {Path(args.run_dir) / 'events.jsonl'} (is `claw eval` starting?)",
+            file=sys.stderr,
+        )
     tail = tail_events(
         args.run_dir, follow=args.follow, episode=args.episode, kinds=args.event, relative=relative
     )

@@ -138,7 +138,9 @@ async def tail_events(
     origin: float | None = None
     path = run_dir / "events.jsonl"
     if not await anyio.Path(path).exists():
-        raise ClawError(f"no event log at {path}; pass a run directory made by `claw eval`")
+        if not follow:
+            raise ClawError(f"no event log at {path}; pass a run directory made by `claw eval`")
+        await _until_exists(path)
     with FileWatch(path) if follow else contextlib.nullcontext() as watch:
         async with await anyio.open_file(path, "rb") as handle:
             pending = b""
@@ -165,3 +167,16 @@ def _decode(line: bytes, path: Path, number: int) -> Event:
         return decode_event(line)
     except msgspec.DecodeError as exc:
         raise ClawError(f"{path}: line {number} is not a claw event ({exc})") from None
+
+
+_APPEAR_POLL_S = 0.25
+"""How often `claw tail -f` looks for a log that is not there yet (a stat: nothing to watch before the
+run directory exists)."""
+
+
+async def _until_exists(path: Path) -> None:
+    """Wait for a run that has not written its log yet (`claw tail -f` started before `claw eval`)."""
+    while True:  # nothing to watch with inotify until the run directory exists
+        if await anyio.Path(path).exists():
+            return
+        await anyio.sleep(_APPEAR_POLL_S)
