@@ -5,6 +5,8 @@ overloaded, else the least-outstanding one), holds one of that endpoint's concur
 attempt, and retries through `retry` within one total deadline. An endpoint that fails to connect, times
 out or answers 5xx is marked down for a cool-down; a background task probes down endpoints and brings
 them back. Stickiness matters: an episode that stays on one vLLM server finds its prefix cached there.
+A request the server refuses because prompt plus `max_tokens` pass its context length is sent once more,
+at once, with the completion limit that fits (`_context.completion_room`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import structlog
 from anyio.abc import AsyncResource
 
 from claw.config import EndpointConfig
-from claw.errors import ConfigError, LLMError, LLMRateLimited, LLMTimeout
+from claw.errors import ConfigError, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout
 from claw.llm._balance import Balancer, Slot, choose_endpoint
 from claw.llm._body import request_body
+from claw.llm._context import completion_room
 from claw.llm._http import HttpClient
 from claw.llm._retry import RetryPolicy, is_retryable, retry
 from claw.llm.reasoning import split_reasoning
@@ -267,8 +270,19 @@ class EndpointPool(AsyncResource):
     async def _send(self, slot: Slot, request: ChatRequest, timeout_s: float) -> ChatResponse:
         limits = [n for n in (slot.config.max_images_per_prompt, self._max_images) if n is not None]
         body = request_body(request, slot.config.model, max_images=min(limits, default=None))
+        deadline = self._clock() + timeout_s
         try:
-            wire = await self._client.post_chat(slot.config, body, timeout_s=timeout_s)
+            try:
+                wire = await self._client.post_chat(slot.config, body, timeout_s=timeout_s)
+            except LLMBadResponse as error:
+                room = completion_room(error.message) if error.status == 400 else None
+                if room is None or room >= request.max_tokens:
+                    raise
+                # The prompt and max_tokens together pass the server's context: ask for what fits.
+                _log.info("llm completion limit lowered to fit the context", role=self.role, max_tokens=room)
+                fitted = msgspec.structs.replace(request, max_tokens=room)
+                body = request_body(fitted, slot.config.model, max_images=min(limits, default=None))
+                wire = await self._client.post_chat(slot.config, body, timeout_s=deadline - self._clock())
         except LLMError as error:
             self._note_failure(slot, error)
             raise

@@ -1,0 +1,28 @@
+"""Reading a server's "prompt plus completion limit is past the context length" refusal.
+
+vLLM refuses (400) a request whose prompt tokens plus `max_tokens` exceed its `--max-model-len`, and says
+both numbers: "This model's maximum context length is N tokens. However, you requested M output tokens
+and your prompt contains at least P input tokens ..." (older versions: "... you requested T tokens (P in
+the messages, M in the completion)"). A thinking role's large `max_tokens` (131,072 in the paper preset)
+meets this on long episodes, or on every request when the server's context is shorter than that limit;
+`completion_room` gives the completion limit that fits, so the request can be sent again with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["completion_room"]
+
+_CONTEXT = re.compile(r"maximum context length is (\d+) tokens", re.IGNORECASE)
+_PROMPT = re.compile(r"prompt contains at least (\d+) input tokens|\((\d+) in the messages", re.IGNORECASE)
+
+
+def completion_room(message: str) -> int | None:
+    """The completion tokens left beside the prompt, from a context-length refusal; None when `message`
+    is not one, or when the prompt alone fills the context."""
+    context, prompt = _CONTEXT.search(message), _PROMPT.search(message)
+    if context is None or prompt is None:
+        return None
+    room = int(context.group(1)) - int(prompt.group(1) or prompt.group(2))
+    return room if room > 0 else None
