@@ -254,6 +254,9 @@ SPATIALTREE_MC = [
     ("B. p1", 0.0),
     ("C) p2", 0.25),
     ("Answer:\nC", 1.0),
+    ("C!?", 0.25),  # the authors strip one mark at a time in their order: "?" goes, "!" stays
+    ("C,.", 0.25),  # "." goes, then "," is no longer at the end
+    ("C.,", 1.0),  # "," goes, then "."
 ]
 
 

@@ -99,7 +99,9 @@ def multichoice(reply: str, options: Sequence[str | None]) -> str | float:
 
 
 def _candidates(reply: str, letters: list[str], options: Sequence[str | None]) -> str | float:
-    text = " " + reply.strip(",.!?;:'") + " "
+    for mark in ",.!?;:'":  # one mark at a time, as the authors strip: "A,." keeps its ","
+        reply = reply.strip(mark)
+    text = " " + reply + " "
     bracketed = [c for c in letters if f"({c})" in text]
     found = bracketed or [c for c in letters if f"{c} " in text] or [c for c in letters if f"{c}." in text]
     by_text = False
