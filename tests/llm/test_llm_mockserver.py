@@ -15,7 +15,7 @@ from tests.llm.llm_helpers import ask
 
 async def test_serves_and_stops(tmp_path: Path) -> None:
     log = tmp_path / "mock.log"
-    models = ModelsConfig(max_retries=0, request_timeout_s=5.0)
+    models = ModelsConfig(max_retries=0, request_timeout_s=60.0)  # a hang guard; refusals come at once
     async with start_mock_server("echo", seed=0, log_path=log) as url:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
         async with open_llm(models, per_endpoint_limit=2, default_url=url, env={}) as llm:
