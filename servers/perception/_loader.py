@@ -64,7 +64,8 @@ def _import_backend(name: str) -> ModuleType:
         if (exc.name or "").split(".")[0] in _GPU_MODULES:
             raise ConfigError(
                 f"perception backend {name!r} needs the {exc.name!r} package, which is not installed; "
-                "install the GPU extra with: pip install 'claw[gpu]'",
+                "install PyTorch and the GPU extra (`make gpu` in a checkout, or: pip install torch "
+                "'claw[gpu]' && pip install --no-deps depth-anything-3)",
                 field="perception.backend",
             ) from None
         raise

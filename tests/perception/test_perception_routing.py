@@ -5,6 +5,7 @@ the token-adding Unix-socket relay."""
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -146,3 +147,13 @@ def test_load_backend_routes_named_backends() -> None:
     routed = load_backend(PerceptionConfig(backend="costmodel", operations={"segment": "synthetic"}))
     assert isinstance(routed, RoutedBackend)
     assert routed.name == "reconstruct=costmodel,segment=synthetic"
+
+
+def test_a_model_backend_without_torch_names_every_install_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GPU extra does not list torch (GPU hosts bring their own build), so the message names it."""
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if it were absent
+    for name in [m for m in sys.modules if m.startswith("servers.perception._backends.da3")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(ConfigError, match="needs the 'torch' package") as caught:
+        load_backend(PerceptionConfig(backend="da3"))
+    assert "pip install torch 'claw[gpu]'" in str(caught.value) and "make gpu" in str(caught.value)
