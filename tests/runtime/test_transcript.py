@@ -4,8 +4,6 @@ log shows that each thread grew append-only."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from functools import partial
@@ -22,6 +20,7 @@ from claw.runtime.runner import run_eval
 from claw.runtime.transcript import episode_events, exchanges, find_episode, read_events, wire_messages
 from servers.mockllm.policy import Policy, PolicyReply, load_policy
 from servers.mockllm.server import MockOptions, serve_mockllm
+from tests._claw_cli import run_claw
 
 pytestmark = pytest.mark.slow
 
@@ -103,13 +102,7 @@ def test_the_agent_thread_grows_append_only_and_records_replies_and_images(code_
 
 def test_claw_transcript_prints_the_conversation(code_run: Path) -> None:
     episode = find_episode(code_run, "syn-0-00000")
-    done = subprocess.run(
-        [sys.executable, "-m", "claw.cli", "transcript", str(code_run), episode],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_claw("transcript", str(code_run), episode)
     assert done.returncode == 0, done.stderr
     assert "=== request 1 · planner" in done.stdout
     assert "(repeats the previous 3 messages, appends 2)" in done.stdout
@@ -117,13 +110,7 @@ def test_claw_transcript_prints_the_conversation(code_run: Path) -> None:
 
 
 def test_an_unknown_episode_is_one_line(code_run: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "claw.cli", "transcript", str(code_run), "nope"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_claw("transcript", str(code_run), "nope")
     assert done.returncode == 2
     assert done.stderr.startswith("claw: error: 'nope' names no episode of this run; give one episode id")
 
