@@ -5,7 +5,8 @@ A confined kernel sees none of the host's sockets. For each checked-out kernel t
 socket inside that kernel's exchange directory (which only that kernel sees) and forwards to the real
 socket. The perception relay forwards bytes. The VLM relay reads each HTTP request, and forwards it only
 when its `episode_id` is the episode the kernel is lent to: a forged request for another episode gets a
-403 with an `AskError` and a warning in the log, and never reaches the runtime.
+403 with an `AskError` and a warning in the log, and never reaches the runtime. A kernel may hold at most
+`MAX_CONNECTIONS` connections on each socket at once.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 from claw.wire.vlm import AskError
 
-__all__ = ["episode_relay", "relay"]
+__all__ = ["MAX_CONNECTIONS", "episode_relay", "relay"]
 
 _log = structlog.get_logger("claw.sandbox")
 _MAX_HEADER = 64 * 1024
 _MAX_BODY = 64 * 2**20
 """The runtime's own request size limit."""
+MAX_CONNECTIONS = 8
+"""Connections one kernel may hold open on one relayed socket at once; more are closed as soon as they
+are accepted. Each costs the runner descriptors (and the VLM relay a buffered body): without a cap one
+cell held 240, taking 411 of the runner's descriptors, and a few such cells exhaust its limit."""
 
 
 class _Claim(msgspec.Struct):
@@ -63,8 +68,21 @@ async def _listen(
     listener = await anyio.create_unix_listener(listen_path)
     # world-writable is safe: only this kernel's filesystem holds the socket
     await anyio.Path(listen_path).chmod(0o666)
+    open_now = anyio.CapacityLimiter(MAX_CONNECTIONS)
+
+    async def admit(client: anyio.abc.SocketStream) -> None:
+        try:
+            open_now.acquire_nowait()
+        except anyio.WouldBlock:
+            await client.aclose()
+            return
+        try:
+            await serve(client)
+        finally:
+            open_now.release()
+
     async with listener, anyio.create_task_group() as tg:
-        tg.start_soon(listener.serve, serve)
+        tg.start_soon(listener.serve, admit)
         try:
             yield
         finally:

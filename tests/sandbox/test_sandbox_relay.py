@@ -3,17 +3,20 @@ lent to; a forged request for another episode is refused (403), logged, and neve
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import msgspec
 import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
 from claw.sandbox import KernelPool
+from claw.sandbox._relay import MAX_CONNECTIONS
 from claw.wire.vlm import AskRequest, AskResponse
 from tests.sandbox.conftest import make_setup
 
@@ -76,3 +79,50 @@ async def test_forged_episode_is_refused_and_logged(
     assert (
         refused and refused[0]["claimed"] == "ep-finished-long-ago" and refused[0]["episode_id"] == "ep-test"
     )
+
+
+HOARDING_CELL = """
+import socket
+held = []
+for i in range(150):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect('/claw/exchange/' + ('p.sock' if i % 2 else 'v.sock'))
+    held.append(s)
+print(len(held), 'connections')
+"""
+
+
+async def _open_files() -> int:
+    return len(await anyio.to_thread.run_sync(os.listdir, "/proc/self/fd"))
+
+
+@MODULE_LOOP
+async def test_a_kernel_cannot_hoard_the_runners_descriptors(
+    pool: KernelPool, frames_dir: Path, tmp_path: Path
+) -> None:
+    """A cell holding hundreds of connections to its relayed sockets costs the runner a few descriptors
+    per socket (MAX_CONNECTIONS each), not two per connection; once it lets go, its sockets work again."""
+    private = tmp_path / "run"
+    await anyio.Path(private).mkdir(mode=0o700)
+    seen: list[str] = []
+    perception = await anyio.create_unix_listener(private / "perception.sock")
+
+    async def drain(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            async for _ in stream:
+                pass
+
+    setup = make_setup(
+        frames_dir, vlm_socket=str(private / "vlm.sock"), perception_socket=str(private / "perception.sock")
+    )
+    async with fake_vlm_server(private / "vlm.sock", seen), perception, anyio.create_task_group() as tg:
+        tg.start_soon(perception.serve, drain)
+        before = await _open_files()
+        async with pool.checkout(setup) as kernel:
+            hoarded = await kernel.execute(HOARDING_CELL, timeout=60)
+            during = await _open_files()
+            released = await kernel.execute("for s in held:\n    s.close()\n" + FORGING_CELL, timeout=60)
+        tg.cancel_scope.cancel()
+    assert hoarded.stdout == "150 connections\n", hoarded.error
+    assert during - before < 10 * MAX_CONNECTIONS, (before, during)
+    assert released.stdout.splitlines()[-1].startswith("(200, {'answer': 'answered for ep-test'"), released
