@@ -250,12 +250,18 @@ class EpisodeFinished(_EventBase, frozen=True, kw_only=True):
 
 
 class EpisodeFailed(_EventBase, frozen=True, kw_only=True):
-    """An episode crashed in the runtime (not in the model's code); the run goes on."""
+    """An episode the runtime could not end normally (its wall-clock limit, its kernel restarts spent, a
+    bug in the runtime; not the model's code); it is recorded in `results.jsonl` as an `error` with
+    `error_type`, and the run goes on."""
 
     sample_id: str
     error_type: str
     message: str
     traceback: str = ""
+    suite: str = ""
+    category: str = ""
+    ground_truth: str = ""
+    duration_s: float = 0.0
 
 
 class RunFinished(_EventBase, frozen=True, kw_only=True):

@@ -13,7 +13,8 @@ __all__ = ["EpisodeResult", "decode_result"]
 
 
 class EpisodeResult(msgspec.Struct, frozen=True, kw_only=True):
-    """One line of `results.jsonl`: the outcome of one episode, flushed as soon as it finishes."""
+    """One line of `results.jsonl`: the outcome of one episode (a score, or an `error`), flushed as soon
+    as it ends."""
 
     run_id: str
     episode_id: str
@@ -30,6 +31,9 @@ class EpisodeResult(msgspec.Struct, frozen=True, kw_only=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     format_version: int = FORMAT_VERSION
+    error_type: str = ""
+    """For an episode the runtime could not end normally (`EpisodeFailed`, `reason` "error"): the type of
+    the error that ended it, e.g. `EpisodeTimeout`; empty for an episode that ran to its end."""
 
 
 _result_decoder = msgspec.json.Decoder(EpisodeResult)

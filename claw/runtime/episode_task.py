@@ -1,11 +1,12 @@
 """One episode as a task of a run: its kernels (the first, then a fresh one after each death, up to
 `agent.max_kernel_restarts`), its wall-clock limit (`agent.episode_timeout_s`, waiting for a kernel
-included), and what is recorded when it cannot end normally (`EpisodeFailed` with a typed error; the
-events it emitted so far stay in the log as its evidence).
+included), and what is recorded when it cannot end normally (`EpisodeFailed` with a typed error, which
+`results.jsonl` records as an `error`; the events it emitted so far stay in the log as its evidence).
 """
 
 from __future__ import annotations
 
+import time
 import traceback
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -138,6 +139,7 @@ async def guarded_episode(run: RunContext, sample: Sample, limiter: anyio.Capaci
     """Run `sample`'s episode within its wall-clock limit, recording `EpisodeFailed` when it cannot end
     normally; its slot in `limiter` is released however it ends."""
     episode_id = episode_id_of(sample, run.layout.config.seed)
+    started = time.monotonic()
     limit = run.layout.config.agent.episode_timeout_s
     counted: list[EpisodeOutcome] = []
     try:
@@ -150,9 +152,9 @@ async def guarded_episode(run: RunContext, sample: Sample, limiter: anyio.Capaci
                 episode_id=episode_id,
             )
     except ClawError as exc:
-        await _record_failure(run, sample, episode_id, exc)
+        await _record_failure(run, sample, episode_id, exc, time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded
-        await _record_failure(run, sample, episode_id, exc)
+        await _record_failure(run, sample, episode_id, exc, time.monotonic() - started)
     finally:
         limiter.release_on_behalf_of(episode_id)
 
@@ -189,7 +191,9 @@ def _count(tally: Tally, outcome: EpisodeOutcome) -> None:
     tally.score_sum += outcome.score.value
 
 
-async def _record_failure(run: RunContext, sample: Sample, episode_id: str, exc: BaseException) -> None:
+async def _record_failure(
+    run: RunContext, sample: Sample, episode_id: str, exc: BaseException, duration_s: float
+) -> None:
     run.tally.failed += 1
     await run.bus.emit(
         EpisodeFailed(
@@ -198,5 +202,9 @@ async def _record_failure(run: RunContext, sample: Sample, episode_id: str, exc:
             error_type=type(exc).__name__,
             message=str(exc),
             traceback="".join(traceback.format_exception(exc)),
+            suite=sample.suite,
+            category=sample.category,
+            ground_truth=sample.ground_truth,
+            duration_s=duration_s,
         )
     )

@@ -2,9 +2,9 @@
 mock LLM server when no model is configured), opens the kernel pool and the model transport, and runs the
 suite's episodes concurrently under named limits, writing events and results as they happen.
 
-Runs resume by default: re-running into the same directory skips every episode already in
-`results.jsonl` and never rewrites it. A crash in one episode becomes an `EpisodeFailed` event; the run
-goes on.
+Runs resume by default: re-running into the same directory skips every episode already scored in
+`results.jsonl` and never rewrites it; episodes recorded as `error` run again unless `retry_errors` is off.
+A crash in one episode becomes an `EpisodeFailed` event and an `error` result; the run goes on.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ async def run_eval(
         finally:
             with anyio.CancelScope(shield=True):
                 await bus.emit(_run_finished(layout, tally, status, time.monotonic() - started))
-    summary = await anyio.to_thread.run_sync(_write_summary, layout, suite.name, tally.failed)
+    summary = await anyio.to_thread.run_sync(_write_summary, layout, suite.name)
     if gone is not None:  # raised out here, where no task group wraps it in a group
         raise gone
     if status == "success":
@@ -177,8 +177,8 @@ def _file_sinks(layout: RunLayout, suite_name: str) -> list[Sink]:
     return [JsonlSink(layout.events), ResultsSink(layout.results, suite_name)]
 
 
-def _write_summary(layout: RunLayout, suite_name: str, failed: int) -> Summary:
-    summary = summarize(layout.run_id, suite_name, read_results(layout.results), failed=failed)
+def _write_summary(layout: RunLayout, suite_name: str) -> Summary:
+    summary = summarize(layout.run_id, suite_name, read_results(layout.results))
     summary = with_facts(summary, read_run_facts(layout.run_dir))
     write_summary(layout.summary, summary)
     return summary

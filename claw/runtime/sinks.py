@@ -1,5 +1,6 @@
-"""Where events go: the JSONL event log (the source of truth), the results file (one line per finished
-episode, flushed and synced as it finishes), a progress reporter, and the run summary.
+"""Where events go: the JSONL event log (the source of truth), the results file (one line per ended
+episode, flushed and synced as it ends: a score, or an `error` when its infrastructure failed or the
+runtime could not end it), a progress reporter, and the run summary.
 
 Each file has exactly one writer: the sink task that owns it. Writes run in a worker thread so the event
 loop never blocks on disk.
@@ -17,6 +18,7 @@ import msgspec
 
 from claw.errors import ClawError
 from claw.events import (
+    EpisodeFailed,
     EpisodeFinished,
     EpisodeResult,
     Event,
@@ -66,7 +68,8 @@ class JsonlSink:
 
 
 class ResultsSink:
-    """Appends one `EpisodeResult` per finished episode to `results.jsonl`, synced to disk each time."""
+    """Appends one `EpisodeResult` per ended episode to `results.jsonl` (`EpisodeFinished`, or
+    `EpisodeFailed` as an `error` with its `error_type`), synced to disk each time."""
 
     name = "results"
 
@@ -76,8 +79,14 @@ class ResultsSink:
         self._handle: IO[bytes] = path.open("ab")
 
     async def handle(self, events: Sequence[Event]) -> None:
-        """Record the finished episodes in the batch."""
-        lines = [encode_line(_result_of(e, self.suite)) for e in events if isinstance(e, EpisodeFinished)]
+        """Record the episodes that ended in the batch."""
+        lines = [
+            encode_line(
+                _result_of(e, self.suite) if isinstance(e, EpisodeFinished) else _failure_of(e, self.suite)
+            )
+            for e in events
+            if isinstance(e, EpisodeFinished | EpisodeFailed)
+        ]
         if lines:
             data = b"".join(lines)
             await anyio.to_thread.run_sync(lambda: _append_and_sync(self._handle, data, sync=True))
@@ -106,6 +115,24 @@ def _result_of(event: EpisodeFinished, suite: str) -> EpisodeResult:
     )
 
 
+def _failure_of(event: EpisodeFailed, suite: str) -> EpisodeResult:
+    return EpisodeResult(
+        run_id=event.run_id,
+        episode_id=event.episode_id or "",
+        sample_id=event.sample_id,
+        suite=event.suite or suite,
+        category=event.category,
+        answer=None,
+        ground_truth=event.ground_truth,
+        score=0.0,
+        metric="",
+        reason="error",
+        steps=event.step,
+        duration_s=event.duration_s,
+        error_type=event.error_type,
+    )
+
+
 class CategoryScore(msgspec.Struct, frozen=True, kw_only=True):
     """Mean score of one category."""
 
@@ -124,9 +151,12 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     answered: int
     forced: int
     errors: int
-    """Episodes that ended in `error` (model or tool infrastructure failed); not in `n` or the accuracy."""
+    """Episodes that ran to their end in `error` (model or tool infrastructure failed); not in `n` or the
+    accuracy."""
     failed: int = 0
-    """Episodes the runtime itself could not run (`EpisodeFailed`) in the last invocation."""
+    """Episodes the runtime could not end normally (`EpisodeFailed`: wall-clock limit, kernel restarts
+    spent, a runtime bug), recorded as `error` with their `error_type`; not in `n`, the accuracy or
+    `errors`."""
     status: str = ""
     """`complete`, or `incomplete: …` saying why (cancelled, crashed, error)."""
     target_n: int | None = None
@@ -142,11 +172,12 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     """Failures by kind: failed model calls by error type, runtime failures by exception type."""
 
 
-def summarize(run_id: str, suite: str, results: Sequence[EpisodeResult], *, failed: int = 0) -> Summary:
+def summarize(run_id: str, suite: str, results: Sequence[EpisodeResult]) -> Summary:
     """Micro-average over scored episodes, plus a per-category table.
 
-    An episode that ended in `error` (its model or tool infrastructure failed) is not a score: it is
-    counted in `errors` and left out of `n`, the accuracy and the categories (a resume retries it).
+    An episode that ended in `error` is not a score: it is counted in `errors` (its model or tool
+    infrastructure failed) or `failed` (the runtime could not end it: it has an `error_type`), and left out
+    of `n`, the accuracy and the categories (a resume retries it unless told to keep errors).
     """
     scored = [r for r in results if r.reason != "error"]
     by_category: dict[str, list[float]] = {}
@@ -165,8 +196,8 @@ def summarize(run_id: str, suite: str, results: Sequence[EpisodeResult], *, fail
         per_category=per_category,
         answered=sum(r.reason == "answered" for r in scored),
         forced=sum(r.reason == "forced" for r in scored),
-        errors=len(results) - len(scored),
-        failed=failed,
+        errors=sum(not r.error_type for r in results) - len(scored),
+        failed=sum(bool(r.error_type) for r in results),
     )
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import msgspec
 import pytest
 
-from claw.events import CellExecuted, KernelFailed
+from claw.events import CellExecuted, EpisodeResult, EpisodeStarted, KernelFailed, decode_result
 from claw.runtime.runner import run_eval
 from tests._claw_cli import run_claw
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
@@ -38,7 +39,7 @@ async def test_cells_stuck_in_c_code_end_every_episode(tmp_path: Path) -> None:
     assert set((await results_of(tmp_path / "r")).values()) == {"error"}
 
 
-async def test_an_episode_past_its_wall_clock_limit_is_stopped(tmp_path: Path) -> None:
+async def test_an_episode_past_its_wall_clock_limit_is_stopped_and_recorded(tmp_path: Path) -> None:
     config = small_config(tmp_path / "r", policy="stuck", n=2, cell_timeout_s=600.0, episode_timeout_s=3.0)
     with anyio.fail_after(HARD_DEADLINE_S):
         summary = await run_eval(config)
@@ -47,7 +48,34 @@ async def test_an_episode_past_its_wall_clock_limit_is_stopped(tmp_path: Path) -
     assert {e.error_type for e in record.failed.values()} == {"EpisodeTimeout"}
     assert len(record.failed) == 2
     assert "agent.episode_timeout_s = 3 s" in next(iter(record.failed.values())).message
-    assert (summary.n, summary.failed) == (0, 2)
+    assert (summary.n, summary.errors, summary.failed) == (0, 0, 2)
+    # Exactly one `error` line per stopped episode, typed, so a resume knows it ended.
+    lines = await _result_lines(tmp_path / "r")
+    assert sorted(r.episode_id for r in lines) == sorted(record.failed)
+    assert {(r.reason, r.error_type, r.score) for r in lines} == {("error", "EpisodeTimeout", 0.0)}
+    assert all(r.ground_truth and r.category for r in lines)
+
+    # --no-retry-errors keeps them: the resume starts no episode and writes no line.
+    kept = msgspec.structs.replace(config, retry_errors=False)
+    with anyio.fail_after(HARD_DEADLINE_S):
+        again = await run_eval(kept)
+    assert (again.n, again.failed) == (0, 2)
+    assert len(await _result_lines(tmp_path / "r")) == 2
+    events = (await read_run(tmp_path / "r")).events
+    assert sum(isinstance(e, EpisodeStarted) for e in events) == 2
+
+    # By default a resume runs them again (they time out again: one more line each, the last wins).
+    with anyio.fail_after(HARD_DEADLINE_S):
+        retried = await run_eval(config)
+    assert (retried.n, retried.failed) == (0, 2)
+    assert len(await _result_lines(tmp_path / "r")) == 4
+    events = (await read_run(tmp_path / "r")).events
+    assert sum(isinstance(e, EpisodeStarted) for e in events) == 4
+
+
+async def _result_lines(run_dir: Path) -> list[EpisodeResult]:
+    data = await anyio.to_thread.run_sync((run_dir / "results.jsonl").read_bytes)
+    return [decode_result(line) for line in data.splitlines()]
 
 
 def test_the_cli_exits_non_zero_when_every_episode_failed(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ ALL_EVENTS: list[ev.Event] = [
         steps=3,
         duration_s=1.0,
     ),
-    ev.EpisodeFailed(run_id="r", episode_id="e", sample_id="1", error_type="X", message="m"),
+    ev.EpisodeFailed(run_id="r", episode_id="f", sample_id="2", error_type="X", message="m"),
     ev.RunFinished(run_id="r", status="success", episodes=1, failed=0, accuracy=1.0, duration_s=2.0),
 ]
 
@@ -110,7 +110,10 @@ async def test_bus_writes_events_and_synced_results(tmp_path: Path) -> None:
     lines = (await anyio.Path(events_path).read_bytes()).splitlines()
     assert [ev.decode_event(line) for line in lines] == ALL_EVENTS
     results = await anyio.to_thread.run_sync(read_results, results_path)
-    assert [(r.episode_id, r.score, r.suite) for r in results] == [("e", 1.0, "s")]
+    assert [(r.episode_id, r.score, r.suite, r.reason, r.error_type) for r in results] == [
+        ("e", 1.0, "s", "answered", ""),
+        ("f", 0.0, "s", "error", "X"),
+    ]
 
 
 def _result(episode: str, category: str, score: float) -> ev.EpisodeResult:
