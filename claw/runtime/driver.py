@@ -252,6 +252,7 @@ async def _check(ep: _Episode, action: CheckCell) -> Happened:
 async def _run_cell(ep: _Episode, code: str) -> Happened:
     result: CellResult = await ep.kernel.execute(code, timeout=ep.s.agent.cell_timeout_s)
     error = result.error
+    tool_failures = [*result.tool_failures, *_subcall_failures(ep)]
     shown = await ep.recorder.save_shown(result.images)
     await ep.emit(
         CellExecuted(
@@ -267,10 +268,10 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
             traceback=error.traceback if error else "",
             images=shown,
             variable_notes=[v.describe() for v in result.variables],
-            tool_failures=list(result.tool_failures),
+            tool_failures=tool_failures,
         )
     )
-    ep.tool_failures += len(result.tool_failures)
+    ep.tool_failures += len(tool_failures)
     if result.status == "died":
         await ep.emit(
             KernelFailed(**ep.stamp(), kernel_id=ep.kernel.kernel_id, message=error.evalue if error else "")
@@ -282,6 +283,12 @@ async def _run_cell(ep: _Episode, code: str) -> Happened:
         )
     urls = tuple(bytes_data_url(img.png) for img in result.images)
     return CellFinished(result=result, image_urls=urls)
+
+
+def _subcall_failures(ep: _Episode) -> tuple[str, ...]:
+    """The `vlm` calls of the episode whose model endpoint failed since the last look."""
+    take = ep.s.subcall_failures
+    return take(ep.episode_id) if take is not None else ()
 
 
 async def _restart_kernel(ep: _Episode) -> Happened:
@@ -304,8 +311,10 @@ async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcom
             )
         )
     score = ep.s.score(ep.sample, finish.answer)
-    # A tool whose infrastructure failed (e.g. the perception server died) leaves the answer without its
-    # evidence: the episode is an infrastructure error to run again, never a score.
+    # A tool whose infrastructure failed (e.g. the perception server died, or a `vlm` call's endpoint,
+    # even one that failed after its cell gave up waiting) leaves the answer without its evidence: the
+    # episode is an infrastructure error to run again, never a score.
+    ep.tool_failures += len(_subcall_failures(ep))
     reason = "error" if ep.tool_failures else finish.reason
     await ep.emit(
         EpisodeFinished(

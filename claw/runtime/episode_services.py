@@ -67,6 +67,9 @@ class EpisodeServices(msgspec.Struct, frozen=True, kw_only=True):
     subcall_tokens: Callable[[str], int] | None = None
     """Takes the tokens the episode's kernel spent on `vlm` calls since the last take (counted with the
     next model reply, towards the token budget)."""
+    subcall_failures: Callable[[str], tuple[str, ...]] | None = None
+    """Takes the infrastructure failures the episode's `vlm` calls met since the last take (the model
+    endpoint behind them failed); any makes the episode an `error`."""
 
 
 class EpisodeOutcome(msgspec.Struct, frozen=True, kw_only=True):

@@ -21,7 +21,7 @@ from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus
 from claw.runtime.driver import run_episode
 from claw.runtime.episode_services import EpisodeOutcome, EpisodeServices
-from claw.runtime.vlm_server import SubCallTokens
+from claw.runtime.vlm_server import SubCallFailures, SubCallTokens
 from claw.sandbox import KernelPool, check_cell
 from claw.sandbox.types import Kernel
 from claw.suite import Sample, Suite
@@ -69,6 +69,8 @@ class RunServices(msgspec.Struct, kw_only=True):
     vlm_socket: str
     subcalls: SubCallTokens = msgspec.field(default_factory=SubCallTokens)
     """Tokens each episode's `vlm` calls spent, taken into the episode's token budget."""
+    subcall_failures: SubCallFailures = msgspec.field(default_factory=SubCallFailures)
+    """Each episode's `vlm` calls whose model endpoint failed (the episode ends as an `error`)."""
     gone: ServiceGone = msgspec.field(default_factory=ServiceGone)
     """Set when a helper server died for good."""
 
@@ -176,6 +178,7 @@ async def _episode(run: RunContext, sample: Sample, counted: list[EpisodeOutcome
             replace_kernel=lease,
             run_dir=layout.run_dir,
             subcall_tokens=services.subcalls.take,
+            subcall_failures=services.subcall_failures.take,
         )
         outcome = await run_episode(sample, episode_id, episode)
         # Counted before the kernels are handed back: a cancellation there must not lose it.

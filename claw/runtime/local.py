@@ -30,7 +30,7 @@ from claw.runtime.episode_task import (
 from claw.runtime.executor import RunEpisodes
 from claw.runtime.layout import RunLayout
 from claw.runtime.perception_service import open_perception
-from claw.runtime.vlm_server import SubCallTokens, serve_vlm
+from claw.runtime.vlm_server import SubCallFailures, SubCallTokens, serve_vlm
 from claw.sandbox import KernelPool
 from claw.suite import Sample, Suite
 
@@ -88,7 +88,7 @@ async def open_services(
         ClawError: a service or the sandbox could not start (the message says what to do).
     """
     config = layout.config
-    subcalls = SubCallTokens()
+    subcalls, subcall_failures = SubCallTokens(), SubCallFailures()
     async with AsyncExitStack() as stack:
         # What killed runs left in the temp folder; after the run's 'starting services' line, not before it.
         await anyio.to_thread.run_sync(sweep_stale_temp_dirs)
@@ -127,6 +127,7 @@ async def open_services(
                 emit=emit,
                 tokens=subcalls,
                 run_dir=layout.run_dir,
+                failures=subcall_failures,
             )
         )
         pool = await stack.enter_async_context(
@@ -138,7 +139,13 @@ async def open_services(
             )
         )
         yield RunServices(
-            llm=llm, pool=pool, perception_socket=socket, vlm_socket=vlm_socket, subcalls=subcalls, gone=gone
+            llm=llm,
+            pool=pool,
+            perception_socket=socket,
+            vlm_socket=vlm_socket,
+            subcalls=subcalls,
+            subcall_failures=subcall_failures,
+            gone=gone,
         )
 
 

@@ -4,7 +4,10 @@ transcript) and answers with the reply (for `locate`, the boxes and points read 
 
 Each call is reported on the bus as `LLMRequested`/`LLMResponded` (or `LLMFailed`) under the asking
 episode's id, with role `vlm_ask`, `vlm_locate` or `vlm_reason`, and its tokens are added to a
-`SubCallTokens` tally that the episode takes into its token budget.
+`SubCallTokens` tally that the episode takes into its token budget. A call whose model endpoint failed
+(after the transport's retries) is an infrastructure failure: it goes into a `SubCallFailures` tally
+that the episode takes after each cell (the episode then ends as an `error`, never as a score), and the
+cell's `VlmError` says that the endpoint failed, not the cell.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from claw.runtime.record import TranscriptRecorder
 from claw.runtime.vlm_calls import GroundingUnreadable, grounding_response, sub_call_messages
 from claw.wire.vlm import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 
-__all__ = ["SubCallTokens", "ask_messages", "serve_vlm"]
+__all__ = ["SubCallFailures", "SubCallTokens", "ask_messages", "serve_vlm"]
 
 _MSGPACK = "application/msgpack"
 
@@ -54,6 +57,25 @@ class SubCallTokens:
         return self._pending.pop(episode_id, 0)
 
 
+class SubCallFailures:
+    """Infrastructure failures of each episode's `vlm` calls (their model endpoint failed), not yet taken
+    by the episode."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[str]] = {}
+
+    def __repr__(self) -> str:
+        return f"<SubCallFailures episodes={len(self._pending)}>"
+
+    def add(self, episode_id: str, failure: str) -> None:
+        """Record that one of `episode_id`'s calls met `failure`."""
+        self._pending.setdefault(episode_id, []).append(failure)
+
+    def take(self, episode_id: str) -> tuple[str, ...]:
+        """The failures recorded for `episode_id` since the last `take`, and forget them."""
+        return tuple(self._pending.pop(episode_id, ()))
+
+
 def _reply(body: msgspec.Struct, status: int = 200) -> web.Response:
     return web.Response(body=msgspec.msgpack.encode(body), status=status, content_type=_MSGPACK)
 
@@ -76,9 +98,10 @@ class _AskHandler:
         emit: Callable[[Event], Awaitable[None]],
         tokens: SubCallTokens,
         run_dir: Path | None = None,
+        failures: SubCallFailures | None = None,
     ) -> None:
         self.llm, self.run_id, self.emit, self.tokens = llm, run_id, emit, tokens
-        self.run_dir = run_dir
+        self.run_dir, self.failures = run_dir, failures or SubCallFailures()
 
     def _stamp(self, ask: AskRequest) -> Stamp:
         return stamp(self.run_id, episode_id=ask.episode_id)
@@ -113,8 +136,15 @@ class _AskHandler:
         try:
             response = await self.llm.complete(chat)
         except LLMError as exc:
+            # Recorded before the kernel hears of it, so the cell's report and this tally agree.
+            what = f"{type(exc).__name__}: {exc.message}"
+            self.failures.add(ask.episode_id, f"vlm.{ask.kind}: its model endpoint failed ({what})")
             await self.emit(llm_failed(self._stamp(ask), role, exc))
-            return _reply(AskError(error_type=type(exc).__name__, message=exc.message), 502)
+            message = (
+                f"the model endpoint behind vlm failed ({what}). This is an infrastructure failure, not "
+                "a mistake in your code; vlm cannot be used right now"
+            )
+            return _reply(AskError(error_type=type(exc).__name__, message=message), 502)
         self.tokens.add(ask.episode_id, response.usage.prompt_tokens + response.usage.completion_tokens)
         await self.emit(llm_responded(self._stamp(ask), role, response))
         return _answer(ask, response)
@@ -140,12 +170,14 @@ async def serve_vlm(
     emit: Callable[[Event], Awaitable[None]],
     tokens: SubCallTokens | None = None,
     run_dir: Path | None = None,
+    failures: SubCallFailures | None = None,
 ) -> AsyncIterator[str]:
     """Serve the `vlm` calls on `socket_path` until the block exits; yields the socket path once
-    listening. `tokens` (when given) receives every call's token count under its episode; each call's
-    messages are recorded in its `LLMRequested`, images written under `run_dir`'s media (when given)."""
+    listening. `tokens` (when given) receives every call's token count under its episode, `failures`
+    every call whose model endpoint failed; each call's messages are recorded in its `LLMRequested`,
+    images written under `run_dir`'s media (when given)."""
     app = web.Application(client_max_size=64 * 2**20)
-    handler = _AskHandler(llm, run_id, emit, tokens or SubCallTokens(), run_dir)
+    handler = _AskHandler(llm, run_id, emit, tokens or SubCallTokens(), run_dir, failures)
     # a bound coroutine method, not the instance: aiohttp deprecates handlers it cannot see are async
     app.router.add_post("/v1/ask", handler.handle)
     runner = web.AppRunner(app, access_log=None)

@@ -183,7 +183,9 @@ def _post(body: bytes) -> tuple[int, bytes]:
         response = conn.getresponse()
         return response.status, response.read()
     except (OSError, http.client.HTTPException) as exc:
-        raise VlmError(f"vlm: the runtime is unreachable ({exc.__class__.__name__}: {exc})") from None
+        failure = f"vlm: the runtime's vlm bridge is unreachable ({exc.__class__.__name__}: {exc})"
+        STATE.tool_failures.append(failure)  # an infrastructure failure: the episode is not a score
+        raise VlmError(f"{failure}; vlm cannot be used right now") from None
     finally:
         conn.close()
 

@@ -159,3 +159,15 @@ async def test_tool_call_vlm_functions_from_a_confined_kernel(
     ]
     responded = [e for e in events if isinstance(e, LLMResponded)]
     assert [e.role for e in responded] == ["vlm_ask", "vlm_locate", "vlm_reason"]
+
+
+async def test_an_unreachable_bridge_is_an_infrastructure_failure_of_the_cell(
+    pool: KernelPool, frames_dir: Path, socket_dir: Path
+) -> None:
+    gone = socket_dir / "never-served.sock"  # the runtime's end is not there: nothing answers
+    async with pool.checkout(make_setup(frames_dir, vlm_socket=str(gone))) as kernel:
+        result = await kernel.execute("vlm.reason('what is 2 + 2?')", timeout=60)
+    assert result.error is not None and result.error.ename == "VlmError"
+    assert "vlm cannot be used right now" in result.error.evalue
+    [failure] = result.tool_failures
+    assert failure.startswith("vlm: the runtime's vlm bridge is unreachable")

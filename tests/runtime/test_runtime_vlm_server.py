@@ -14,7 +14,7 @@ import pytest
 from claw.errors import LLMTimeout
 from claw.events import Event, LLMFailed, LLMRequested, LLMResponded
 from claw.llm import ChatRequest, ChatResponse, ScriptedTransport, Usage
-from claw.runtime.vlm_server import serve_vlm
+from claw.runtime.vlm_server import SubCallFailures, serve_vlm
 from claw.wire.vlm import AskError, AskRequest, AskResponse
 
 
@@ -42,12 +42,16 @@ def socket_dir() -> Iterator[Path]:
 
 @asynccontextmanager
 async def _asking(
-    transport: ScriptedTransport, events: list[Event], socket_dir: Path
+    transport: ScriptedTransport,
+    events: list[Event],
+    socket_dir: Path,
+    failures: SubCallFailures | None = None,
 ) -> AsyncIterator[aiohttp.ClientSession]:
     async def emit(event: Event) -> None:
         events.append(event)
 
-    async with serve_vlm(str(socket_dir / "vlm.sock"), transport, run_id="r1", emit=emit) as path:
+    socket = str(socket_dir / "vlm.sock")
+    async with serve_vlm(socket, transport, run_id="r1", emit=emit, failures=failures) as path:
         connector = aiohttp.UnixConnector(path=path)
         async with aiohttp.ClientSession(connector=connector) as session:
             yield session
@@ -75,11 +79,19 @@ async def test_ask_answers_and_records_the_full_response(socket_dir: Path) -> No
 
 async def test_ask_failure_is_reported_and_answered_502(socket_dir: Path) -> None:
     events: list[Event] = []
-    async with _asking(ScriptedTransport(_timeout), events, socket_dir) as session:
+    failures = SubCallFailures()
+    async with _asking(ScriptedTransport(_timeout), events, socket_dir, failures) as session:
         status, body = await _post(session, AskRequest(episode_id="e2", question="q"))
     assert status == 502
     error = msgspec.msgpack.decode(body, type=AskError)
-    assert (error.error_type, error.message) == ("LLMTimeout", "vlm did not answer in time")
+    assert error.error_type == "LLMTimeout"
+    assert error.message.startswith("the model endpoint behind vlm failed (LLMTimeout: vlm did not answer")
+    assert "infrastructure failure, not a mistake in your code" in error.message
+    # The episode learns that its sub-call's infrastructure failed (it becomes an `error`), once.
+    assert failures.take("e2") == (
+        "vlm.ask: its model endpoint failed (LLMTimeout: vlm did not answer in time)",
+    )
+    assert failures.take("e2") == ()
     failed = events[-1]
     assert isinstance(failed, LLMFailed)
     assert (failed.role, failed.error_type, failed.endpoint) == ("vlm_ask", "LLMTimeout", "http://vlm")

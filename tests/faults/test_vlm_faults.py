@@ -1,0 +1,130 @@
+"""The model endpoint behind the kernel's `vlm` sub-calls fails (5xx after retries, garbage bodies, no
+answer within the attempt timeout, or it dies mid-run) while the agent's own endpoint works: every
+episode still ends, as an infrastructure `error` (never a score), the failure is in the cell's record,
+the model is told plainly that the endpoint failed, not its code, and a resume with a working endpoint
+scores them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import anyio.abc
+import msgspec
+import pytest
+
+from claw.config import EndpointConfig, EvalConfig, ModelsConfig
+from claw.events import CellExecuted, LLMFailed, ObservationMade
+from claw.llm.mockserver import start_mock_server
+from claw.runtime.runner import run_eval
+from claw.runtime.sinks import Summary
+from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
+
+pytestmark = pytest.mark.slow
+
+N = 2
+
+
+def _config(run_dir: Path, agent_url: str, vlm_url: str, **models: object) -> EvalConfig:
+    config = small_config(run_dir, n=N)
+    endpoints = {
+        "agent": [EndpointConfig(url=agent_url, model="mock")],
+        "vlm_ask": [EndpointConfig(url=vlm_url, model="mock")],
+    }
+    return msgspec.structs.replace(config, models=ModelsConfig(**endpoints, **models))  # type: ignore[arg-type]
+
+
+async def _assert_every_episode_is_a_vlm_error(run_dir: Path, summary: Summary) -> None:
+    record = await read_run(run_dir)
+    assert len(record.finished) == N and not record.failed
+    assert {f.reason for f in record.finished.values()} == {"error"}
+    assert (summary.n, summary.errors) == (0, N)
+    assert set((await results_of(run_dir)).values()) == {"error"}
+    for episode_id in record.finished:
+        mine = [e for e in record.events if e.episode_id == episode_id]
+        assert any(isinstance(e, LLMFailed) and e.role == "vlm_ask" for e in mine)
+        failures = [f for e in mine if isinstance(e, CellExecuted) for f in e.tool_failures]
+        assert failures and all(f.startswith("vlm.ask: its model endpoint failed (LLM") for f in failures)
+        seen = " ".join(e.text for e in mine if isinstance(e, ObservationMade))
+        assert "the model endpoint behind vlm failed" in seen and "not a mistake in your code" in seen
+
+
+@pytest.mark.parametrize(
+    ("fault", "models"),
+    [
+        (["--error-rate", "1.0"], {"max_retries": 1}),
+        (["--garbage-rate", "1.0"], {"max_retries": 1}),
+        (["--hang-rate", "1.0", "--hang-s", "600"], {"max_retries": 1, "attempt_timeout_s": 5.0}),
+    ],
+    ids=["5xx", "garbage", "no-answer"],
+)
+async def test_a_failing_vlm_endpoint_makes_errors_not_scores(
+    tmp_path: Path, fault: list[str], models: dict[str, object]
+) -> None:
+    run_dir = tmp_path / "r"
+    with anyio.fail_after(HARD_DEADLINE_S):
+        async with (
+            start_mock_server("probe", seed=0) as agent,
+            start_mock_server("probe", seed=0, extra_args=fault) as vlm,
+        ):
+            summary = await run_eval(_config(run_dir, agent, vlm, **models))
+            await _assert_every_episode_is_a_vlm_error(run_dir, summary)
+            resumed = await run_eval(_config(run_dir, agent, agent))
+    assert (resumed.n, resumed.errors) == (N, 0)
+    assert set((await results_of(run_dir)).values()) == {"answered"}
+
+
+async def test_a_vlm_endpoint_that_dies_mid_run_makes_errors(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    with anyio.fail_after(HARD_DEADLINE_S):
+        async with start_mock_server("probe", seed=0) as agent, _dies_at_first_completion() as vlm:
+            summary = await run_eval(_config(run_dir, agent, vlm, max_retries=1))
+    await _assert_every_episode_is_a_vlm_error(run_dir, summary)
+    failed = [e for e in (await read_run(run_dir)).events if isinstance(e, LLMFailed)]
+    assert {e.error_type for e in failed} == {"LLMConnectError"}
+
+
+@asynccontextmanager
+async def _dies_at_first_completion() -> AsyncIterator[str]:
+    """An endpoint that lists its model (so the run's preflight passes), then dies at the first chat
+    request: that connection is dropped unanswered and the port stops listening."""
+    [listener] = (await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)).listeners
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+
+    async def serve(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                try:
+                    head += await stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    return
+            if head.startswith(b"GET /v1/models"):
+                body = b'{"object": "list", "data": [{"id": "mock", "object": "model"}]}'
+                await stream.send(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                return
+            await listener.aclose()  # dead: this request gets no answer, later ones are refused
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_accept_until_closed, listener, serve, tg)
+        yield f"http://127.0.0.1:{port}/v1"
+        tg.cancel_scope.cancel()
+
+
+async def _accept_until_closed(
+    listener: anyio.abc.SocketListener,
+    serve: Callable[[anyio.abc.SocketStream], Awaitable[None]],
+    tg: anyio.abc.TaskGroup,
+) -> None:
+    while True:
+        try:
+            stream = await listener.accept()
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return  # the endpoint died on purpose
+        tg.start_soon(serve, stream)
