@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,18 +47,39 @@ def episode_id_of(sample: Sample, seed: int) -> str:
     return f"{sample.suite}/{sample.id}/s{seed}"
 
 
+_WATCH_INTERVAL_S = 5.0
+"""How often the health checks of servers claw cannot restart (an external perception server) run."""
+
+
 class ServiceGone:
-    """Set when a helper server died for good: the run's episodes stop and the run ends with `error`."""
+    """Set when a helper server died for good: the run's episodes stop and the run ends with `error`.
+
+    Servers claw started are restarted by their supervisors, which call `give_up` past their budget.
+    Servers claw did not start cannot be restarted: their `checks` (each calls `give_up` when its server
+    is gone) run every few seconds while episodes run, and once more before a run may end as a success.
+    """
 
     def __init__(self) -> None:
         self.event = anyio.Event()
         self.error: ServiceError | None = None
+        self.checks: list[Callable[[], Awaitable[None]]] = []
 
     def give_up(self, error: ServiceError) -> None:
         """Record the first such failure and stop the episodes."""
         if self.error is None:
             self.error = error
         self.event.set()
+
+    async def check(self) -> None:
+        """Run every health check once."""
+        for check in self.checks:
+            await check()
+
+    async def watch(self) -> None:
+        """Run the health checks every few seconds until one gives up (or the caller cancels)."""
+        while self.checks and not self.event.is_set():
+            await anyio.sleep(_WATCH_INTERVAL_S)
+            await self.check()
 
 
 class RunServices(msgspec.Struct, kw_only=True):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 import anyio
 
@@ -29,7 +30,7 @@ from claw.runtime.episode_task import (
 )
 from claw.runtime.executor import RunEpisodes
 from claw.runtime.layout import RunLayout
-from claw.runtime.perception_service import open_perception
+from claw.runtime.perception_service import check_external_perception, open_perception
 from claw.runtime.vlm_server import SubCallFailures, SubCallTokens, serve_vlm
 from claw.sandbox import KernelPool
 from claw.suite import Sample, Suite
@@ -95,6 +96,8 @@ async def open_services(
         # Unix socket paths are limited to ~100 bytes, so sockets live in a short private directory.
         sockets = await stack.enter_async_context(owned_temporary_directory())
         gone = ServiceGone()
+        if config.perception.url or config.perception.socket:
+            gone.checks.append(partial(check_external_perception, config.perception, gone.give_up))
         socket = await stack.enter_async_context(
             open_perception(
                 config.perception,
@@ -167,6 +170,7 @@ async def _run_episodes(run: RunContext, finished: set[str], stop: anyio.Event |
         if stop is not None:
             watched.start_soon(_cancel_when_set, stop, watched.cancel_scope)
         watched.start_soon(_cancel_when_set, run.services.gone.event, watched.cancel_scope)
+        watched.start_soon(run.services.gone.watch)
         async with anyio.create_task_group() as tg:
             async for sample in iterate_in_thread(run.suite.samples()):
                 episode_id = episode_id_of(sample, config.seed)
@@ -174,6 +178,9 @@ async def _run_episodes(run: RunContext, finished: set[str], stop: anyio.Event |
                     continue
                 await limiter.acquire_on_behalf_of(episode_id)
                 tg.start_soon(guarded_episode, run, sample, limiter)
+        # A server that died after the last watch would otherwise let a run whose tools failed end as a
+        # success.
+        await run.services.gone.check()
         watched.cancel_scope.cancel()
 
 

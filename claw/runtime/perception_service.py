@@ -7,6 +7,10 @@ server's loopback or remote TCP address (`url` + the token in `$token_env`) is r
 relay that listens on a Unix socket and adds the bearer token to each request. Kernels therefore never
 hold a URL or a token, and a confined kernel (no network) reaches an external server the same way as
 the one claw started: through the pool's per-kernel socket relay.
+
+Claw restarts the server it started when it dies (`perception.max_restarts` times); an external server
+it cannot restart, so `check_external_perception` (run by the runner every few seconds and before a run
+ends) stops the run with one line once that server no longer answers.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from aiohttp import web
 from claw._process import kept_running
 from claw.config import PERCEPTION_OPERATIONS, PerceptionConfig
 from claw.errors import ConfigError, ServiceError
+from claw.runtime.preflight import probe_perception
 from claw.wire.perception import ErrorResponse, encode
 
-__all__ = ["open_perception", "relay_tcp_perception", "server_command"]
+__all__ = ["check_external_perception", "open_perception", "relay_tcp_perception", "server_command"]
 
 _log = structlog.get_logger("claw.perception")
 
@@ -35,6 +40,8 @@ _READY_S = 600.0
 """How long claw's server may take to load its models and print its readiness line (large checkpoints
 on a cold disk take minutes)."""
 _MAX_BODY = 512 * 1024 * 1024
+_RECHECK_PAUSE_S = 1.0
+"""Pause before probing an external server a second time (a moment's hiccup is not a death)."""
 
 
 def server_command(config: PerceptionConfig, socket: Path) -> list[str]:
@@ -86,6 +93,31 @@ async def open_perception(
             on_giving_up=on_giving_up,
         ):
             yield str(socket)
+
+
+async def check_external_perception(
+    config: PerceptionConfig, on_giving_up: Callable[[ServiceError], None]
+) -> None:
+    """Probe the external server of `config` (`url` or `socket`); when two probes a moment apart both
+    fail, tell `on_giving_up`: claw did not start that server, so it cannot restart it."""
+    problem = ""
+    for attempt in range(2):
+        if attempt:
+            await anyio.sleep(_RECHECK_PAUSE_S)
+        try:
+            await probe_perception(config)
+        except ServiceError as exc:
+            problem = exc.message
+        else:
+            return
+    _log.error("external perception server gone", problem=problem)
+    on_giving_up(
+        ServiceError(
+            f"the external perception server stopped answering during the run ({problem}); claw did not "
+            "start it, so it cannot restart it: start it again, then re-run the same command to resume "
+            "(episodes whose tools met it are run again)"
+        )
+    )
 
 
 def _token(config: PerceptionConfig) -> str:
