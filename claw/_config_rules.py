@@ -17,10 +17,11 @@ from claw.errors import ConfigError
 
 __all__ = ["check_ranges", "choices_hint", "did_you_mean", "unknown_choice"]
 
-Rule = Literal["count", "count0", "positive", "nonnegative", "url", "name"]
+Rule = Literal["count", "count0", "positive", "nonnegative", "unit", "top_k", "url", "name"]
 
 _RULES: dict[str, Rule] = {
     "n": "count",
+    "seed": "count0",
     "limits.episodes": "count",
     "limits.llm_per_endpoint": "count",
     "limits.kernels": "count",
@@ -53,9 +54,25 @@ _RULES: dict[str, Rule] = {
     "sandbox.max_processes": "count",
     "sandbox.max_file_mb": "count",
     "sandbox.max_open_files": "count",
+    "ray.workers": "count0",
+    "ray.worker_cpus": "positive",
+    "ray.worker_gpus": "nonnegative",
+    "ray.start_timeout_s": "positive",
 }
-_ENDPOINT_RULES: dict[str, Rule] = {"url": "url", "model": "name", "max_concurrency": "count"}
+_ENDPOINT_RULES: dict[str, Rule] = {
+    "url": "url",
+    "model": "name",
+    "max_concurrency": "count",
+    "max_images_per_prompt": "count",
+}
 _ENDPOINT_LISTS = ("models.agent", "models.planner", "models.vlm_ask")
+_REQUEST_RULES: dict[str, Rule] = {
+    "max_tokens": "count",
+    "temperature": "nonnegative",
+    "top_p": "unit",
+    "top_k": "top_k",
+}
+_REQUEST_ROLES = ("models.requests.agent", "models.requests.planner", "models.requests.vlm_ask")
 
 
 def check_ranges(config: object) -> None:
@@ -77,6 +94,9 @@ def _rules(config: object) -> Iterator[tuple[str, Rule]]:
         for index, _endpoint in enumerate(_lookup(config, listed) or ()):
             for name, rule in _ENDPOINT_RULES.items():
                 yield f"{listed}[{index}].{name}", rule
+    for role in _REQUEST_ROLES:
+        for name, rule in _REQUEST_RULES.items():
+            yield f"{role}.{name}", rule
 
 
 def _lookup(config: object, path: str) -> Any:
@@ -94,6 +114,11 @@ _CHECKS: dict[Rule, tuple[Callable[[Any], bool], str]] = {
     "count0": (lambda v: isinstance(v, int) and v >= 0, "a whole number of at least 0"),
     "positive": (lambda v: math.isfinite(v) and v > 0, "a finite number above 0"),
     "nonnegative": (lambda v: math.isfinite(v) and v >= 0, "a finite number of at least 0"),
+    "unit": (lambda v: math.isfinite(v) and 0 < v <= 1, "a number above 0 and at most 1"),
+    "top_k": (
+        lambda v: isinstance(v, int) and v >= -1,
+        "a whole number: at least 1, or -1 or 0 for no limit",
+    ),
     "url": (
         lambda v: _is_http_url(v),
         "an http:// or https:// URL with a host, e.g. http://127.0.0.1:8000/v1",
