@@ -175,11 +175,7 @@ class BenchSuite(Generic[R]):
         Raises:
             SuiteError: the data directory or a file in it is missing or malformed.
         """
-        if not self.data_dir.is_dir():
-            raise SuiteError(
-                f"{self.spec.title} data not found at {self.data_dir}; pass --data DIR "
-                f"(official copy: {self.spec.source})"
-            )
+        self._require_data()
         ctx = Context(self.spec, self.data_dir, self._media, self.key_frames)
         for index, row in self._selected():
             sample = self._try_build(row, index, ctx)
@@ -193,10 +189,16 @@ class BenchSuite(Generic[R]):
         Raises:
             SuiteError: the data directory or a file in it is missing or malformed.
         """
-        if not self.data_dir.is_dir():
-            return 0  # `samples()` says what is missing
+        self._require_data()  # the runner asks before it starts any service: a missing folder ends at once
         self._selection = self._selected()
         return len(self._selection)
+
+    def _require_data(self) -> None:
+        if not self.data_dir.is_dir():
+            raise SuiteError(
+                f"{self.spec.title} data not found at {self.data_dir}; pass --data DIR "
+                f"(official copy: {self.spec.source})"
+            )
 
     def _selected(self) -> list[tuple[int, R]]:
         """The rows to build: those `planned_samples` read, handed over once, else a fresh read."""

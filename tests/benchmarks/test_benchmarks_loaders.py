@@ -175,3 +175,11 @@ async def test_a_paper20_run_shows_the_whole_run_as_its_progress_total(
     shown: list[ProgressSnapshot] = []
     await run_eval(config, progress=shown.append, executor=_NoEpisodes())
     assert shown and {s.total for s in shown} == {2}  # one sample from each of the two benchmarks
+
+
+async def test_a_missing_data_folder_ends_the_run_before_any_service_starts(tmp_path: Path) -> None:
+    config = EvalConfig(suite="mmsi", data_dir=str(tmp_path / "absent"), run_dir=str(tmp_path / "r"))
+    lines: list[str] = []
+    with pytest.raises(SuiteError, match=f"data not found at {tmp_path / 'absent'}; pass --data DIR"):
+        await run_eval(config, report=lines.append, executor=_NoEpisodes())
+    assert not [line for line in lines if "starting services" in line]
