@@ -17,18 +17,18 @@ kernel as a whole.
 The kernel's ZeroMQ sockets are bound here, before confinement, on the host side of the read-only
 exchange directory, and handed to ipykernel as file descriptors (`adopt_sockets`).
 
-Everything here runs in a freshly forked, single-threaded child and reports failure by raising OSError.
+Everything here runs in a freshly forked, single-threaded child and reports failure by raising OSError;
+the Linux calls themselves are thin wrappers in `_linux`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import platform
 import resource
 import socket
 from typing import Any
 
+from claw.sandbox import _linux as linux
 from claw.wire.template import KernelSpec, Limits
 
 __all__ = [
@@ -52,101 +52,20 @@ INNER_SCRATCH = "/claw/scratch"
 SOCKET_PORTS = (1, 2, 3, 4)
 """The ipc "ports" of shell, iopub, stdin and control (ipykernel's order); no heartbeat."""
 
-_CLONE_NEWNS = 0x00020000
-_CLONE_NEWUTS = 0x04000000
-_CLONE_NEWIPC = 0x08000000
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWPID = 0x20000000
-_CLONE_NEWNET = 0x40000000
-_PR_SET_DUMPABLE = 4
-_PR_SET_NO_NEW_PRIVS = 38
-_CAPABILITY_VERSION_3 = 0x20080522
-_MS_RDONLY = 1
-_MS_NOSUID = 2
-_MS_NODEV = 4
-_MS_NOEXEC = 8
-_MS_BIND = 4096
-_MS_REC = 16384
-_MS_PRIVATE = 1 << 18
-_MNT_DETACH = 2
-_SYS_MOUNT_SETATTR = 442
-_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)
-_AT_FDCWD = -100
-_AT_RECURSIVE = 0x8000
-_MOUNT_ATTR_RDONLY = 1
-_MOUNT_ATTR_NOSUID = 2
 _SCRATCH_FILES = 4096
 """File-count cap of the scratch tmpfs (its inodes)."""
 _SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache")
 """Shared libraries a first import may still dlopen (the interpreter's own were loaded before the fork)."""
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [
-        ("effective", ctypes.c_uint32),
-        ("permitted", ctypes.c_uint32),
-        ("inheritable", ctypes.c_uint32),
-    ]
-
-
-class _MountAttr(ctypes.Structure):
-    _fields_ = [
-        ("attr_set", ctypes.c_uint64),
-        ("attr_clr", ctypes.c_uint64),
-        ("propagation", ctypes.c_uint64),
-        ("userns_fd", ctypes.c_uint64),
-    ]
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-def _unshare(flags: int) -> None:
-    _check(_libc.unshare(flags), "unshare")
-
-
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    encoded = data.encode() if data is not None else None
-    fs = fstype.encode() if fstype is not None else None
-    result = _libc.mount(source.encode(), target.encode(), fs, ctypes.c_ulong(flags), encoded)
-    _check(result, f"mount {target}")
-
-
-def _read_only_tree(path: str) -> None:
-    attr = _MountAttr(_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID, 0, 0, 0)  # not nodev: /dev/null stays usable
-    result = _libc.syscall(
-        ctypes.c_long(_SYS_MOUNT_SETATTR),
-        ctypes.c_int(_AT_FDCWD),
-        ctypes.c_char_p(path.encode()),
-        ctypes.c_uint(_AT_RECURSIVE),
-        ctypes.byref(attr),
-        ctypes.c_size_t(ctypes.sizeof(attr)),
-    )
-    _check(result, f"mount_setattr read-only {path}")
-
-
-def _write(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-
-
-def _map_identity(uid: int, gid: int) -> None:
-    _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{uid} {uid} 1")
-    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+_KERNEL_NAMESPACES = (
+    linux.CLONE_NEWUSER
+    | linux.CLONE_NEWNS
+    | linux.CLONE_NEWNET
+    | linux.CLONE_NEWPID
+    | linux.CLONE_NEWIPC
+    | linux.CLONE_NEWUTS
+)
+"""The kernel's own namespaces: user, mount, network, PID, IPC and UTS."""
 
 
 def apply_limits(limits: Limits) -> None:
@@ -167,7 +86,7 @@ def apply_limits(limits: Limits) -> None:
 def join_cgroups(cgroups: tuple[str, ...]) -> None:
     """Move this process into each of `cgroups` (directories whose limits the host has set)."""
     for cgroup in cgroups:
-        _write(os.path.join(cgroup, "cgroup.procs"), str(os.getpid()))
+        linux.write_file(os.path.join(cgroup, "cgroup.procs"), str(os.getpid()))
 
 
 def prebind_sockets(spec: KernelSpec) -> dict[int, int]:
@@ -218,7 +137,7 @@ def _drop_uid(uid: int) -> None:
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     # Changing uid clears the dumpable flag, which makes /proc/self root-owned; the uid map needs it back.
-    _check(_libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+    linux.set_dumpable()
 
 
 def enter_namespaces(spec: KernelSpec) -> None:
@@ -235,18 +154,18 @@ def enter_namespaces(spec: KernelSpec) -> None:
     if as_root and spec.uid is None:
         raise OSError("refusing to start a kernel as root: no unprivileged uid to run it as")
     if as_root:
-        _unshare(_CLONE_NEWNS)
+        linux.unshare(linux.CLONE_NEWNS)
     else:
         uid, gid = os.getuid(), os.getgid()
-        _unshare(_CLONE_NEWUSER | _CLONE_NEWNS)
-        _map_identity(uid, gid)
-    _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
+        linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS)
+        linux.map_identity(uid, gid)
+    linux.mount("none", "/", None, linux.MS_REC | linux.MS_PRIVATE)
     _build_root(spec)
     if as_root and spec.uid is not None:
         _drop_uid(spec.uid)
     uid, gid = os.getuid(), os.getgid()
-    _unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWPID | _CLONE_NEWIPC | _CLONE_NEWUTS)
-    _map_identity(uid, gid)
+    linux.unshare(_KERNEL_NAMESPACES)
+    linux.map_identity(uid, gid)
 
 
 def _build_root(spec: KernelSpec) -> None:
@@ -255,7 +174,9 @@ def _build_root(spec: KernelSpec) -> None:
     host_proc = os.open("/proc", os.O_PATH | os.O_CLOEXEC)  # bound after the read-only pass: uid maps
     links = {path: os.readlink(path) for path in _SYSTEM_PATHS if os.path.islink(path)}
     new_root = os.path.dirname(spec.exchange_dir)  # any directory of ours will do as the mount point
-    _mount("tmpfs", new_root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
+    linux.mount(
+        "tmpfs", new_root, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,nr_inodes=4096,mode=0755"
+    )
     for target, handle, is_dir in sources:
         _bind(handle, new_root + target, is_dir=is_dir)
     for path, link in links.items():
@@ -265,14 +186,14 @@ def _build_root(spec: KernelSpec) -> None:
     scratch = new_root + INNER_SCRATCH
     os.makedirs(scratch, 0o755, exist_ok=True)
     os.makedirs(new_root + "/proc", 0o555, exist_ok=True)
-    _read_only_tree(new_root)
+    linux.read_only_tree(new_root)
     # A proc instance must already be visible for the kernel to mount its own; it covers this one.
     _bind(host_proc, new_root + "/proc", is_dir=True)
     owner = spec.uid if spec.uid is not None else os.getuid()
     size_mb = max(16, spec.limits.max_file_mb * 2)
     options = f"size={size_mb}m,nr_inodes={_SCRATCH_FILES},mode=0700,uid={owner},gid={owner}"
-    _mount("tmpfs", scratch, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
-    _pivot_into(new_root)
+    linux.mount("tmpfs", scratch, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
+    linux.pivot_root_into(new_root)
 
 
 def _open_sources(spec: KernelSpec) -> list[tuple[str, int, bool]]:
@@ -302,15 +223,8 @@ def _bind(handle: int, target: str, *, is_dir: bool) -> None:
     else:
         os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
         os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
-    _mount(f"/proc/self/fd/{handle}", target, None, _MS_BIND | _MS_REC)
+    linux.mount(f"/proc/self/fd/{handle}", target, None, linux.MS_BIND | linux.MS_REC)
     os.close(handle)
-
-
-def _pivot_into(new_root: str) -> None:
-    os.chdir(new_root)
-    _check(_libc.syscall(ctypes.c_long(_SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
-    _check(_libc.umount2(b".", _MNT_DETACH), "umount the host root")
-    os.chdir("/")
 
 
 def finish_in_pid_namespace() -> None:
@@ -320,21 +234,14 @@ def finish_in_pid_namespace() -> None:
         OSError: the lock could not be applied.
     """
     uid, gid = os.getuid(), os.getgid()
-    _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
     # The limit counts every user namespace made under this one: the lock below is the last, so neither
     # the kernel nor its children can make one of their own (and with it the power to mount a tmpfs
     # past the scratch quotas).
-    _write("/proc/sys/user/max_user_namespaces", "1")
-    _unshare(_CLONE_NEWUSER | _CLONE_NEWNS)
-    _map_identity(uid, gid)
-    _drop_capabilities()
-
-
-def _drop_capabilities() -> None:
-    """No capability left, even inside the kernel's own namespaces (e.g. no mount, no raw netlink)."""
-    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
-    _check(_libc.capset(ctypes.byref(header), (_CapData * 2)()), "capset")
-    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    linux.write_file("/proc/sys/user/max_user_namespaces", "1")
+    linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS)
+    linux.map_identity(uid, gid)
+    linux.drop_capabilities()
 
 
 def probe() -> str:
@@ -354,10 +261,10 @@ def probe() -> str:
 def _probe_child(report: int) -> int:
     uid, gid = os.getuid(), os.getgid()
     try:
-        _unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWPID)
-        _map_identity(uid, gid)
-        _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
-        _read_only_tree("/")
+        linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWPID)
+        linux.map_identity(uid, gid)
+        linux.mount("none", "/", None, linux.MS_REC | linux.MS_PRIVATE)
+        linux.read_only_tree("/")
     except OSError as exc:
         os.write(report, str(exc).encode())
         return 1
