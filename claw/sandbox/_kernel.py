@@ -1,13 +1,12 @@
-"""One pooled kernel seen from the host: the jupyter_client connection to a forked ipykernel, cell
+"""One pooled kernel seen from the host: the Jupyter connection to a forked ipykernel (`_channels`), cell
 execution with a wall-time limit (interrupt, then kill), death detection, and closing.
 
-This is the I/O seam for jupyter_client and ZeroMQ: their exceptions become `claw.errors` types here.
+This is the I/O seam for ZeroMQ: its exceptions become `claw.errors` types here.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ import anyio
 import msgspec
 import zmq
 import zmq.asyncio
-from jupyter_client.asynchronous.client import AsyncKernelClient
 
 from claw.errors import KernelDied, SandboxError
+from claw.sandbox._channels import KernelChannels, KernelMessage
 from claw.sandbox._clean import CleanCheck
 from claw.sandbox._output import CellCollector
 from claw.sandbox._process import KernelProcess
@@ -70,9 +69,7 @@ class PooledKernel:
     ) -> None:
         self.process = process
         self.max_stdout = max_stdout
-        self._client = AsyncKernelClient(context=context)
-        self._client.load_connection_info(connection.info(connection.host_prefix))  # type: ignore[arg-type]
-        self._client.start_channels(hb=False)
+        self._channels = KernelChannels(context, connection.host_prefix, connection.key)
         self._closed = False
         self._bootstrap: str | None = None
         self.cells = CleanCheck()
@@ -102,7 +99,7 @@ class PooledKernel:
         """
         with anyio.move_on_after(timeout):
             while self.alive:
-                msg_id = self._client.kernel_info()
+                msg_id = self._channels.kernel_info()
                 if await self._iopub_answers(msg_id):
                     await self._drain_reply(msg_id, 5.0)
                     return
@@ -112,29 +109,25 @@ class PooledKernel:
         deadline = time.monotonic() + 0.5
         while (left := deadline - time.monotonic()) > 0 and self.alive:
             message = await self._next_iopub(min(left, _POLL_S))
-            if message is not None and message["parent_header"].get("msg_id") == msg_id:
+            if message is not None and message.parent_id == msg_id:
                 return True
         return False
 
-    async def _next_iopub(self, timeout: float) -> dict[str, Any] | None:
+    async def _next_iopub(self, timeout: float) -> KernelMessage | None:
         try:
-            message: dict[str, Any] = await self._client.get_iopub_msg(timeout=timeout)
-        except queue.Empty:
-            return None
+            return await self._channels.next_iopub(timeout)
         except zmq.ZMQError as exc:
             raise KernelDied(f"kernel {self.kernel_id}: connection failed: {exc}") from None
-        return message
 
     async def _drain_reply(self, msg_id: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0 and self.alive:
             try:
-                reply = await self._client.get_shell_msg(timeout=min(left, _POLL_S))
-            except queue.Empty:
-                continue
-            if reply["parent_header"].get("msg_id") == msg_id:
-                content: dict[str, Any] = reply["content"]
-                return content
+                reply = await self._channels.next_shell(min(left, _POLL_S))
+            except zmq.ZMQError as exc:
+                raise KernelDied(f"kernel {self.kernel_id}: connection failed: {exc}") from None
+            if reply is not None and reply.parent_id == msg_id:
+                return reply.content
         return {}
 
     def start_bootstrap(self, code: str) -> None:
@@ -143,7 +136,7 @@ class PooledKernel:
         The kernel runs requests in order, so the episode's first cell runs after it; `execute` first
         collects the bootstrap's outcome (the install overlaps with the model writing its first cell).
         """
-        self._bootstrap = self._client.execute(code, silent=True, store_history=False, allow_stdin=False)
+        self._bootstrap = self._channels.execute(code, silent=True, store_history=False)
 
     async def _finish_bootstrap(self) -> None:
         msg_id, self._bootstrap = self._bootstrap, None
@@ -192,7 +185,7 @@ class PooledKernel:
             raise KernelDied(f"kernel {self.kernel_id} is dead; the episode needs a new kernel")
         await self._finish_bootstrap()
         started = time.monotonic()
-        msg_id = self._client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
+        msg_id = self._channels.execute(code, silent=silent, store_history=not silent)
         collector = CellCollector(self.max_stdout)
         outcome = await self._collect(msg_id, collector, started + timeout)
         if outcome == "timeout":
@@ -229,7 +222,7 @@ class PooledKernel:
             if not self.alive:
                 return "died"
             message = await self._next_iopub(min(left, _POLL_S))
-            if message is None or message["parent_header"].get("msg_id") != msg_id:
+            if message is None or message.parent_id != msg_id:
                 continue
             if _handle(message, collector):
                 return "idle"
@@ -251,14 +244,13 @@ class PooledKernel:
             return
         self._closed = True
         self.process.kill()
-        self._client.stop_channels()
+        self._channels.close()
         with anyio.move_on_after(5):
             await self.process.exited.wait()
 
 
-def _handle(message: dict[str, Any], collector: CellCollector) -> bool:
-    kind = message["msg_type"]
-    content: dict[str, Any] = message["content"]
+def _handle(message: KernelMessage, collector: CellCollector) -> bool:
+    kind, content = message.msg_type, message.content
     if kind == "stream":
         collector.on_stream(content)
     elif kind == "error":
