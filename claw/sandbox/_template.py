@@ -23,7 +23,7 @@ from types import FrameType
 
 import msgspec
 
-from claw.sandbox import _confine, _outcap
+from claw.sandbox import _confine, _lean, _outcap
 from claw.wire.template import (
     HEADER_SIZE,
     Exited,
@@ -321,6 +321,7 @@ def _kernel_main(spec: KernelSpec, sockets: dict[int, int]) -> None:
                 getattr(app, step)()
         app.shell.kernel = app.kernel  # type: ignore[union-attr]  # the shell was built in the template, before this kernel existed
         _outcap.install(app.shell)
+        _lean.install(app)
         app.start()  # type: ignore[no-untyped-call]
     except BaseException as exc:  # noqa: BLE001 - the kernel's last words go to its log, then it exits
         os.write(2, f"kernel failed: {type(exc).__name__}: {exc}\n".encode())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from claw.tools._report import shell
 from claw.tools._state import STATE
@@ -57,6 +58,20 @@ def snapshot() -> None:
     _BASELINE.scratch = _scratch()
 
 
+def _forget_outputs(ipython: Any) -> None:
+    """`Out`, `_`, `__`, `___` and every `_N`, as IPython's `DisplayHook.flush` forgets them, without the
+    full garbage collection it ends with (a few ms per episode; cyclic garbage, if a cell made any, is left
+    to the automatic collector)."""
+    displayhook = ipython.displayhook
+    for n in range(1, displayhook.prompt_count + 1):
+        ipython.user_ns_hidden.pop(f"_{n}", None)
+        ipython.user_ns.pop(f"_{n}", None)
+    outputs = ipython.user_ns.get("_oh")
+    if outputs is not None:
+        outputs.clear()
+    displayhook._, displayhook.__, displayhook.___ = "", "", ""
+
+
 def reset_episode() -> None:
     """Forget the episode: its names, IPython's input and output history and counter, the cell state.
 
@@ -64,7 +79,7 @@ def reset_episode() -> None:
         RuntimeError: the kernel changed in a way this does not undo; it must not be lent again.
     """
     ipython = shell()
-    ipython.displayhook.flush()  # Out, _, __, ___ and every _N
+    _forget_outputs(ipython)
     history = ipython.history_manager
     history.reset(new_session=False)  # the output and directory history
     history.input_hist_parsed[:] = [""]  # `In`, as in a fresh kernel
