@@ -147,5 +147,15 @@ class TranscriptRecorder:
 
     async def delta(self, thread: str, messages: Sequence[Message]) -> tuple[int, list[RecordedMessage]]:
         """How many leading messages `messages` shares with the thread's previous request, and the rest in
-        recorded form (new images are written in a worker thread)."""
-        return await anyio.to_thread.run_sync(self._delta, thread, messages)
+        recorded form (new images are written in a worker thread; without one, no thread is needed)."""
+        if self._has_unstored_image(messages):
+            return await anyio.to_thread.run_sync(self._delta, thread, messages)
+        return self._delta(thread, messages)
+
+    def _has_unstored_image(self, messages: Sequence[Message]) -> bool:
+        return any(
+            isinstance(part, ImagePart) and part.image_url.url not in self._images
+            for message in messages
+            if not isinstance(message.content, str)
+            for part in message.content
+        )

@@ -11,9 +11,7 @@ import itertools
 import os
 import resource
 import shutil
-from contextlib import AsyncExitStack
 from pathlib import Path
-from types import TracebackType
 
 import anyio
 import structlog
@@ -34,6 +32,7 @@ from claw.sandbox._host import (
 from claw.sandbox._kernel import ConnectionFiles, PooledKernel
 from claw.sandbox._modules import warm_up
 from claw.sandbox._process import TemplateProcess
+from claw.sandbox._stacked import Stacked
 from claw.wire.template import Hello, KernelSpec, Limits
 
 __all__ = ["KernelLauncher", "decide_confinement", "files_needed", "raise_open_file_limit"]
@@ -78,7 +77,7 @@ def raise_open_file_limit(kernels: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
-class KernelLauncher:
+class KernelLauncher(Stacked):
     """Starts and discards kernels for a pool of `size`; an async context manager.
 
     `__aenter__` checks the mode, raises the open-file limit, starts the template and decides confinement.
@@ -87,6 +86,7 @@ class KernelLauncher:
     def __init__(
         self, config: SandboxConfig, *, size: int, max_stdout_chars: int, ready_timeout: float
     ) -> None:
+        super().__init__()
         self.config = config
         self.size = size
         self.max_stdout_chars = max_stdout_chars
@@ -94,7 +94,6 @@ class KernelLauncher:
         self.confined = False
         self.template: TemplateProcess | None = None
         self._counter = itertools.count(1)
-        self._stack = AsyncExitStack()
         self._context: zmq.asyncio.Context | None = None
         self._workdir: Path | None = None
         self._needed: tuple[str, ...] = ()
@@ -106,19 +105,6 @@ class KernelLauncher:
         """The private directory holding every kernel's exchange directory."""
         assert self._workdir is not None
         return self._workdir
-
-    async def __aenter__(self) -> KernelLauncher:
-        try:
-            await self._open()
-        except BaseException:
-            await self._stack.aclose()
-            raise
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._stack.aclose()
 
     async def _open(self) -> None:
         self._check_mode()
@@ -218,10 +204,8 @@ class KernelLauncher:
     async def unstage(self, kernel: PooledKernel) -> None:
         """Remove what the last episode put into the kernel's exchange directory (its frames, its setup) and
         empty the kernel's log, which the next episode could read."""
-        exchange = self.kernel_dir(kernel)
-        await remove_tree(exchange / "media")
-        await anyio.Path(exchange / "setup.msgpack").unlink(missing_ok=True)
-        await anyio.to_thread.run_sync(_empty_log, exchange / "kernel.log")
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_unstage, self.kernel_dir(kernel))
 
     async def discard(self, kernel: PooledKernel) -> None:
         """Kill the kernel, wait for it to be reaped, and remove its directory and cgroup."""
@@ -320,6 +304,13 @@ def _make_workdir() -> tuple[Path, int]:
 async def _remove_workdir(workdir: Path, held: int) -> None:
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(remove_owned_dir, workdir, held)
+
+
+def _unstage(exchange: Path) -> None:
+    """One worker-thread trip for everything an episode left in the exchange directory."""
+    shutil.rmtree(exchange / "media", ignore_errors=True)
+    (exchange / "setup.msgpack").unlink(missing_ok=True)
+    _empty_log(exchange / "kernel.log")
 
 
 def _empty_log(log: Path) -> None:

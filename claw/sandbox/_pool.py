@@ -11,7 +11,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import anyio
 import anyio.abc
@@ -27,6 +26,7 @@ from claw.sandbox._kernel import PooledKernel
 from claw.sandbox._launch import KernelLauncher
 from claw.sandbox._media import stage_media
 from claw.sandbox._relay import episode_relay, relay
+from claw.sandbox._stacked import Stacked
 from claw.sandbox.types import Kernel
 from claw.wire.kernel import CellError, KernelSetup
 
@@ -70,7 +70,7 @@ class _Lease:
     watch: anyio.CancelScope = field(default_factory=anyio.CancelScope)
 
 
-class KernelPool:
+class KernelPool(Stacked):
     """A pool of `size` ready kernels; `checkout(setup)` lends one to an episode.
 
     Use as `async with KernelPool(config, size=8) as pool:` and, per episode,
@@ -89,6 +89,7 @@ class KernelPool:
     ) -> None:
         if size < 1:
             raise ConfigError(f"the kernel pool size must be at least 1, got {size}", field="limits.kernels")
+        super().__init__()
         self.config = config
         self.size = size
         self.max_images_per_step = max_images_per_step
@@ -96,7 +97,6 @@ class KernelPool:
         self._launcher = KernelLauncher(
             config, size=size, max_stdout_chars=max_stdout_chars, ready_timeout=ready_timeout
         )
-        self._stack = AsyncExitStack()
         self._send: MemoryObjectSendStream[PooledKernel] | None = None
         self._receive: MemoryObjectReceiveStream[PooledKernel] | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
@@ -137,8 +137,8 @@ class KernelPool:
 
     # ------------------------------------------------------------------------------------ lifecycle
 
-    async def __aenter__(self) -> KernelPool:
-        """Start the template process and `size` kernels.
+    async def _open(self) -> None:
+        """Start the template process and `size` kernels (`async with pool`).
 
         Raises:
             ConfigError: `confinement = 'none'` without `unsafe_no_confinement`, or an open-file limit too
@@ -146,19 +146,6 @@ class KernelPool:
             ConfinementUnavailable: kernels cannot be confined here and running unconfined was not allowed.
             SandboxError: the template or the kernels could not start.
         """
-        try:
-            await self._open()
-        except BaseException:
-            await self._stack.aclose()
-            raise
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._stack.aclose()
-
-    async def _open(self) -> None:
         await self._stack.enter_async_context(self._launcher)
         self._send, self._receive = anyio.create_memory_object_stream[PooledKernel](self.size)
         self._stack.push_async_callback(self._drain_idle)
