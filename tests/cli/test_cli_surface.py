@@ -129,8 +129,9 @@ def test_unknown_event_names_are_refused_with_a_suggestion() -> None:
 
 
 def test_a_sample_id_the_suite_lacks_is_one_error_line(tmp_path: Path) -> None:
-    done = _claw("eval", "--n", "2", "--kernels", "1", "--quiet", "--run-dir", str(tmp_path / "run"),
-                 "--sample", "syn-0-00001", "--sample", "syn-0-0001")  # fmt: skip
+    # One real episode runs; the bound only stops a hung run, however slow the machine.
+    done = run_claw("eval", "--n", "2", "--kernels", "1", "--quiet", "--run-dir", str(tmp_path / "run"),
+                    "--sample", "syn-0-00001", "--sample", "syn-0-0001", timeout=900)  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(
         "claw: error: --sample syn-0-0001: no such sample among the first 2 samples of synthetic (ids look "
