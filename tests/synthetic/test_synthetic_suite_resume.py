@@ -37,3 +37,12 @@ def test_a_sample_missing_a_frame_is_built_again(tmp_path: Path) -> None:
     lost.unlink()
     (again,) = get_suite("synthetic", SuiteOptions(n=1, seed=5, media_dir=str(tmp_path))).samples()
     assert again == first and lost.exists()
+
+
+def test_an_empty_frame_is_written_again_not_reused(tmp_path: Path) -> None:
+    (first,) = get_suite("synthetic", SuiteOptions(n=1, seed=5, media_dir=str(tmp_path))).samples()
+    emptied = Path(first.videos[0].frames[0].path)
+    whole = emptied.read_bytes()
+    emptied.write_bytes(b"")  # what a crash on a full disk can leave
+    (again,) = get_suite("synthetic", SuiteOptions(n=1, seed=5, media_dir=str(tmp_path))).samples()
+    assert again == first and emptied.read_bytes() == whole

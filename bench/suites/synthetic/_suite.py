@@ -69,7 +69,7 @@ def _write_frames(directory: Path, world: World, frames: list[Frame]) -> list[Sa
     out = []
     for frame_index, frame in zip(world.rig.frame_indices, frames, strict=True):
         path = directory / f"{world.key.text}-frame{frame_index:04d}.png"
-        if not path.exists():
+        if not _whole(path):
             _write_atomically(path, png_bytes(frame.rgb))
         stamp = None if world.rig.fps is None else frame_index / world.rig.fps
         out.append(SampleFrame(path=str(path.resolve()), index=frame_index, timestamp_s=stamp))
@@ -83,7 +83,15 @@ def _cached_sample(directory: Path) -> Sample | None:
     except (OSError, msgspec.DecodeError):
         return None
     frames = [frame for video in sample.videos for frame in video.frames]
-    return sample if all(Path(frame.path).exists() for frame in frames) else None
+    return sample if all(_whole(Path(frame.path)) for frame in frames) else None
+
+
+def _whole(path: Path) -> bool:
+    """The file is there and not empty (a crash or a full disk can leave an empty frame behind)."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
