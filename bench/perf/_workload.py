@@ -123,6 +123,8 @@ class Workload:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     reuse: bool = True
     """Let the pool reuse provably clean kernels (the trivial cells are contained); False: fork each time."""
+    timeline: list[tuple[float, float]] = field(default_factory=list)
+    """(start, end) in `time.perf_counter` seconds of each episode of the last `run`."""
 
     def pool(self, size: int) -> KernelPool:
         """A pool of `size` kernels for this workload."""
@@ -154,22 +156,35 @@ class Workload:
         if outcome.score.value != 1.0:
             raise RuntimeError(f"benchmark episode {episode_id} did not answer A: {outcome}")
 
-    async def run(self, episodes: int, concurrency: int, kernels: KernelPool | None) -> float:
-        """Run `episodes` episodes, `concurrency` at a time; return the wall seconds."""
+    async def run(
+        self, episodes: int, concurrency: int, kernels: KernelPool | None, *, spread_s: float = 0.0
+    ) -> float:
+        """Run `episodes` episodes, `concurrency` at a time; return the wall seconds.
+
+        With `spread_s`, the first `concurrency` episodes start evenly over that many seconds (each holding
+        its slot meanwhile) instead of all at once; `timeline` has every episode's start and end.
+        """
         limiter = anyio.CapacityLimiter(concurrency)
+        self.timeline = []
         started = time.perf_counter()
         async with anyio.create_task_group() as tg:
             for index in range(episodes):
-                tg.start_soon(self._one, f"e{concurrency}-{index}", limiter, kernels)
+                delay = spread_s * index / concurrency if index < concurrency else 0.0
+                tg.start_soon(self._one, f"e{concurrency}-{index}", limiter, kernels, delay)
         return time.perf_counter() - started
 
-    async def _one(self, episode_id: str, limiter: anyio.CapacityLimiter, kernels: KernelPool | None) -> None:
+    async def _one(
+        self, episode_id: str, limiter: anyio.CapacityLimiter, kernels: KernelPool | None, delay: float
+    ) -> None:
         async with limiter:
+            await anyio.sleep(delay)
+            began = time.perf_counter()
             if kernels is None:
                 await self.episode(episode_id, FakeKernel())
-                return
-            async with kernels.checkout(self.setup(episode_id)) as kernel:
-                await self.episode(episode_id, kernel)
+            else:
+                async with kernels.checkout(self.setup(episode_id)) as kernel:
+                    await self.episode(episode_id, kernel)
+            self.timeline.append((began, time.perf_counter()))
 
 
 @contextlib.asynccontextmanager

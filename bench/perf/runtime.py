@@ -8,6 +8,12 @@ runs one warm-up episode, then `max(--min-episodes, C × --rounds)` episodes C a
 level: `episodes_per_s_C`; `efficiency_C` = achieved / ideal, the ideal being C episodes in flight each
 waiting only on the model (3 × latency); `cpu_ms_per_step_C`, the runner's CPU per model call;
 `cpu_ms_per_episode_C`, all processes' CPU per episode, and its split by process; `runner_rss_mb_C`.
+`--steady` measures the same level a second way, as a long run is: the first C episodes start evenly
+over one ideal episode (3 × latency) instead of at the same instant, every slot is refilled as its episode
+ends, and `steady_efficiency_C` is the episodes finished per second between the end of that ramp and the
+last start, over the same ideal C / (3 × latency). The default figure starts all C at once, so C replies
+arrive together and C cells then queue for the CPU together (the worst case, and the one `efficiency_C`
+reports); in a long run episodes end and start at different times.
 `--fake-kernel` replaces kernels with an in-process fake (nothing but claw's own overhead); the output
 says so. The trivial cells are provably contained, so the pool resets and reuses kernels; `--no-reuse`
 forks one per episode, as a run whose cells call the tools does.
@@ -43,6 +49,39 @@ async def measure_level(
         workload.cpu.template_pid = pool.template_pid
         wall, cpu = await _level(workload, pool, concurrency, episodes)
     return await _figures(concurrency, episodes, latency_ms, cold_s, wall, cpu)
+
+
+async def measure_steady(
+    workload: Workload, concurrency: int, episodes: int, latency_ms: float
+) -> dict[str, object]:
+    """One level with staggered starts (see the module doc); figures keyed `steady_*_C`."""
+    if latency_ms <= 0:
+        raise ValueError("--steady needs a model latency (--latency-ms > 0) to spread the starts over")
+    period = CALLS_PER_EPISODE * latency_ms / 1000
+    async with workload.pool(concurrency) as pool:
+        workload.cpu.template_pid = pool.template_pid
+        await workload.run(1, 1, pool)
+        _, cpu = await measured(
+            workload.cpu, lambda: workload.run(episodes, concurrency, pool, spread_s=period)
+        )
+    starts = [began for began, _ in workload.timeline]
+    ramp_end, last_start = min(starts) + period, max(starts)
+    finished = sum(ramp_end <= end <= last_start for _, end in workload.timeline)
+    if last_start <= ramp_end or finished == 0:
+        raise ValueError("--steady needs at least 2 rounds (episodes >= 2 × level) to have a window")
+    achieved = finished / (last_start - ramp_end)
+    c = concurrency
+    figures: dict[str, object] = {
+        f"steady_episodes_per_s_{c}": round(achieved, 2),
+        f"steady_efficiency_{c}": round(achieved / (c / period), 3),
+        f"steady_cpu_ms_per_step_{c}": round(1000 * cpu["runner"] / (episodes * CALLS_PER_EPISODE), 2),
+        f"steady_window_s_{c}": round(last_start - ramp_end, 1),
+    }
+    say(
+        f"C={c:>4} steady: {achieved:7.2f} episodes/s  efficiency {figures[f'steady_efficiency_{c}']:.3f}"
+        f"  (starts spread over {period:g} s; {finished} episodes in a {last_start - ramp_end:.1f} s window)"
+    )
+    return figures
 
 
 async def _level(
@@ -88,6 +127,7 @@ async def run_levels(
     min_episodes: int,
     fake_kernel: bool,
     reuse: bool = True,
+    steady: bool = False,
 ) -> dict[str, object]:
     """Every level in one run against one model server; figures of all levels together."""
     kernels = "in-process fake kernel (no kernel cost measured)" if fake_kernel else "real confined kernels"
@@ -99,6 +139,8 @@ async def run_levels(
         for level in levels:
             episodes = max(min_episodes, level * rounds)
             figures.update(await measure_level(work, level, episodes, latency_ms, fake_kernel=fake_kernel))
+            if steady:
+                figures.update(await measure_steady(work, level, episodes, latency_ms))
     return figures
 
 
@@ -112,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=500.0, help="model latency per call")
     parser.add_argument("--fake-kernel", action="store_true", help="in-process fake kernels (no kernel cost)")
     parser.add_argument("--no-reuse", action="store_true", help="fork a kernel per episode (no clean reuse)")
+    parser.add_argument(
+        "--steady", action="store_true", help="also measure with starts spread over one ideal episode"
+    )
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     figures = anyio.run(
@@ -122,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             min_episodes=args.min_episodes,
             fake_kernel=args.fake_kernel,
             reuse=not args.no_reuse,
+            steady=args.steady,
         )
     )
     write_figures(figures, args.json)
