@@ -139,11 +139,13 @@ class ProgressSink:
         *,
         done: int = 0,
         score_sum: float = 0.0,
+        errors: int = 0,
+        failed: int = 0,
         interval_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total = total
-        self._counts = _Counts(done=done, score_sum=score_sum)
+        self._counts = _Counts(done=done, score_sum=score_sum, errors=errors, failed=failed)
         self._publish, self._interval, self._clock = publish, interval_s, clock
         self._started = clock()
         self._last = float("-inf")

@@ -88,7 +88,15 @@ async def run_eval(
     suite = _SeenSuite(named)
     tally = Tally(episodes=len(done), score_sum=sum(r.score for r in done))
     publish = progress or (lambda snapshot: report(format_progress(snapshot)))
-    progress_sink = ProgressSink(total, publish, done=len(done), score_sum=tally.score_sum)
+    kept = [r for r in previous if r.reason == "error" and r.episode_id in finished]  # --no-retry-errors
+    progress_sink = ProgressSink(
+        total,
+        publish,
+        done=len(done),
+        score_sum=tally.score_sum,
+        errors=sum(not r.error_type for r in kept),
+        failed=sum(bool(r.error_type) for r in kept),
+    )
     routes = [shared.route_sink(layout.run_id)] if shared else []
     files = await anyio.to_thread.run_sync(_file_sinks, layout, suite.name)
     started = time.monotonic()

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from claw.events import CellExecuted, EpisodeResult, EpisodeStarted, KernelFailed, decode_result
+from claw.runtime.progress import ProgressSnapshot
 from claw.runtime.runner import run_eval
 from tests._claw_cli import run_claw
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
@@ -57,9 +58,11 @@ async def test_an_episode_past_its_wall_clock_limit_is_stopped_and_recorded(tmp_
 
     # --no-retry-errors keeps them: the resume starts no episode and writes no line.
     kept = msgspec.structs.replace(config, retry_errors=False)
+    snapshots: list[ProgressSnapshot] = []
     with anyio.fail_after(HARD_DEADLINE_S):
-        again = await run_eval(kept)
+        again = await run_eval(kept, progress=snapshots.append)
     assert (again.n, again.failed) == (0, 2)
+    assert (snapshots[-1].done, snapshots[-1].failed, snapshots[-1].total) == (0, 2, 2)  # none left
     assert len(await _result_lines(tmp_path / "r")) == 2
     events = (await read_run(tmp_path / "r")).events
     assert sum(isinstance(e, EpisodeStarted) for e in events) == 2
