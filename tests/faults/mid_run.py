@@ -42,8 +42,8 @@ class KillMidRun:
         """Kill (once) if a cell has run."""
         async with self._lock:
             if self._cell_ran and not self.killed:
+                self.killed = True  # before the kill: a kill that fails or is cancelled is never repeated
                 await self._kill()
-                self.killed = True
 
 
 class _KillingTransport:

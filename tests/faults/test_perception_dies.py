@@ -9,6 +9,7 @@ import signal
 from functools import partial
 from pathlib import Path
 
+import aiohttp
 import anyio
 import msgspec
 import psutil
@@ -24,17 +25,58 @@ pytestmark = pytest.mark.slow
 
 
 def _perception_servers() -> list[psutil.Process]:
-    return [
-        p for p in psutil.Process().children(recursive=True) if "servers.perception" in " ".join(p.cmdline())
-    ]
+    servers = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "servers.perception" in " ".join(child.cmdline()):
+                servers.append(child)
+        except psutil.Error:  # a kernel or server that exited while listed: not a running server
+            continue
+    return servers
 
 
-async def _kill_perception() -> None:
-    """SIGKILL claw's perception server (the run is in flight: `KillMidRun` calls this)."""
+async def _kill_perception() -> int:
+    """SIGKILL claw's perception server (the run is in flight: `KillMidRun` calls this); return its pid."""
     servers = await anyio.to_thread.run_sync(_perception_servers)
     assert len(servers) == 1, servers
     os.kill(servers[0].pid, signal.SIGKILL)
     await anyio.to_thread.run_sync(partial(psutil.wait_procs, servers, timeout=30))
+    return servers[0].pid
+
+
+def _socket_of_another_server(killed: int) -> str | None:
+    """The socket of a perception server other than pid `killed`, if one runs (reads /proc: a thread)."""
+    for server in _perception_servers():
+        try:
+            command = server.cmdline()
+        except psutil.Error:
+            continue
+        if server.pid != killed:
+            return command[command.index("--socket") + 1]
+    return None
+
+
+async def _answers_health(socket: str) -> bool:
+    try:
+        async with (
+            aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=socket)) as session,
+            session.get("http://perception/health") as response,
+        ):
+            return response.status == 200
+    except (aiohttp.ClientError, OSError):
+        return False
+
+
+async def _kill_perception_until_restarted() -> None:
+    """Kill the server, then hold the model call that killed it until the supervisor's second server
+    answers: however slowly a server starts, the run cannot end before the restart is up (the other
+    episodes go on meanwhile and may meet the dead server)."""
+    killed = await _kill_perception()
+    while True:
+        socket = await anyio.to_thread.run_sync(_socket_of_another_server, killed)
+        if socket is not None and await _answers_health(socket):
+            return
+        await anyio.sleep(0.1)
 
 
 def _config(run_dir: Path, max_restarts: int) -> EvalConfig:
@@ -44,7 +86,7 @@ def _config(run_dir: Path, max_restarts: int) -> EvalConfig:
 
 async def test_a_killed_perception_server_is_restarted_and_its_victims_are_errors(tmp_path: Path) -> None:
     run_dir = tmp_path / "r"
-    killer = KillMidRun(_kill_perception)
+    killer = KillMidRun(_kill_perception_until_restarted)
     with anyio.fail_after(HARD_DEADLINE_S):
         summary = await run_eval(_config(run_dir, max_restarts=2), sinks=[killer], wrap_llm=killer.wrap)
     assert killer.killed, "the run made no model call after its first cell"
