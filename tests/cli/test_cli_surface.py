@@ -21,7 +21,7 @@ from tests._claw_cli import run_claw
 
 
 def _claw(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_claw(*args, timeout=120)
+    return run_claw(*args, timeout=300)
 
 
 def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:

@@ -109,7 +109,7 @@ def test_rerun_resumes_without_redoing_or_losing_results(run_dir: Path) -> None:
 def test_user_errors_are_one_line_without_traceback(
     args: tuple[str, ...], message: str, tmp_path: Path
 ) -> None:
-    done = run_claw(*args, timeout=60, cwd=tmp_path)
+    done = run_claw(*args, timeout=300, cwd=tmp_path)
     assert not (tmp_path / "runs").exists(), "a refused run must not leave a run directory behind"
     assert done.returncode == 2
     assert message in done.stderr
@@ -135,7 +135,7 @@ def test_sigterm_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
         helpers = psutil.Process(process.pid).children(recursive=True)
         assert helpers, "claw eval started no helper processes"
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 143, stderr_path.read_text()
+        assert process.wait(timeout=300) == 143, stderr_path.read_text()
     _gone, alive = psutil.wait_procs(helpers, timeout=60)
     assert not alive, f"left running: {[p.cmdline() for p in alive]}"
     events = [decode_event(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]

@@ -160,4 +160,4 @@ def test_the_cli_rejects_a_misspelt_policy_with_a_suggestion(tmp_path: Path) -> 
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_claw(*args, timeout=120, cwd=ROOT)
+    return run_claw(*args, timeout=300, cwd=ROOT)

@@ -20,7 +20,7 @@ _FORBIDDEN = ("claw.sandbox", "claw.runtime", "claw.llm", "zmq", "jupyter_client
 
 def _modules_after_bootstrap_import() -> list[str]:
     completed = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=300
     )
     modules: list[str] = json.loads(completed.stdout)
     return modules
