@@ -8,6 +8,9 @@ actions. What differs between interfaces (prompts, tools offered, how a reply be
 reaches the model) is asked of the interface's strategy (`claw.agent.interfaces`); the actions carry what
 it parsed and rendered, so the driver records them instead of deriving them again.
 
+The records it reads and returns (`Happened`, `Action`) are defined in `claw.runtime.episode_actions`
+and re-exported here.
+
 Phases: Plan → Code → Check → Execute → Feedback, until a valid `ReturnAnswer` or the step budget, then
 (with feedback) a forced final-answer turn that keeps the whole transcript as evidence. A malformed reply,
 a rejected cell and a failed model call each consume a step and get an observation that says what to fix;
@@ -23,9 +26,26 @@ import msgspec
 from claw.agent import observations, prompts
 from claw.agent.interfaces import InterfaceName, get_interface
 from claw.agent.interfaces.base import ActionInterface, AnswerTurn, CellTurn, UnusableTurn
-from claw.agent.parsing import StepResponse, extract_final_answer
-from claw.llm.types import Message, Role, ToolCall, ToolSpec
-from claw.suite import Sample
+from claw.agent.parsing import extract_final_answer
+from claw.llm.types import Message
+from claw.runtime.episode_actions import (
+    Action,
+    Begin,
+    CallModel,
+    CellFinished,
+    CellJudged,
+    CheckCell,
+    Finish,
+    FinishReason,
+    Happened,
+    KernelRestarted,
+    ModelFailed,
+    ModelReplied,
+    RecordMalformed,
+    RecordObservation,
+    RestartKernel,
+    RunCell,
+)
 from claw.wire.kernel import CellResult
 
 __all__ = [
@@ -50,7 +70,6 @@ __all__ = [
 ]
 
 Phase = Literal["start", "planning", "coding", "checking", "executing", "restarting", "final", "done"]
-FinishReason = Literal["answered", "forced", "budget", "error"]
 
 MAX_CONSECUTIVE_MODEL_FAILURES = 3
 
@@ -78,117 +97,6 @@ class EpisodeState(msgspec.Struct, frozen=True, kw_only=True):
     def strategy(self) -> ActionInterface:
         """The interface's strategy."""
         return get_interface(self.interface)
-
-
-# -- what happened --------------------------------------------------------------------------------------
-
-
-class Begin(msgspec.Struct, frozen=True, kw_only=True):
-    """The episode starts on `sample`, with its key frames encoded for the model; `plan` asks for a
-    planner call first (where the interface plans)."""
-
-    sample: Sample
-    image_urls: tuple[str, ...] = ()
-    plan: bool = False
-
-
-class ModelReplied(msgspec.Struct, frozen=True, kw_only=True):
-    """A model call returned text."""
-
-    text: str
-    tokens: int = 0
-    tool_calls: tuple[ToolCall, ...] = ()
-
-
-class ModelFailed(msgspec.Struct, frozen=True, kw_only=True):
-    """A model call failed after its retries."""
-
-    error: str
-
-
-class CellJudged(msgspec.Struct, frozen=True, kw_only=True):
-    """The safety policy's verdict on the pending cell (`rule` None = allowed)."""
-
-    rule: str | None = None
-    lineno: int = 0
-    message: str = ""
-    hint: str = ""
-
-
-class CellFinished(msgspec.Struct, frozen=True, kw_only=True):
-    """The pending cell ran; `image_urls` are its shown images, encoded for the model."""
-
-    result: CellResult
-    image_urls: tuple[str, ...] = ()
-
-
-class KernelRestarted(msgspec.Struct, frozen=True, kw_only=True):
-    """The shell replaced the episode's dead kernel (`ok`), or could not."""
-
-    ok: bool
-
-
-Happened = Begin | ModelReplied | ModelFailed | CellJudged | CellFinished | KernelRestarted
-
-
-# -- what to do -----------------------------------------------------------------------------------------
-
-
-class CallModel(msgspec.Struct, frozen=True, kw_only=True):
-    """Send `messages` to the model serving `role`, offering `tools` as function tools."""
-
-    role: Role
-    messages: tuple[Message, ...]
-    tools: tuple[ToolSpec, ...] = ()
-
-
-class CheckCell(msgspec.Struct, frozen=True, kw_only=True):
-    """Record the proposed step, then run the safety policy on its code."""
-
-    proposed: StepResponse
-
-    @property
-    def code(self) -> str:
-        """The cell to check."""
-        return self.proposed.code
-
-
-class RunCell(msgspec.Struct, frozen=True, kw_only=True):
-    """Execute `code` in the episode's kernel."""
-
-    code: str
-
-
-class RestartKernel(msgspec.Struct, frozen=True, kw_only=True):
-    """Give the episode a fresh kernel (the old one died)."""
-
-
-class RecordMalformed(msgspec.Struct, frozen=True, kw_only=True):
-    """Record that the reply of turn `step` had nothing to run, and why."""
-
-    step: int
-    reason: str
-    raw_chars: int
-
-
-class RecordObservation(msgspec.Struct, frozen=True, kw_only=True):
-    """Record the observation of turn `step` as the model will read it."""
-
-    step: int
-    text: str
-    n_images: int
-
-
-class Finish(msgspec.Struct, frozen=True, kw_only=True):
-    """The episode is over. `record_answer`: no cell submitted this answer (it was read from the model's
-    text, or there is none), so the driver records it as a forced `AnswerSubmitted`."""
-
-    answer: str | None
-    reason: FinishReason
-    record_answer: bool = False
-
-
-Action = CallModel | CheckCell | RunCell | RestartKernel | RecordMalformed | RecordObservation | Finish
 
 
 def initial_state(
