@@ -22,11 +22,17 @@ import structlog
 import zmq
 import zmq.asyncio
 
-__all__ = ["KernelChannels", "KernelMessage"]
+__all__ = ["MAX_MESSAGE_BYTES", "KernelChannels", "KernelMessage"]
 
 _log = structlog.get_logger("claw.sandbox")
 _DELIM = b"<IDS|MSG>"
 _PROTOCOL_VERSION = "5.3"
+MAX_MESSAGE_BYTES = 256 * 2**20
+"""A bigger message is not read: its connection is dropped, so that kernel's cell ends at its time limit
+and the kernel is replaced. The kernel caps what a cell prints at the source, but a cell can write to its
+iopub socket directly, and the runner held about three times each message while decoding it (a 300 MB
+message took it from 0.1 to 1 GB). A cell's report with its shown images (at most ~5 MB each) stays far
+below."""
 _SHELL_PORT, _IOPUB_PORT = 1, 2
 """The socket numbers of `ConnectionFiles.info` (ipc sockets are named `<prefix>-<number>`)."""
 
@@ -63,6 +69,8 @@ class KernelChannels:
         self._shell = context.socket(zmq.DEALER)
         self._iopub = context.socket(zmq.SUB)
         self._iopub.setsockopt(zmq.SUBSCRIBE, b"")
+        for socket in (self._shell, self._iopub):
+            socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self._shell.connect(f"ipc://{prefix}-{_SHELL_PORT}")
         self._iopub.connect(f"ipc://{prefix}-{_IOPUB_PORT}")
 

@@ -15,6 +15,7 @@ import pytest
 import zmq
 import zmq.asyncio
 
+from claw.sandbox import _channels
 from claw.sandbox._channels import KernelChannels
 
 KEY = "0123456789abcdef"
@@ -118,3 +119,24 @@ async def test_iopub_drops_forged_and_malformed_messages(stand_in: StandIn) -> N
 
 async def test_nothing_to_read_returns_none(stand_in: StandIn) -> None:
     assert await stand_in.channels.next_shell(0.01) is None
+
+
+@pytest.fixture
+def one_mib_cap(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Channels made after this refuse messages over 1 MiB (the real cap is too big to send in a test)."""
+    monkeypatch.setattr(_channels, "MAX_MESSAGE_BYTES", 2**20)
+    return 2**20
+
+
+async def test_an_oversized_message_is_never_read(one_mib_cap: int, stand_in: StandIn) -> None:
+    """A cell can write to its iopub socket directly, past the kernel's own output cap; a message over
+    MAX_MESSAGE_BYTES never reaches the runner (its connection is dropped: that kernel's cell then ends at
+    its time limit and the kernel is replaced)."""
+    await _subscribed(stand_in)
+    await stand_in.publish(signed("stream", "cell", {"text": "x" * 2 * one_mib_cap}))
+    received = []
+    for _ in range(100):
+        message = await stand_in.channels.next_iopub(0.05)
+        if message is not None and message.parent_id != "probe":
+            received.append(len(message.content["text"]))
+    assert received == []
