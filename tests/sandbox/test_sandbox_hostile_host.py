@@ -300,7 +300,8 @@ for i in range(4):
             os._exit(0)
     children.append(pid)
 statuses = [os.waitpid(pid, 0)[1] for pid in children]
-print('killed', sum(os.WIFSIGNALED(s) and os.WTERMSIG(s) == 9 for s in statuses), 'of', size >> 20, 'MiB each')
+killed = sum(os.WIFSIGNALED(s) and os.WTERMSIG(s) == 9 for s in statuses)
+print('killed', killed, 'of', size >> 20, 'MiB each')
 """
 
 
