@@ -203,7 +203,8 @@ CODE_RULES: Section = (
 - Every cell is checked before it runs. Rejected: file access (open, reading or writing paths),
   processes and the OS (os, subprocess, sys), networking, eval/exec/compile, dunder attributes and
   other introspection. A rejected cell does not run; the message names the rule and the line.
-- Only what you print reaches you (a bare expression at the end of a cell is not shown).
+- What you print reaches you, and so does the value of a bare expression on a cell's last line (as if
+  printed); nothing else does.
 - Names starting with _ are yours to use as scratch; never reassign InputImages, Metadata, tools, vlm,
   show, ReturnAnswer or the tool names.
 - A cell that runs too long is stopped; loops over thousands of frames should subsample.""",
