@@ -29,7 +29,7 @@ def frames(tmp_path: Path) -> Path:
 CELLS = [
     # (words of the rule, cell, exact output)
     ("a bare expression on a cell's last line", "x = 41\nprint('printed')\nx + 1", "printed\n42\n"),
-    ("np, math, scipy and plt are already imported", "print(np.pi == math.pi, scipy.ndimage.median([1, 5, 2]), len(plt.get_fignums()))",
+    ("np, math, scipy and plt are already imported", "print(np.pi == math.pi, scipy.ndimage.median([1, 5, 2]),\n      len(plt.get_fignums()))",
      "True 2.0 0\n"),
     ("collections,\n  itertools, statistics, scipy submodules, PIL",
      "import collections, itertools, statistics\nimport scipy.ndimage\nfrom PIL import Image, ImageDraw\n"
