@@ -26,15 +26,17 @@ def frames(tmp_path: Path) -> Path:
     return tmp_path
 
 
+PREIMPORTED = "print(np.pi == math.pi, scipy.ndimage.median([1, 5, 2]), len(plt.get_fignums()))"
+IMPORTS = (
+    "import collections, itertools, statistics\nimport scipy.ndimage\nfrom PIL import Image, ImageDraw\n"
+    "print(statistics.median([3, 1, 2]), len(list(itertools.permutations('ab'))))"
+)
 CELLS = [
     # (words of the rule, cell, exact output)
     ("a bare expression on a cell's last line", "x = 41\nprint('printed')\nx + 1", "printed\n42\n"),
-    ("np, math, scipy and plt are already imported", "print(np.pi == math.pi, scipy.ndimage.median([1, 5, 2]),\n      len(plt.get_fignums()))",
-     "True 2.0 0\n"),
-    ("collections,\n  itertools, statistics, scipy submodules, PIL",
-     "import collections, itertools, statistics\nimport scipy.ndimage\nfrom PIL import Image, ImageDraw\n"
-     "print(statistics.median([3, 1, 2]), len(list(itertools.permutations('ab'))))", "2 2\n"),
-]  # fmt: skip
+    ("np, math, scipy and plt are already imported", PREIMPORTED, "True 2.0 0\n"),
+    ("collections,\n  itertools, statistics, scipy submodules, PIL", IMPORTS, "2 2\n"),
+]
 
 
 async def test_the_code_rules_hold_in_a_confined_kernel(frames: Path) -> None:
