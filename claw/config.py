@@ -135,6 +135,14 @@ class RequestSettings(_Config, frozen=True, kw_only=True, omit_defaults=True):
     """Any other request-body field the server accepts (e.g. `repetition_penalty`), sent verbatim."""
 
 
+_UNREADABLE_BODY_FIELDS = {
+    "stream": "claw reads whole (non-streamed) completions; remove it",
+    "stream_options": "claw reads whole (non-streamed) completions; remove it",
+    "n": "claw reads one choice per request; remove it",
+}
+"""Request fields that would make the server answer in a shape claw does not read (every call would fail)."""
+
+
 class RoleRequests(_Config, frozen=True, kw_only=True):
     """`[models.requests.<role>]`: request settings per model role."""
 
@@ -142,6 +150,13 @@ class RoleRequests(_Config, frozen=True, kw_only=True):
     planner: RequestSettings = msgspec.field(default_factory=RequestSettings)
     vlm_ask: RequestSettings = msgspec.field(default_factory=RequestSettings)
     """Every `vlm` sub-call from the kernel: `vlm.ask`, `vlm.locate` and `vlm.reason`."""
+
+    def __post_init__(self) -> None:
+        for role in ("agent", "planner", "vlm_ask"):
+            settings: RequestSettings = getattr(self, role)
+            for key in sorted(set(settings.extra_body) & set(_UNREADABLE_BODY_FIELDS)):
+                field = f"models.requests.{role}.extra_body.{key}"
+                raise ConfigError(f"{field} is not allowed: {_UNREADABLE_BODY_FIELDS[key]}", field=field)
 
 
 class ModelsConfig(_Config, frozen=True, kw_only=True):

@@ -82,6 +82,15 @@ def test_role_settings_are_validated_by_key() -> None:
         config_from_mapping({"models": {"max_images_per_prompt": 0}})
 
 
+@pytest.mark.parametrize("key", ["stream", "stream_options", "n"])
+def test_extra_body_cannot_ask_for_a_reply_claw_does_not_read(key: str) -> None:
+    """A streamed or multi-choice completion would fail every call after its retries; say so at load."""
+    with pytest.raises(ConfigError, match=rf"models\.requests\.vlm_ask\.extra_body\.{key} is not allowed"):
+        config_from_mapping({"models": {"requests": {"vlm_ask": {"extra_body": {key: True}}}}})
+    fine = config_from_mapping({"models": {"requests": {"vlm_ask": {"extra_body": {"min_p": 0.05}}}}})
+    assert fine.models.requests.vlm_ask.extra_body == {"min_p": 0.05}
+
+
 @asynccontextmanager
 async def recording_server(reply: dict[str, Any]) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     """An OpenAI-compatible endpoint that records each request body and answers `reply` as the message."""
