@@ -106,6 +106,13 @@ def _group(results: Sequence[EpisodeResult]) -> float:
     return group_mean(rows, lambda key, scores: group_score(key.split("|", 1)[1], scores))
 
 
+def _whole_groups(results: Sequence[EpisodeResult], kept: Sequence[EpisodeResult]) -> list[EpisodeResult]:
+    """`kept` without the groups one of whose questions ended in error: the group formula reads its
+    questions by position, so a missing one would shift the rest (the group counts again once resumed)."""
+    broken = {_question_order(r.sample_id)[0] for r in results if r.reason == "error"}
+    return [r for r in kept if _question_order(r.sample_id)[0] not in broken]
+
+
 def _question_order(sample_id: str) -> tuple[str, int]:
     video, _, number = sample_id.rpartition("-")
     return video, int(number) if number.isdigit() else 0
@@ -114,6 +121,8 @@ def _question_order(sample_id: str) -> tuple[str, int]:
 def benchmark_score(bench: BenchSpec, results: Sequence[EpisodeResult], rules: str = "official") -> float:
     """The benchmark's figure in 0..100 from its results (NaN when none count)."""
     kept = _kept(bench, results, rules)
+    if bench.aggregation == "group":
+        kept = _whole_groups(results, kept)
     if not kept:
         return math.nan
     if bench.subsets and rules == "official":

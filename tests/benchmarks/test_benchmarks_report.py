@@ -195,3 +195,13 @@ def test_videommev2_unparsed_counts_as_the_official_minus_one() -> None:
     rs.append(result("videommev2", "7-4", relevance, 0.0, metric="unparsed"))
     # the count is 1 + 1 + 1 - 1 = 2 -> 25
     assert benchmark_score(get("videommev2"), rs) == pytest.approx(25.0)
+
+
+def test_videommev2_a_group_with_an_errored_question_waits_for_the_resume() -> None:
+    """The logic chain is read by position: dropping only the errored Q1 would score Q2..Q4 as Q1..Q3."""
+    logic = "logic [1,2,3,4]"
+    rs = [result("videommev2", "9-1", logic, 1.0)]
+    rs.append(msgspec.structs.replace(result("videommev2", "9-2", logic, 0.0), reason="error"))
+    rs += [result("videommev2", f"9-{i}", logic, 1.0) for i in (3, 4)]
+    rs += [result("videommev2", f"5-{i}", logic, 1.0) for i in (1, 2, 3, 4)]
+    assert benchmark_score(get("videommev2"), rs) == pytest.approx(100.0)  # group 5 alone
