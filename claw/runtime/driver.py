@@ -316,21 +316,23 @@ async def _finish(ep: _Episode, finish: Finish, started: float) -> EpisodeOutcom
     # episode is an infrastructure error to run again, never a score.
     ep.tool_failures += len(_subcall_failures(ep))
     reason = "error" if ep.tool_failures else finish.reason
-    await ep.emit(
-        EpisodeFinished(
-            **ep.stamp(),
-            sample_id=ep.sample.id,
-            suite=ep.sample.suite,
-            category=ep.sample.category,
-            answer=finish.answer,
-            ground_truth=ep.sample.ground_truth,
-            score=score.value,
-            metric=score.metric,
-            reason=reason,
-            steps=ep.state.step,
-            duration_s=ep.s.clock() - started,
-            prompt_tokens=ep.prompt_tokens,
-            completion_tokens=ep.completion_tokens,
-        )
+    finished = EpisodeFinished(
+        **ep.stamp(),
+        sample_id=ep.sample.id,
+        suite=ep.sample.suite,
+        category=ep.sample.category,
+        answer=finish.answer,
+        ground_truth=ep.sample.ground_truth,
+        score=score.value,
+        metric=score.metric,
+        reason=reason,
+        steps=ep.state.step,
+        duration_s=ep.s.clock() - started,
+        prompt_tokens=ep.prompt_tokens,
+        completion_tokens=ep.completion_tokens,
     )
+    # Shielded: a cancellation (the episode's time limit, a stop) must not land between the event log
+    # and the results file, leaving an ended episode in one and not the other.
+    with anyio.CancelScope(shield=True):
+        await ep.emit(finished)
     return EpisodeOutcome(answer=finish.answer, reason=reason, score=score, steps=ep.state.step)

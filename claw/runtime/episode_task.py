@@ -220,16 +220,16 @@ async def _record_failure(
     run: RunContext, sample: Sample, episode_id: str, exc: BaseException, duration_s: float
 ) -> None:
     run.tally.failed += 1
-    await run.bus.emit(
-        EpisodeFailed(
-            **stamp(run.layout.run_id, episode_id=episode_id),
-            sample_id=sample.id,
-            error_type=type(exc).__name__,
-            message=str(exc),
-            traceback="".join(traceback.format_exception(exc)),
-            suite=sample.suite,
-            category=sample.category,
-            ground_truth=sample.ground_truth,
-            duration_s=duration_s,
-        )
+    failed = EpisodeFailed(
+        **stamp(run.layout.run_id, episode_id=episode_id),
+        sample_id=sample.id,
+        error_type=type(exc).__name__,
+        message=str(exc),
+        traceback="".join(traceback.format_exception(exc)),
+        suite=sample.suite,
+        category=sample.category,
+        ground_truth=sample.ground_truth,
+        duration_s=duration_s,
     )
+    with anyio.CancelScope(shield=True):  # a cancellation must not leave it in the event log alone
+        await run.bus.emit(failed)

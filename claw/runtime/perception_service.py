@@ -110,7 +110,6 @@ async def check_external_perception(
             problem = exc.message
         else:
             return
-    _log.error("external perception server gone", problem=problem)
     on_giving_up(
         ServiceError(
             f"the external perception server stopped answering during the run ({problem}); claw did not "
