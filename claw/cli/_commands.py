@@ -7,14 +7,17 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
 
-from claw.cli._parser import EXIT_ALL_FAILED, eval_config_from_args
+from claw.cli._parser import EXIT_EPISODE_ERRORS, eval_config_from_args
 from claw.config import EvalConfig, config_from_mapping, load_config
 from claw.errors import ClawError
+
+if TYPE_CHECKING:
+    from claw.runtime.sinks import Summary
 
 
 async def _cmd_eval(args: argparse.Namespace) -> int:
@@ -32,14 +35,29 @@ async def _cmd_eval(args: argparse.Namespace) -> int:
     print(summary_table(summary))
     run_dir = Path(config.run_dir) if config.run_dir else Path("runs") / summary.run_id
     print(f"run directory: {run_dir}")
-    if summary.n == 0 and summary.errors + summary.failed > 0:
-        print(
+    problem = unscored_episodes(summary, run_dir)
+    if problem is None:
+        return 0
+    print(problem, file=sys.stderr)
+    return EXIT_EPISODE_ERRORS
+
+
+def unscored_episodes(summary: Summary, run_dir: Path) -> str | None:
+    """The one line `claw eval` ends with when episodes ended in error (infrastructure failures are not
+    scores, so the run is not done until they run again), or None when every episode was scored."""
+    unscored = summary.errors + summary.failed
+    if unscored == 0:
+        return None
+    see = f"see `claw tail {run_dir} --event episode_failed --event episode_finished`"
+    if summary.n == 0:
+        return (
             f"claw: error: every episode failed ({summary.errors} ended in error, {summary.failed} could "
-            f"not run); see `claw tail {run_dir} --event episode_failed --event episode_finished`",
-            file=sys.stderr,
+            f"not run); {see}"
         )
-        return EXIT_ALL_FAILED
-    return 0
+    return (
+        f"claw: error: {unscored} of {summary.n + unscored} episodes ended in error (infrastructure "
+        f"failures, not scores); re-run the same command to run them again; {see}"
+    )
 
 
 async def _cmd_tail(args: argparse.Namespace) -> int:

@@ -14,7 +14,8 @@ from claw._version import __version__
 from claw.agent.interfaces import interface_names
 from claw.config import EvalConfig, config_from_mapping, load_config
 
-EXIT_ALL_FAILED = 1
+EXIT_EPISODE_ERRORS = 1
+"""`claw eval`: episodes ended in error (infrastructure failures, not scores); re-running retries them."""
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
