@@ -28,7 +28,7 @@ N = 2
 
 
 def _config(run_dir: Path, agent_url: str, vlm_url: str, **models: object) -> EvalConfig:
-    config = small_config(run_dir, n=N)
+    config = small_config(run_dir, n=N, cell_timeout_s=300.0)
     endpoints = {
         "agent": [EndpointConfig(url=agent_url, model="mock")],
         "vlm_ask": [EndpointConfig(url=vlm_url, model="mock")],
@@ -56,7 +56,9 @@ async def _assert_every_episode_is_a_vlm_error(run_dir: Path, summary: Summary) 
     [
         (["--error-rate", "1.0"], {"max_retries": 1}),
         (["--garbage-rate", "1.0"], {"max_retries": 1}),
-        (["--hang-rate", "1.0", "--hang-s", "600"], {"max_retries": 1, "attempt_timeout_s": 5.0}),
+        # The attempt timeout is every role's: long enough for the working agent endpoint on a slow,
+        # loaded machine, and both attempts together well inside the cell's 300 s.
+        (["--hang-rate", "1.0", "--hang-s", "600"], {"max_retries": 1, "attempt_timeout_s": 20.0}),
     ],
     ids=["5xx", "garbage", "no-answer"],
 )
