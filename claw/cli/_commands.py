@@ -129,6 +129,8 @@ async def _cmd_report(args: argparse.Namespace) -> int:
     from claw.runtime.sinks import read_results
     from claw.runtime.tables import report_run
 
+    if args.out is not None and not args.no_html and not args.out.parent.is_dir():
+        raise ClawError(f"--out {args.out}: the folder {args.out.parent} does not exist; create it first")
     facts = await anyio.to_thread.run_sync(read_run_facts, args.run_dir)
     if not facts.complete:
         print(f"note: this run is {facts.status}; the tables cover its {facts.finished} finished episodes")

@@ -69,6 +69,10 @@ def test_version_and_environment_in_help() -> None:
         ),
         (["nosuch"], "claw: error: argument COMMAND: invalid choice: 'nosuch'"),
         (["tail"], "claw: error: the following arguments are required: run_dir"),
+        (
+            ["report", "runs/x", "--out", "no/such/folder/r.html"],
+            "claw: error: --out no/such/folder/r.html: the folder no/such/folder does not exist",
+        ),
     ],
 )
 def test_usage_errors_are_one_claw_error_line(args: list[str], message: str) -> None:
