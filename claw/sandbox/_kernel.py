@@ -138,7 +138,19 @@ class PooledKernel:
         """
         self._bootstrap = self._channels.execute(code, silent=True, store_history=False)
 
-    async def _finish_bootstrap(self) -> None:
+    @property
+    def bootstrap_pending(self) -> bool:
+        """True while the bootstrap sent at checkout has not been collected."""
+        return self._bootstrap is not None
+
+    async def finish_bootstrap(self) -> None:
+        """Collect the outcome of the bootstrap sent at checkout, if not yet collected (an episode that
+        ran no cell never did, and its files must not be cleared before the kernel has read them).
+
+        Raises:
+            KernelDied: the bootstrap did not finish.
+            SandboxError: the bootstrap failed.
+        """
         msg_id, self._bootstrap = self._bootstrap, None
         if msg_id is None:
             return
@@ -183,7 +195,7 @@ class PooledKernel:
     async def _run(self, code: str, timeout: float, *, silent: bool) -> CellResult:
         if not self.alive:
             raise KernelDied(f"kernel {self.kernel_id} is dead; the episode needs a new kernel")
-        await self._finish_bootstrap()
+        await self.finish_bootstrap()
         started = time.monotonic()
         msg_id = self._channels.execute(code, silent=silent, store_history=not silent)
         collector = CellCollector(self.max_stdout)

@@ -290,6 +290,7 @@ class KernelPool(Stacked):
 
     async def _recycle(self, kernel: PooledKernel) -> None:
         try:
+            await kernel.finish_bootstrap()
             await self._launcher.unstage(kernel)
             problem = await kernel.run_silently(_RESET, timeout=self._launcher.ready_timeout)
         except SandboxError as exc:  # KernelDied included

@@ -10,6 +10,7 @@ import pytest
 
 from claw.sandbox import KernelPool
 from claw.sandbox._clean import CleanCheck
+from claw.sandbox._kernel import PooledKernel
 from tests.sandbox.conftest import TEST_CONFIG, make_setup
 
 PURE = ["x = 41", "y = [x + 1, 'a' * 3]\nprint(y[0], len(y))", "x + 1", "ReturnAnswer('A')"]
@@ -72,3 +73,33 @@ async def test_a_clean_kernel_is_reset_and_lent_again(frames_dir: Path) -> None:
     assert after.status == "ok" and after.stdout == fresh.stdout  # reset: as a fresh kernel sees it
     assert after.stdout.startswith("False False 2 {} '' 2 ")
     assert count.stdout == "2\n"
+
+
+@pytest.mark.asyncio
+async def test_a_kernel_whose_episode_ran_no_cell_is_lent_again(
+    frames_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An episode can end before its first cell (a chain-of-thought reply, a model failure): the install
+    sent at checkout must have run before the episode's files are cleared, or the kernel is thrown away
+    (seen in `claw eval --interface cot`: 'kernel not reused ... setup.msgpack not found')."""
+    async with KernelPool(TEST_CONFIG, size=1) as pool:
+        launcher = pool._launcher
+        unstage = launcher.unstage
+        pending_at_unstage: list[bool] = []
+
+        async def watched_unstage(kernel: PooledKernel) -> None:
+            pending_at_unstage.append(kernel.bootstrap_pending)
+            await unstage(kernel)
+
+        monkeypatch.setattr(launcher, "unstage", watched_unstage)
+        lent = []
+        for _ in range(3):
+            async with pool.checkout(make_setup(frames_dir)) as kernel:
+                lent.append(kernel.kernel_id)
+        async with pool.checkout(make_setup(frames_dir)) as kernel:
+            count = await kernel.execute("print(len(InputImages))", timeout=60)
+            lent.append(kernel.kernel_id)
+        stats = pool.statistics()
+    assert len(pending_at_unstage) >= 3 and not any(pending_at_unstage)
+    assert len(set(lent)) == 1 and stats.reused == 3
+    assert count.status == "ok" and count.stdout == "2\n"
