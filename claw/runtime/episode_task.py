@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import anyio
 import msgspec
+import structlog
 
-from claw.errors import ClawError, EpisodeTimeout, KernelRestartsExhausted, ServiceError
+from claw.errors import EpisodeTimeout, KernelRestartsExhausted, ServiceError
 from claw.events import EpisodeFailed, stamp
 from claw.llm.types import ChatTransport
 from claw.runtime.bus import Bus
@@ -40,6 +41,8 @@ __all__ = [
     "episode_id_of",
     "guarded_episode",
 ]
+
+_log = structlog.get_logger("claw.runtime")
 
 
 def episode_id_of(sample: Sample, seed: int) -> str:
@@ -175,10 +178,14 @@ async def guarded_episode(run: RunContext, sample: Sample, limiter: anyio.Capaci
                 "a kernel included); its events so far are in events.jsonl",
                 episode_id=episode_id,
             )
-    except ClawError as exc:
-        await _record_failure(run, sample, episode_id, exc, time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 - one episode's bug must not end a 500-episode run; it is recorded
-        await _record_failure(run, sample, episode_id, exc, time.monotonic() - started)
+        if counted:  # it ended and is recorded; what failed is handing its kernel back: a second record
+            # would make a finished episode an error (and run it again on resume)
+            _log.warning(
+                "episode_cleanup_failed", episode_id=episode_id, error=f"{type(exc).__name__}: {exc}"
+            )
+        else:
+            await _record_failure(run, sample, episode_id, exc, time.monotonic() - started)
     finally:
         limiter.release_on_behalf_of(episode_id)
 
