@@ -48,11 +48,21 @@ class _FirstCellBlocks:
 
 def _kernels() -> list[psutil.Process]:
     """Every process under the kernel template (kernels are forked from it and keep its command line)."""
-    mine = psutil.Process().children(recursive=True)
-    forked = [p for p in mine if "claw.sandbox._template" in " ".join(p.cmdline())]
-    pids = {p.pid for p in forked}
-    templates = [p for p in forked if p.ppid() not in pids]
-    return [kernel for template in templates for kernel in template.children(recursive=True)]
+    forked = []
+    for child in psutil.Process().children(recursive=True):
+        try:  # a process that exits while listed (a kernel being replaced) is skipped, not an error
+            if "claw.sandbox._template" in " ".join(child.cmdline()):
+                forked.append((child, child.ppid()))
+        except psutil.Error:
+            continue
+    pids = {p.pid for p, _ in forked}
+    kernels = []
+    for template in [p for p, parent in forked if parent not in pids]:
+        try:
+            kernels += template.children(recursive=True)
+        except psutil.Error:
+            continue
+    return kernels
 
 
 async def _kill_kernels_once_the_blocking_cell_runs(events: Path, model: _FirstCellBlocks) -> None:
@@ -62,7 +72,10 @@ async def _kill_kernels_once_the_blocking_cell_runs(events: Path, model: _FirstC
     kernels = await anyio.to_thread.run_sync(_kernels)
     assert kernels, "no kernel process found to kill"
     for kernel in kernels:
-        os.kill(kernel.pid, signal.SIGKILL)
+        try:
+            os.kill(kernel.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue  # it ended on its own meanwhile
     await anyio.to_thread.run_sync(partial(psutil.wait_procs, kernels, timeout=30))
 
 
