@@ -2,11 +2,12 @@
 answer within the attempt timeout, or it dies mid-run) while the agent's own endpoint works: every
 episode still ends, as an infrastructure `error` (never a score), the failure is in the cell's record,
 the model is told plainly that the endpoint failed, not its code, and a resume with a working endpoint
-scores them."""
+scores them. A `vlm` call that fails only after its cell stopped waiting (the cell timed out) still makes
+its episode an error."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,8 +17,10 @@ import msgspec
 import pytest
 
 from claw.config import EndpointConfig, EvalConfig, ModelsConfig
-from claw.events import CellExecuted, LLMFailed, ObservationMade
+from claw.errors import LLMTimeout
+from claw.events import CellExecuted, Event, LLMFailed, ObservationMade
 from claw.llm.mockserver import start_mock_server
+from claw.llm.types import ChatRequest, ChatResponse, ChatTransport
 from claw.runtime.runner import run_eval
 from claw.runtime.sinks import Summary
 from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
@@ -130,3 +133,64 @@ async def _accept_until_closed(
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             return  # the endpoint died on purpose
         tg.start_soon(serve, stream)
+
+
+class _VlmFailsAfterItsCellTimedOut:
+    """Sink and transport wrapper: a `vlm` call gets no answer until its cell has timed out, then fails
+    (the endpoint gave up after the kernel stopped waiting); the episode's next agent call waits for that
+    failure, so the order is fixed however fast the machine is."""
+
+    name = "vlm-fails-late"
+
+    def __init__(self) -> None:
+        self.timed_out: dict[str, anyio.Event] = {}
+        self.failed: dict[str, anyio.Event] = {}
+
+    def _event(self, table: dict[str, anyio.Event], episode_id: str) -> anyio.Event:
+        return table.setdefault(episode_id, anyio.Event())
+
+    async def handle(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, CellExecuted) and event.status == "timeout" and event.episode_id:
+                self._event(self.timed_out, event.episode_id).set()
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+    def wrap(self, inner: ChatTransport) -> ChatTransport:
+        return _LateFailure(inner, self)
+
+
+class _LateFailure:
+    def __init__(self, inner: ChatTransport, gate: _VlmFailsAfterItsCellTimedOut) -> None:
+        self.inner, self.gate = inner, gate
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        episode_id = request.session_id or ""
+        if request.role == "vlm_ask":
+            await self.gate._event(self.gate.timed_out, episode_id).wait()
+            self.gate._event(self.gate.failed, episode_id).set()
+            raise LLMTimeout("the vlm endpoint gave up after the cell stopped waiting", endpoint="vlm")
+        if episode_id in self.gate.timed_out:
+            await self.gate._event(self.gate.failed, episode_id).wait()
+        return await self.inner.complete(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_vlm_failure_after_its_cell_timed_out_still_makes_an_error(tmp_path: Path) -> None:
+    run_dir = tmp_path / "r"
+    gate = _VlmFailsAfterItsCellTimedOut()
+    # The vlm call never answers before the cell's time is up, so a short cell timeout races nothing.
+    config = small_config(run_dir, policy="probe", n=N, cell_timeout_s=2.0)
+    with anyio.fail_after(HARD_DEADLINE_S):
+        summary = await run_eval(config, wrap_llm=gate.wrap, sinks=[gate])
+    record = await read_run(run_dir)
+    assert len(record.finished) == N and not record.failed
+    assert {f.reason for f in record.finished.values()} == {"error"}
+    assert (summary.n, summary.errors) == (0, N)
+    timed_out = [e for e in record.events if isinstance(e, CellExecuted) and e.status == "timeout"]
+    assert {e.episode_id for e in timed_out} == set(record.finished)
+    failures = [f for e in record.events if isinstance(e, CellExecuted) for f in e.tool_failures]
+    assert len(failures) == N and all("LLMTimeout" in f for f in failures)
