@@ -46,7 +46,8 @@ _WARM_UP = (
 """Run once per kernel before it is idle: IPython's first cell is slow, and checkout must not pay it."""
 _UID_BASE = 61000
 _SOCKETS_PER_KERNEL = 4
-"""shell, iopub, stdin and control (no heartbeat)."""
+"""ZeroMQ sockets budgeted per kernel: the runner opens two (shell and iopub, `_channels`); the cap keeps
+room for four, as when stdin and control were opened too."""
 _FILES_PER_KERNEL = 12
 """Per kernel in the runner: each ZeroMQ socket with its connection and mailbox, two relay listeners."""
 _FILES_BASE = 512
