@@ -1,11 +1,13 @@
 """The JSON body of one chat request to one endpoint: claw's messages (kept under the endpoint's
-images-per-prompt limit), the sampling settings, chat-template options, and any extra fields."""
+images-per-prompt limit, consecutive user messages sent as one), the sampling settings, chat-template
+options, and any extra fields."""
 
 from __future__ import annotations
 
 import msgspec
 
 from claw.llm.image_limit import fit_images
+from claw.llm.turns import merge_user_runs
 from claw.llm.types import ChatRequest
 from claw.llm.wire import OutgoingRequest, wire_tools
 
@@ -17,6 +19,7 @@ _ENCODER = msgspec.json.Encoder()
 def request_body(request: ChatRequest, model: str, *, max_images: int | None) -> bytes:
     """The encoded body; `extra_body` fields are added last (they may not replace claw's own fields)."""
     messages = request.messages if max_images is None else fit_images(request.messages, max_images)
+    messages = merge_user_runs(messages)
     outgoing = OutgoingRequest(
         model=model,
         messages=messages,

@@ -26,6 +26,7 @@ from claw.events import (
     RecordedText,
     decode_event,
 )
+from claw.llm.turns import merge_user_runs
 from claw.llm.types import ContentPart, FunctionCall, ImagePart, ImageURL, Message, TextPart, ToolCall
 
 __all__ = [
@@ -178,13 +179,14 @@ def _wire_message(message: RecordedMessage, run_dir: Path) -> Message:
 
 
 def wire_messages(exchange: Exchange, run_dir: Path) -> list[Message]:
-    """The request's messages exactly as sent: images read back from their files as `data:` URLs.
+    """The request's messages exactly as sent: images read back from their files as `data:` URLs, and
+    consecutive user messages joined (`claw.llm.turns`).
 
     Raises:
         ClawError: an image was recorded without a file.
         OSError: an image file is missing.
     """
-    return [_wire_message(m, run_dir) for m in exchange.messages]
+    return merge_user_runs([_wire_message(m, run_dir) for m in exchange.messages])
 
 
 def _render_message(message: RecordedMessage) -> list[str]:
