@@ -13,6 +13,7 @@ import msgspec
 from claw._version import __version__
 from claw.agent.interfaces import interface_names
 from claw.config import EvalConfig, config_from_mapping, load_config
+from claw.errors import ConfigError
 
 EXIT_EPISODE_ERRORS = 1
 """`claw eval`: episodes ended in error (infrastructure failures, not scores); re-running retries them."""
@@ -277,4 +278,10 @@ def eval_config_from_args(args: argparse.Namespace) -> EvalConfig:
         value = getattr(args, flag, None)
         if value is not None:
             _set(tree, field, None if value == "all" else value)
-    return config_from_mapping(tree)
+    config = config_from_mapping(tree)
+    if getattr(args, "ray_workers", None) is not None and config.ray.address is None:
+        raise ConfigError(
+            "--ray-workers needs a Ray cluster: add --ray auto|local|HEAD_IP:PORT (or [ray] address)",
+            field="ray.workers",
+        )
+    return config

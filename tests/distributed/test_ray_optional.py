@@ -51,3 +51,9 @@ def test_ray_flags_and_config_section() -> None:
     with pytest.raises(ConfigError, match=r"ray\.workers must be >= 0"):
         config_from_mapping({"ray": {"workers": -1}})
     assert executor_for(EvalConfig(), lambda _line: None) is None
+
+
+def test_ray_workers_without_a_cluster_is_refused_not_ignored() -> None:
+    """`--ray-workers 4` alone would otherwise run on this machine, without Ray, saying nothing."""
+    with pytest.raises(ConfigError, match="--ray-workers needs a Ray cluster: add --ray"):
+        eval_config_from_args(build_parser().parse_args(["eval", "--ray-workers", "4"]))
