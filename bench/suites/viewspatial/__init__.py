@@ -58,13 +58,6 @@ def build(row: Row, index: int, ctx: Context) -> Sample:
     )  # fmt: skip
 
 
-def official_letter(reply: str) -> str | None:
-    """The first standalone A–D (any case) on the reply's last non-empty line."""
-    lines = [line for line in reply.strip().splitlines() if line.strip()]
-    m = re.search(r"\b([A-D])\b", lines[-1], re.IGNORECASE) if lines else None
-    return m.group(1).upper() if m else None
-
-
 def _tail_capital(text: str, allowed: str) -> str | None:
     found = re.findall(rf"[{allowed}]", text[-400:])
     return found[-1] if found else None
