@@ -119,6 +119,8 @@ async def _cmd_replay(args: argparse.Namespace) -> int:
     total = len(result.comparisons)
     print(f"identical: {same} of {total} episodes ({100 * same / max(total, 1):.1f}%)")
     print(f"{result.replayed_requests} model replies replayed, {result.live_requests} asked live")
+    if args.from_step is not None and result.live_requests == 0:
+        print(f"note: the episode ended before step {args.from_step}; nothing went live (a plain replay)")
     print(f"{kind} run directory: {result.out_dir}")
     return 0 if same == total else 1
 

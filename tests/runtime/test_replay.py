@@ -148,3 +148,12 @@ def test_from_step_branches_into_a_new_run_that_goes_on_live(recorded_run: Path,
     assert any(isinstance(e, EpisodeFinished) for e in events)
     shown = run_claw("transcript", str(branch), "syn-4-00001")
     assert "replayed from the recording" in shown.stdout
+
+
+@pytest.mark.slow
+def test_a_branch_past_the_last_step_says_nothing_went_live(recorded_run: Path, tmp_path: Path) -> None:
+    branch = tmp_path / "branch"
+    done = run_claw("replay", str(recorded_run), "syn-4-00001", "--from-step", "99", "--run-dir", str(branch))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ", 0 asked live" in done.stdout
+    assert "note: the episode ended before step 99; nothing went live" in done.stdout
