@@ -15,6 +15,7 @@ import anyio
 import msgspec
 
 from claw._inotify import FileWatch
+from claw._text import printable
 from claw.errors import ClawError
 from claw.events import (
     AnswerSubmitted,
@@ -111,7 +112,8 @@ def render_event(event: Event, *, origin: float | None = None) -> str:
     """One line: the time (of day, or seconds since `origin`), episode, step, event type, essentials."""
     episode = event.episode_id or "-"
     when = _when(event.t_wall, origin)
-    return f"{when} {episode} #{event.step} {_kind(event)} {_detail(event)}".rstrip()
+    # Model replies and cell output reach the terminal: no control sequence may pass (claw._text).
+    return printable(f"{when} {episode} #{event.step} {_kind(event)} {_detail(event)}".rstrip())
 
 
 def _wanted(event: Event, episode: str | None, kinds: list[str] | None) -> bool:

@@ -15,6 +15,7 @@ from typing import Literal
 
 import msgspec
 
+from claw._text import printable
 from claw.errors import ClawError
 from claw.events import (
     Event,
@@ -244,4 +245,4 @@ def render_transcript(items: list[Exchange], *, full: bool = False) -> str:
             lines += _render_message(message)
         lines += _render_outcome(exchange)
         lines.append("")
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # replies, reasoning and cell output go to a terminal
