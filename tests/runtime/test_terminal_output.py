@@ -22,9 +22,13 @@ def test_tail_lines_carry_no_control_sequence() -> None:
 
 
 def test_transcripts_carry_no_control_sequence() -> None:
-    asked = LLMRequested(run_id="r", episode_id="e", role="agent", n_messages=1, thread="agent",
-                         appended=[RecordedMessage(role="user", content=[RecordedText(text=HOSTILE)])])  # fmt: skip
-    replied = LLMResponded(run_id="r", episode_id="e", role="agent", endpoint="x", prompt_tokens=1,
-                           completion_tokens=1, latency_s=0.0, content=HOSTILE, reasoning=HOSTILE)  # fmt: skip
+    message = RecordedMessage(role="user", content=[RecordedText(text=HOSTILE)])
+    asked = LLMRequested(
+        run_id="r", episode_id="e", role="agent", n_messages=1, thread="agent", appended=[message]
+    )
+    replied = LLMResponded(
+        run_id="r", episode_id="e", role="agent", endpoint="x", prompt_tokens=1, completion_tokens=1,
+        latency_s=0.0, content=HOSTILE, reasoning=HOSTILE,
+    )  # fmt: skip
     text = render_transcript(exchanges([asked, replied]), full=True)
     assert text.count("print('hi')") == 3 and CONTROL.search(text.replace("\n", "")) is None
