@@ -161,8 +161,9 @@ def _starting_line(layout: RunLayout, resumed: int) -> str:
     config = layout.config
     model = "the mock LLM server" if not config.models.agent else config.models.agent[0].model
     again = f", resuming past {resumed} finished episodes" if resumed else ""
+    where = f" on each Ray worker ({config.ray.address})" if config.ray.address else ""
     return (
-        f"run {layout.run_id} in {layout.run_dir}{again}: starting services (perception "
+        f"run {layout.run_id} in {layout.run_dir}{again}: starting services{where} (perception "
         f"{config.perception.backend}, {model}, {config.limits.kernels} kernels)…"
     )
 

@@ -12,9 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import msgspec
 import pytest
 from rich.console import Console
 
+from claw.config import EvalConfig, RayConfig
 from claw.events import (
     EpisodeFailed,
     EpisodeFinished,
@@ -25,8 +27,10 @@ from claw.events import (
     LLMResponded,
     RunStarted,
 )
+from claw.runtime.layout import RunLayout
 from claw.runtime.progress import ProgressSink, ProgressSnapshot
 from claw.runtime.progress_view import progress_view, render_snapshot
+from claw.runtime.runner import _starting_line
 from tests._claw_cli import run_claw
 
 
@@ -141,3 +145,14 @@ def test_a_run_says_it_is_starting_at_once_and_records_its_facts(tmp_path: Path)
     assert summary["prompt_tokens"] > 0 and summary["completion_tokens"] > 0
     assert summary["failures"] == {} and summary["kernel_deaths"] == 0
     assert "status complete (n=2)" in done.stdout and "failures by kind: none" in done.stdout
+
+
+def test_the_starting_line_says_where_the_services_start() -> None:
+    """On Ray the driver starts no kernels: each worker starts its own services."""
+
+    here = RunLayout(run_id="r1", run_dir=Path("runs/r1"), config=EvalConfig())
+    assert "starting services (perception synthetic, the mock LLM server, 8 kernels)" in _starting_line(
+        here, 0
+    )
+    ray = msgspec.structs.replace(here, config=EvalConfig(ray=RayConfig(address="local")))
+    assert "starting services on each Ray worker (local) (perception" in _starting_line(ray, 0)
