@@ -5,8 +5,9 @@ overloaded, else the least-outstanding one), holds one of that endpoint's concur
 attempt, and retries through `retry` within one total deadline. An endpoint that fails to connect, times
 out or answers 5xx is marked down for a cool-down; a background task probes down endpoints and brings
 them back. Stickiness matters: an episode that stays on one vLLM server finds its prefix cached there.
-A request the server refuses because prompt plus `max_tokens` pass its context length is sent once more,
-at once, with the completion limit that fits (`_context.completion_room`).
+A request the server refuses because prompt plus `max_tokens` pass its context length, or because it
+holds more images than the server takes, is sent once more at once, fitted to what the refusal states
+(`_context`); an endpoint's stated image limit then holds for its later requests.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from claw.config import EndpointConfig
 from claw.errors import ConfigError, LLMBadResponse, LLMError, LLMRateLimited, LLMTimeout
 from claw.llm._balance import Balancer, Slot, choose_endpoint
 from claw.llm._body import request_body
-from claw.llm._context import completion_room
+from claw.llm._context import completion_room, images_allowed
 from claw.llm._http import HttpClient
 from claw.llm._retry import RetryPolicy, is_retryable, retry
 from claw.llm.reasoning import split_reasoning
@@ -155,6 +156,8 @@ class EndpointPool(AsyncResource):
         self._health_interval_s = health_interval_s
         self._clock = clock
         self._max_images = max_images_per_prompt
+        self._refused_images: dict[str, int] = {}
+        """Images-per-prompt limits endpoints stated when they refused a request (below the configured)."""
         self._balancer = Balancer(self._slots, clock)
         self._sessions: OrderedDict[str, int] = OrderedDict()
         self._rng = random.Random(0)
@@ -268,25 +271,47 @@ class EndpointPool(AsyncResource):
             self._balancer.release(index)
 
     async def _send(self, slot: Slot, request: ChatRequest, timeout_s: float) -> ChatResponse:
-        limits = [n for n in (slot.config.max_images_per_prompt, self._max_images) if n is not None]
-        body = request_body(request, slot.config.model, max_images=min(limits, default=None))
         deadline = self._clock() + timeout_s
         try:
             try:
-                wire = await self._client.post_chat(slot.config, body, timeout_s=timeout_s)
+                wire = await self._post(slot, request, timeout_s)
             except LLMBadResponse as error:
-                room = completion_room(error.message) if error.status == 400 else None
-                if room is None or room >= request.max_tokens:
+                fitted = self._fitted(slot, request, error)
+                if fitted is None:
                     raise
-                # The prompt and max_tokens together pass the server's context: ask for what fits.
-                _log.info("llm completion limit lowered to fit the context", role=self.role, max_tokens=room)
-                fitted = msgspec.structs.replace(request, max_tokens=room)
-                body = request_body(fitted, slot.config.model, max_images=min(limits, default=None))
-                wire = await self._client.post_chat(slot.config, body, timeout_s=deadline - self._clock())
+                wire = await self._post(slot, fitted, deadline - self._clock())
         except LLMError as error:
             self._note_failure(slot, error)
             raise
         return self._note_success(slot, to_chat_response(wire, slot.config.url))
+
+    async def _post(self, slot: Slot, request: ChatRequest, timeout_s: float) -> WireResponse:
+        limits = [
+            slot.config.max_images_per_prompt,
+            self._max_images,
+            self._refused_images.get(slot.config.url),
+        ]
+        allowed = min((n for n in limits if n is not None), default=None)
+        body = request_body(request, slot.config.model, max_images=allowed)
+        return await self._client.post_chat(slot.config, body, timeout_s=timeout_s)
+
+    def _fitted(self, slot: Slot, request: ChatRequest, error: LLMBadResponse) -> ChatRequest | None:
+        """`request` fitted to what the server's 400 says it refused, or None when it is no such refusal:
+        prompt plus max_tokens past the context (ask for what fits), or more images than its limit (that
+        endpoint's requests keep under it from now on)."""
+        if error.status != 400:
+            return None
+        room = completion_room(error.message)
+        if room is not None and room < request.max_tokens:
+            _log.info("llm completion limit lowered to fit the context", role=self.role, max_tokens=room)
+            return msgspec.structs.replace(request, max_tokens=room)
+        allowed = images_allowed(error.message)
+        known = self._refused_images.get(slot.config.url)
+        if allowed is None or (known is not None and known <= allowed):
+            return None
+        _log.warning("endpoint takes fewer images per prompt", endpoint=slot.config.url, images=allowed)
+        self._refused_images[slot.config.url] = allowed
+        return request
 
     def _note_failure(self, slot: Slot, error: LLMError) -> None:
         slot.failures += 1

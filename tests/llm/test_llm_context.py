@@ -1,5 +1,6 @@
-"""A request whose prompt plus `max_tokens` pass the server's context length is sent again with the
-completion limit that fits, as a vLLM server's refusal states it (loopback server that answers like one)."""
+"""A request a server refuses for a limit it states is sent again fitted to it: prompt plus `max_tokens`
+past the context length (the completion limit that fits), or more images than the server takes per
+prompt (that endpoint's limit then holds). Loopback servers answer as vLLM does."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from aiohttp import web
 from claw.config import ModelsConfig, RequestSettings, RoleRequests
 from claw.errors import LLMBadResponse
 from claw.llm import open_llm
-from claw.llm._context import completion_room
+from claw.llm._context import completion_room, images_allowed
+from claw.llm.types import ChatRequest, ImagePart, ImageURL, Message, TextPart
 from tests.llm.llm_helpers import ask, endpoint
 
 NEW = (
@@ -88,3 +90,50 @@ async def test_a_prompt_that_alone_fills_the_context_is_refused_once() -> None:
             with pytest.raises(LLMBadResponse, match="maximum context length is 1000") as refused:
                 await llm.complete(ask("too long"))
     assert refused.value.status == 400 and len(bodies) == 1
+
+
+def test_images_allowed_reads_vllms_refusal() -> None:
+    assert images_allowed("At most 4 image(s) may be provided in one prompt.") == 4
+    assert images_allowed("At most 0 image(s) may be provided in one request.") == 0
+    assert images_allowed(NEW) is None
+
+
+@asynccontextmanager
+async def vllm_like_images(limit: int) -> AsyncIterator[tuple[str, list[int]]]:
+    """Refuses more than `limit` images, in the words of vLLM started with that `--limit-mm-per-prompt`."""
+    counts: list[int] = []
+
+    async def chat(request: web.Request) -> web.Response:
+        body = await request.json()
+        parts = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
+        counts.append(sum(part["type"] == "image_url" for part in parts))
+        if counts[-1] > limit:
+            message = f"At most {limit} image(s) may be provided in one prompt."
+            error = {"message": message, "type": "BadRequestError", "param": None, "code": 400}
+            return web.json_response({"error": error}, status=400)
+        reply = {"role": "assistant", "content": f"{counts[-1]} images"}
+        return web.json_response({"id": "x", "choices": [{"index": 0, "message": reply}]})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/v1", counts
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_server_with_fewer_images_per_prompt_is_learned_from_its_refusal() -> None:
+    image = ImagePart(image_url=ImageURL(url="data:image/png;base64,AAAA"))
+    question = Message(role="user", content=[TextPart(text="which is nearer?"), image, image])
+    observation = Message(role="user", content=[TextPart(text="shown:"), image, image, image])
+    thread = [question, Message(role="assistant", content="a"), observation]
+    request = ChatRequest(role="agent", messages=thread, session_id="e")
+    async with vllm_like_images(limit=2) as (url, counts):
+        async with open_llm(ModelsConfig(agent=[endpoint(url)]), per_endpoint_limit=2, env={}) as llm:
+            first = await llm.complete(request)
+            second = await llm.complete(request)
+    assert (first.content, second.content) == ("2 images", "2 images")
+    assert counts == [5, 2, 2]  # refused once; the endpoint's limit held for every later request
