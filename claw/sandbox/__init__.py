@@ -7,6 +7,7 @@ the AST check, is the security boundary.
 from __future__ import annotations
 
 from claw.sandbox._policy import Violation, check_cell
-from claw.sandbox._pool import KernelPool, PoolStatistics
+from claw.sandbox._pool import KernelPool
+from claw.sandbox.types import PoolStatistics
 
 __all__ = ["KernelPool", "PoolStatistics", "Violation", "check_cell"]

@@ -21,7 +21,7 @@ import structlog
 from claw.suite import Frame, Video
 from claw.wire.kernel import KernelSetup
 
-__all__ = ["KEEP_UNUSED_BYTES", "SHARED_COPIES", "stage_media"]
+__all__ = ["KEEP_UNUSED_BYTES", "SHARED_COPIES", "stage_media", "write_setup"]
 
 SHARED_COPIES = "shared-frames"
 """Folder beside the kernels' exchange directories (same filesystem, gone with the pool) holding the
@@ -32,6 +32,14 @@ KEEP_UNUSED_BYTES = 256 * 1024 * 1024
 video's frames serve many questions); older ones are removed (the temp folder may be in memory)."""
 
 _log = structlog.get_logger("claw.sandbox")
+
+
+def write_setup(setup: KernelSetup, exchange: Path, inner_exchange: str | None) -> None:
+    """Write the setup the kernel reads (`setup.msgpack`) into its exchange directory, its frames staged
+    first when the kernel is confined (`inner_exchange` given): one worker-thread trip per checkout."""
+    if inner_exchange is not None:
+        setup = stage_media(setup, exchange, inner_exchange)
+    (exchange / "setup.msgpack").write_bytes(msgspec.msgpack.encode(setup))
 
 
 def stage_media(setup: KernelSetup, exchange: Path, inner_exchange: str) -> KernelSetup:

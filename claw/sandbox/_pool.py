@@ -24,13 +24,13 @@ from claw.sandbox._clean import CleanCheck
 from claw.sandbox._confine import INNER_EXCHANGE
 from claw.sandbox._kernel import PooledKernel
 from claw.sandbox._launch import KernelLauncher
-from claw.sandbox._media import stage_media
+from claw.sandbox._media import write_setup
 from claw.sandbox._relay import episode_relay, relay
 from claw.sandbox._stacked import Stacked
-from claw.sandbox.types import Kernel
+from claw.sandbox.types import Kernel, PoolStatistics
 from claw.wire.kernel import CellError, KernelSetup
 
-__all__ = ["KernelPool", "PoolStatistics"]
+__all__ = ["KernelPool"]
 
 _log = structlog.get_logger("claw.sandbox")
 _INSTALL = "import claw.tools._runtime\nclaw.tools._runtime.install()\n"
@@ -38,27 +38,12 @@ _RESET = "import claw.tools._reuse\nclaw.tools._reuse.reset_episode()\n"
 _SPAWN_ATTEMPTS = 3
 _DRAIN_TIMEOUT_S = 30.0
 """Bound on closing the idle kernels when the pool closes, cancelled or not."""
+_ADMITTED = 8
+"""Checkouts in progress at once, admitted first come, first served: when hundreds of episodes start
+together, the first get their kernel (and send their first model request) first, instead of every
+checkout sharing the CPU and all of them finishing together at the end of the burst."""
 _MAX_EPISODES = 64
 """Episodes one kernel may serve when each leaves it provably clean (its CPU-time limit is cumulative)."""
-
-
-class PoolStatistics(msgspec.Struct, frozen=True, kw_only=True):
-    """A snapshot of the pool."""
-
-    size: int
-    idle: int
-    busy: int
-    starting: int
-    started: int
-    """Kernels started since the pool opened."""
-    replaced: int
-    """Kernels discarded after an episode (or after dying) and replaced."""
-    died: int
-    """Kernels found dead (crashed, killed by a limit or after an ignored interrupt)."""
-    confined: bool
-    reused: int = 0
-    """Kernels kept for another episode because theirs provably left them clean (reset, not forked); one
-    whose reset then fails is replaced, and counted in `replaced` too."""
 
 
 @dataclass
@@ -103,6 +88,7 @@ class KernelPool(Stacked):
         self._broken: str | None = None
         self._idle = self._busy = self._starting = self._started = self._replaced = self._died = 0
         self._reused = 0
+        self._admission = anyio.Semaphore(_ADMITTED)
 
     def __repr__(self) -> str:
         s = self.statistics()
@@ -257,22 +243,25 @@ class KernelPool(Stacked):
         Raises:
             SandboxError: the pool is closed or cannot start kernels.
         """
-        kernel = await self._take()
-        lease = _Lease(kernel)
-        self._busy += 1
-        if self._tasks is not None:
-            self._tasks.start_soon(self._return_at_death, lease)
-        try:
-            async with self._episode_relays(kernel, setup) as inner_setup:
-                await self._install(kernel, inner_setup)
-                yield kernel
-        finally:
-            lease.watch.cancel()
-            if self._reusable(lease):
-                self._recycle_soon(lease)
-            else:
-                self._return_slot(lease)
-                self._discard_soon(kernel)
+        async with AsyncExitStack() as admission:
+            await admission.enter_async_context(self._admission)
+            kernel = await self._take()
+            lease = _Lease(kernel)
+            self._busy += 1
+            if self._tasks is not None:
+                self._tasks.start_soon(self._return_at_death, lease)
+            try:
+                async with self._episode_relays(kernel, setup) as inner_setup:
+                    await self._install(kernel, inner_setup)
+                    await admission.aclose()  # the next checkout goes on while this episode runs
+                    yield kernel
+            finally:
+                lease.watch.cancel()
+                if self._reusable(lease):
+                    self._recycle_soon(lease)
+                else:
+                    self._return_slot(lease)
+                    self._discard_soon(kernel)
 
     def _reusable(self, lease: _Lease) -> bool:
         kernel = lease.kernel
@@ -329,7 +318,6 @@ class KernelPool(Stacked):
             yield setup
             return
         exchange = self._launcher.kernel_dir(kernel)
-        setup = await anyio.to_thread.run_sync(stage_media, setup, exchange, INNER_EXCHANGE)
         async with AsyncExitStack() as stack:
             inner: dict[str, str | None] = {"perception_url": None, "perception_token": None}
             if setup.perception_socket is not None:
@@ -342,7 +330,6 @@ class KernelPool(Stacked):
             yield msgspec.structs.replace(setup, **inner)
 
     async def _install(self, kernel: PooledKernel, setup: KernelSetup) -> None:
-        payload = msgspec.msgpack.encode(setup)
-        path = self._launcher.kernel_dir(kernel) / "setup.msgpack"
-        await anyio.to_thread.run_sync(path.write_bytes, payload)
+        inner = INNER_EXCHANGE if self.confined else None
+        await anyio.to_thread.run_sync(write_setup, setup, self._launcher.kernel_dir(kernel), inner)
         kernel.start_bootstrap(_INSTALL)

@@ -1,14 +1,16 @@
-"""The `Kernel` protocol the pool and the episode work against; the records a kernel takes and returns
-live in `claw.wire.kernel`.
+"""The `Kernel` protocol the pool and the episode work against, and the pool's `PoolStatistics`; the
+records a kernel takes and returns live in `claw.wire.kernel`.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+import msgspec
+
 from claw.wire.kernel import CellResult
 
-__all__ = ["Kernel"]
+__all__ = ["Kernel", "PoolStatistics"]
 
 
 class Kernel(Protocol):
@@ -29,3 +31,22 @@ class Kernel(Protocol):
             KernelDied: the kernel was already dead before the cell was sent.
         """
         ...
+
+
+class PoolStatistics(msgspec.Struct, frozen=True, kw_only=True):
+    """A snapshot of the pool."""
+
+    size: int
+    idle: int
+    busy: int
+    starting: int
+    started: int
+    """Kernels started since the pool opened."""
+    replaced: int
+    """Kernels discarded after an episode (or after dying) and replaced."""
+    died: int
+    """Kernels found dead (crashed, killed by a limit or after an ignored interrupt)."""
+    confined: bool
+    reused: int = 0
+    """Kernels kept for another episode because theirs provably left them clean (reset, not forked); one
+    whose reset then fails is replaced, and counted in `replaced` too."""
