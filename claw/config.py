@@ -220,6 +220,15 @@ class PerceptionConfig(_Config, frozen=True, kw_only=True):
     so a hung server reads as "perception server not answering", not as a timed-out cell)."""
     max_restarts: int = 3
     """Times the perception server claw started is restarted after it dies; one more death stops the run."""
+    max_image_pixels: int = 4096 * 4096
+    """Pixels one image sent to the perception server may have (a 12 MP photo fits); a larger one is
+    refused with a message to resize or crop it, before the server decodes it."""
+    max_reconstruct_pixels: int = 2**25
+    """Pixels of all images in one `Reconstruct` request (64 frames at 768x576 fit): depth, points and
+    confidence come back at input resolution, 20 bytes per pixel, so this bounds the server's memory."""
+    max_segment_pixels: int = 2**27
+    """Pixels of all images in one `SAM3` request (256 frames at 768x576 fit); masks come back at input
+    resolution."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.operations) - set(PERCEPTION_OPERATIONS))

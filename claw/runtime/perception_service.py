@@ -52,6 +52,8 @@ def server_command(config: PerceptionConfig, socket: Path) -> list[str]:
     for operation in PERCEPTION_OPERATIONS:
         if operation in config.operations:
             command += ["--operation", f"{operation}={config.operations[operation]}"]
+    for name in ("image", "reconstruct", "segment"):
+        command += [f"--max-{name}-pixels", str(getattr(config, f"max_{name}_pixels"))]
     for name, path in sorted(config.weights.items()):
         command += ["--weights", f"{name}={path}"]
     return command

@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-delay-ms", type=float, default=5.0)
     parser.add_argument("--weights", action="append", default=[], metavar="NAME=PATH", help="local weights")
     parser.add_argument("--token-env", default=None, help="environment variable holding the TCP token")
+    defaults = PerceptionConfig()
+    for name in ("image", "reconstruct", "segment"):
+        default = getattr(defaults, f"max_{name}_pixels")
+        parser.add_argument(f"--max-{name}-pixels", type=int, default=default, help=f"default {default}")
     parser.add_argument("--no-batching", action="store_true", help="one request at a time (comparisons)")
     parser.add_argument("--cost-ms", type=_cost, default=None, metavar="FIXED,PER_ITEM", help="costmodel ms")
     return parser
@@ -69,6 +73,9 @@ def _config(args: argparse.Namespace) -> PerceptionConfig:
         max_delay_ms=args.max_delay_ms,
         weights=weights,
         token_env=args.token_env,
+        max_image_pixels=args.max_image_pixels,
+        max_reconstruct_pixels=args.max_reconstruct_pixels,
+        max_segment_pixels=args.max_segment_pixels,
     )
 
 

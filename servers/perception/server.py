@@ -39,11 +39,11 @@ from claw.wire.perception import (
     encode,
 )
 from servers.perception._batcher import BatcherStatistics, DynamicBatcher, SerialDispatcher
+from servers.perception._budget import PixelBudget, budgets
 from servers.perception._loader import load_backend
 
 __all__ = ["HealthResponse", "MetricsResponse", "PerceptionServer", "serve_perception"]
 
-MAX_BODY_BYTES = 512 * 1024 * 1024
 _MSGPACK = "application/msgpack"
 _Req = TypeVar("_Req", ReconstructRequest, SegmentRequest)
 
@@ -81,6 +81,8 @@ class PerceptionServer:
     segment: (
         DynamicBatcher[SegmentRequest, SegmentResponse] | SerialDispatcher[SegmentRequest, SegmentResponse]
     ) = field(init=False)
+    budgets: dict[str, PixelBudget] = field(default_factory=lambda: budgets(PerceptionConfig()))
+    """Pixel limits per operation (from `perception.max_*_pixels`)."""
     draining: bool = False
     started: float = field(default_factory=time.monotonic)
 
@@ -174,8 +176,16 @@ async def _serve_op(
 ) -> web.Response:
     if server.draining:
         return _error(503, "PerceptionUnavailable", "the perception server is shutting down; retry elsewhere")
+    budget = server.budgets["reconstruct" if type_ is ReconstructRequest else "segment"]
+    too_big = budget.check_length(request.content_length)
+    if too_big is not None:
+        return _error(413, "PerceptionError", too_big)
+    body = await request.read()
+    too_big = budget.check_body(body)
+    if too_big is not None:
+        return _error(413, "PerceptionError", too_big)
     try:
-        message = decode(await request.read(), type_)
+        message = decode(body, type_)
     except (msgspec.DecodeError, ValueError) as exc:
         return _error(400, "PerceptionError", f"bad {type_.__name__} body: {exc}")
     problem = _check_images(message) or (
@@ -199,7 +209,8 @@ async def _answer(submit: Callable[[_Req], Awaitable[msgspec.Struct]], message: 
 
 
 def _make_app(server: PerceptionServer) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_auth_middleware(server)])
+    largest = max(budget.max_body_bytes for budget in server.budgets.values())
+    app = web.Application(client_max_size=largest, middlewares=[_auth_middleware(server)])
 
     async def health(_: web.Request) -> web.Response:
         return _json(
@@ -296,6 +307,7 @@ async def serve_perception(
     """
     chosen = backend if backend is not None else await anyio.to_thread.run_sync(load_backend, config)
     server = PerceptionServer(chosen, socket_path, token=_resolve_token(config, tcp_port, token))
+    server.budgets = budgets(config)
     await anyio.to_thread.run_sync(_claim_socket_path, Path(socket_path))
     runner = web.AppRunner(_make_app(server), handler_cancellation=True, access_log=None)
     await runner.setup()
