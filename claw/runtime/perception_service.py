@@ -109,14 +109,15 @@ async def check_external_perception(
         try:
             await probe_perception(config)
         except ServiceError as exc:
-            problem = exc.message
+            # The probe's advice after '; ' is for a server that never ran; this one was running.
+            problem = exc.message.split("; ", 1)[0]
         else:
             return
     on_giving_up(
         ServiceError(
-            f"the external perception server stopped answering during the run ({problem}); claw did not "
+            f"the external perception server stopped answering during the run: {problem}. Claw did not "
             "start it, so it cannot restart it: start it again, then re-run the same command to resume "
-            "(episodes whose tools met it are run again)"
+            "(episodes whose tools met it run again)"
         )
     )
 

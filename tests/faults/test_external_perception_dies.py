@@ -91,6 +91,7 @@ async def test_a_dead_external_perception_server_stops_the_run_with_one_line(
     message = str(stopped.value)
     assert "external perception server stopped answering" in message and "\n" not in message
     assert "cannot restart it" in message and "re-run the same command to resume" in message
+    assert "is not reachable" in message and "fix perception.url" not in message
     record = await read_run(run_dir)
     assert record.run_finished()[-1].status == "error"
     assert not record.failed
