@@ -12,6 +12,8 @@ cell's `VlmError` says that the endpoint failed, not the cell.
 
 from __future__ import annotations
 
+import io
+import warnings
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from pathlib import Path
 import anyio
 import msgspec
 from aiohttp import web
+from PIL import Image
 
 from claw.errors import LLMError
 from claw.events import Event, LLMRequested, Stamp, stamp
@@ -27,7 +30,7 @@ from claw.llm.types import ChatRequest, ChatResponse, ChatTransport, Message
 from claw.runtime.llm_events import llm_failed, llm_responded
 from claw.runtime.record import TranscriptRecorder
 from claw.runtime.vlm_calls import GroundingUnreadable, grounding_response, sub_call_messages
-from claw.wire.vlm import MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
+from claw.wire.vlm import MAX_ASK_IMAGE_PIXELS, MAX_ASK_IMAGES, AskError, AskRequest, AskResponse
 
 __all__ = ["SubCallFailures", "SubCallTokens", "ask_messages", "serve_vlm"]
 
@@ -87,7 +90,27 @@ def _refusal(ask: AskRequest) -> str | None:
         return f"vlm.locate looks in exactly one image (got {len(ask.images)})"
     if ask.kind == "reason" and ask.images:
         return "vlm.reason is text only; use vlm.ask for questions about images"
-    return None
+    return next(filter(None, (_oversized(number, data) for number, data in enumerate(ask.images, 1))), None)
+
+
+def _oversized(number: int, data: bytes) -> str | None:
+    """Why image `number` cannot go to the model, read from its header alone (a small PNG can declare a
+    huge image: decoding it would take gigabytes), or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        width, height = MAX_ASK_IMAGE_PIXELS + 1, 1
+    except (OSError, ValueError, SyntaxError):
+        return f"vlm image {number} is not a PNG or JPEG image; pass arrays, frames or PIL images"
+    if width * height <= MAX_ASK_IMAGE_PIXELS:
+        return None
+    return (
+        f"vlm image {number} declares {width}x{height} pixels, over the limit of {MAX_ASK_IMAGE_PIXELS} "
+        "per image; resize or crop it before asking"
+    )
 
 
 class _AskHandler:

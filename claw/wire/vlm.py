@@ -13,7 +13,15 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["GROUNDING_SCALE", "MAX_ASK_IMAGES", "AskError", "AskKind", "AskRequest", "AskResponse"]
+__all__ = [
+    "GROUNDING_SCALE",
+    "MAX_ASK_IMAGES",
+    "MAX_ASK_IMAGE_PIXELS",
+    "AskError",
+    "AskKind",
+    "AskRequest",
+    "AskResponse",
+]
 
 AskKind = Literal["ask", "locate", "reason"]
 
@@ -22,6 +30,10 @@ GROUNDING_SCALE = 1000.0
 
 MAX_ASK_IMAGES = 8
 """Images per `vlm.ask` call; more are refused with a message saying so."""
+
+MAX_ASK_IMAGE_PIXELS = 4096 * 4096
+"""Pixels one `vlm` image may declare (the kernel client sends at most 1024 px on the long side); a larger
+one is refused from its header, before anything decodes it."""
 
 
 class AskRequest(msgspec.Struct, frozen=True, kw_only=True):
