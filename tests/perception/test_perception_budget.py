@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+import servers.perception.__main__ as perception_main
 from claw.config import PerceptionConfig
 from claw.errors import PerceptionError
+from claw.runtime.perception_service import server_command
 from claw.tools import Reconstruct, _client
 from claw.wire.perception import (
     ErrorResponse,
@@ -146,3 +148,14 @@ def test_the_default_budget_fits_the_published_inputs() -> None:
     assert 256 * 768 * 576 <= config.max_segment_pixels
     assert 4032 * 3024 <= config.max_image_pixels
     assert config.max_reconstruct_pixels * 20 <= 700 * 2**20  # depth + points + confidence out
+
+
+def test_the_configured_budget_reaches_the_server_claw_starts() -> None:
+    configured = PerceptionConfig(max_image_pixels=123, max_reconstruct_pixels=456, max_segment_pixels=789)
+    command = server_command(configured, Path("p.sock"))
+    started = perception_main._config(perception_main._parser().parse_args(command[3:]))
+    assert (started.max_image_pixels, started.max_reconstruct_pixels, started.max_segment_pixels) == (
+        123,
+        456,
+        789,
+    )

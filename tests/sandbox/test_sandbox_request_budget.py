@@ -1,8 +1,9 @@
 """What a hostile cell can make claw's own processes hold through its `vlm` socket: the relay buffers at
 most `MAX_BUFFERED_BYTES` of one kernel's requests at once, whatever the number of connections (the rest
 get a 413 before their bodies are read), and the runtime refuses an image whose header declares a huge
-size (a tiny PNG can decode to gigabytes) before anything decodes it. Run from a real confined kernel,
-through the relay, to the real `vlm` server."""
+size (a tiny PNG can decode to gigabytes) before anything decodes it; a frame over the perception
+server's pixel budget comes back to the cell as one line. Run from a real confined kernel, through the
+relays, to the real `vlm` and perception servers."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from pathlib import Path
 import pytest
 from PIL import ImageFile
 
+from claw.config import PerceptionConfig
 from claw.events import Event
 from claw.llm import ChatRequest, ChatResponse, ScriptedTransport, Usage
 from claw.runtime.vlm_server import serve_vlm
 from claw.sandbox import KernelPool
 from claw.sandbox._relay import MAX_BUFFERED_BYTES, MAX_CONNECTIONS
+from servers.perception.server import serve_perception
 from tests.sandbox.conftest import make_setup
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -163,3 +166,29 @@ async def test_a_tiny_png_declaring_a_huge_image_is_refused_undecoded(
     assert refusal.startswith("400 vlm image 1 declares ") and "resize or crop it" in refusal
     assert loads == []
     assert events == []  # no LLMRequested: the model was never asked
+
+
+OVERSIZED_CELL = "tools.Reconstruct(np.zeros((300, 400, 3), np.uint8))"
+WITHIN_CELL = "print(tools.Reconstruct(np.zeros((60, 80, 3), np.uint8)).depth[0].shape)"
+
+
+@MODULE_LOOP
+async def test_a_frame_over_the_perception_budget_reaches_the_cell_as_one_line(
+    pool: KernelPool, frames_dir: Path, private: Path
+) -> None:
+    """Through the real tool path: the refusal is the cell's error (what the model sees), and the server
+    answers the next call."""
+    config = PerceptionConfig(backend="costmodel", max_image_pixels=200 * 200)
+    socket = str(private / "perception.sock")
+    async with serve_perception(config, socket_path=socket):
+        async with pool.checkout(make_setup(frames_dir, perception_socket=socket)) as kernel:
+            refused = await kernel.execute(OVERSIZED_CELL, timeout=600)
+            within = await kernel.execute(WITHIN_CELL, timeout=600)
+    assert refused.status == "error" and refused.error is not None
+    assert refused.error.ename == "PerceptionError"
+    assert "Reconstruct image 1 is 400x300 (0.1 MP), over the perception server's limit of 40000" in (
+        refused.error.evalue
+    )
+    assert "resize or crop it" in refused.error.evalue and "\n" not in refused.error.evalue
+    assert refused.tool_failures == ()  # the cell's mistake, not an infrastructure failure
+    assert within.status == "ok" and within.stdout == "(60, 80)\n", within.error
