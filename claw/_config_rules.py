@@ -1,7 +1,7 @@
 """The value rules of `claw.config`: which numbers must be counts, which must be finite seconds, which
 strings must be URLs, and the "choose one of …, did you mean …?" wording for a name that is not one of
-the allowed values. `EvalConfig.__post_init__` runs `check_ranges`, so a config is checked however it was
-built (TOML, CLI flags, JSON, or Python).
+the allowed values; and `check_discovery`, what `[ray] discover` needs. `EvalConfig.__post_init__` runs
+both, so a config is checked however it was built (TOML, CLI flags, JSON, or Python).
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ import difflib
 import math
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from claw.errors import ConfigError
 
-__all__ = ["check_ranges", "choices_hint", "did_you_mean", "unknown_choice"]
+if TYPE_CHECKING:
+    from claw.config import EvalConfig
+
+__all__ = ["check_discovery", "check_ranges", "choices_hint", "did_you_mean", "unknown_choice"]
 
 Rule = Literal["count", "count0", "positive", "nonnegative", "unit", "top_k", "url", "name"]
 
@@ -184,3 +187,26 @@ def _raw_value(data: object, field: str) -> object:
     for part in field.split("."):
         data = data.get(part) if isinstance(data, dict) else None
     return data
+
+
+def check_discovery(config: EvalConfig) -> None:
+    """`ray.discover` needs a cluster, and replaces what the config would otherwise name."""
+    discover = config.ray.discover
+    if discover and config.ray.address is None:
+        raise ConfigError(
+            "ray.discover needs a Ray cluster: add --ray auto|HEAD_IP:PORT (or [ray] address)",
+            field="ray.discover",
+        )
+    models = config.models
+    if "models" in discover and (models.agent or models.planner or models.vlm_ask or models.endpoints_file):
+        raise ConfigError(
+            "ray.discover models replaces [models] endpoints: remove models.agent/planner/vlm_ask/"
+            "endpoints_file, or drop models from ray.discover",
+            field="ray.discover",
+        )
+    if "perception" in discover and (config.perception.url or config.perception.socket):
+        raise ConfigError(
+            "ray.discover perception replaces perception.url/socket: remove them, or drop perception "
+            "from ray.discover",
+            field="ray.discover",
+        )

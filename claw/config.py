@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from claw._config_rules import check_ranges, choices_hint
+from claw._config_rules import check_discovery, check_ranges, choices_hint
 from claw.agent.interfaces import InterfaceName
 from claw.errors import ConfigError
 from claw.presets import apply_preset
@@ -273,6 +273,10 @@ class RayConfig(_Config, frozen=True, kw_only=True):
     runs on them."""
     start_timeout_s: float = 600.0
     """Time for the workers to be placed and open their services; the run goes on with those that did."""
+    discover: list[Literal["models", "perception"]] = msgspec.field(default_factory=list)
+    """Servers found in the cluster's registry instead of the config: `models` (every registered model
+    server, in place of `[models]` endpoints), `perception` (registered perception servers, one per
+    worker round robin, in place of the one each worker starts). See `claw.distributed.discovery`."""
 
     def __post_init__(self) -> None:
         if (
@@ -316,6 +320,7 @@ class EvalConfig(_Config, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         check_ranges(self)
+        check_discovery(self)
 
 
 def config_from_mapping(data: dict[str, Any]) -> EvalConfig:

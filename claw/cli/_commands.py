@@ -6,17 +6,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 import msgspec
 
 from claw.cli._parser import EXIT_EPISODE_ERRORS, eval_config_from_args
 from claw.config import EvalConfig, config_from_mapping, load_config
-from claw.errors import ClawError
+from claw.errors import ClawError, ConfigError
+from claw.llm.types import Role
 
 if TYPE_CHECKING:
+    from claw.llm.endpoints import EndpointsFile
     from claw.runtime.sinks import Summary
 
 
@@ -195,6 +198,41 @@ def images_per_prompt(args: argparse.Namespace) -> int:
 
 
 async def _cmd_serve(args: argparse.Namespace) -> int:
+    if args.serve_command == "register":
+        return await _cmd_serve_register(args)
+    if args.ray_address:
+        from claw.distributed.serve import ray_session
+
+        async with ray_session(args.ray_address) as ray:
+            return await _cmd_serve_vllm(args, ray)
+    return await _cmd_serve_vllm(args, None)
+
+
+async def _cmd_serve_register(args: argparse.Namespace) -> int:
+    from claw.distributed.serve import serve_registered
+    from claw.wire.ray import Registration
+
+    roles = tuple(role.strip() for role in args.roles.split(",") if role.strip())
+    unknown = sorted(set(roles) - set(get_args(Role)))
+    if unknown:
+        raise ConfigError(f"--roles: unknown role {unknown[0]!r}; use {', '.join(get_args(Role))}")
+    if args.kind == "model" and not args.model:
+        raise ConfigError("claw serve register --kind model needs --model (the served model name)")
+    if not args.url.startswith(("http://", "https://")):
+        raise ConfigError(f"--url {args.url!r} is not an http(s) URL")
+    registration = Registration(
+        kind=args.kind,
+        url=args.url,
+        model=args.model,
+        roles=roles,
+        token_env=args.token_env,
+        max_concurrency=args.max_concurrency,
+    )
+    command = args.server_command[1:] if args.server_command[:1] == ["--"] else args.server_command
+    return await serve_registered(args.ray_address, registration, command, ready_timeout_s=args.ready_timeout)
+
+
+async def _cmd_serve_vllm(args: argparse.Namespace, ray: Any) -> int:
     from claw.llm.vllm import serve_vllm
 
     images = images_per_prompt(args)
@@ -205,6 +243,7 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
         "chat_template": args.chat_template,
         "tool_call_parser": args.tool_call_parser,
         "load_format": args.load_format,
+        "host": _node_ip(ray),
     }
     extra = args.vllm_args[1:] if args.vllm_args[:1] == ["--"] else args.vllm_args
     return await serve_vllm(
@@ -215,8 +254,43 @@ async def _cmd_serve(args: argparse.Namespace) -> int:
         endpoints_file=args.endpoints_file,
         max_images_per_prompt=images,
         extra_args=tuple(extra),
+        on_ready=_registering(ray),
         **{k: v for k, v in options.items() if v is not None},
     )
+
+
+def _node_ip(ray: Any) -> str | None:
+    """With `--ray`, replicas listen on this node's cluster IP, where the other nodes reach them."""
+    if ray is None:
+        return None
+    from claw.distributed.serve import node_ip
+
+    return node_ip(ray)
+
+
+def _registering(ray: Any) -> Callable[[EndpointsFile], AbstractAsyncContextManager[None]] | None:
+    """For `claw serve vllm --ray`: keep the ready replicas in the cluster's registry while they run."""
+    if ray is None:
+        return None
+    from claw.distributed.serve import registered
+    from claw.wire.ray import Registration
+
+    def on_ready(served: EndpointsFile) -> AbstractAsyncContextManager[None]:
+        return registered(
+            ray,
+            [
+                Registration(
+                    kind="model",
+                    url=e.url,
+                    model=e.model,
+                    max_concurrency=e.max_concurrency,
+                    max_images_per_prompt=e.max_images_per_prompt,
+                )
+                for e in served.endpoints
+            ],
+        )
+
+    return on_ready
 
 
 async def _cmd_bench(args: argparse.Namespace) -> int:

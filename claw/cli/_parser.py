@@ -72,6 +72,12 @@ def _eval_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--ray", dest="ray_address", help="run the episodes on a Ray cluster: auto, HEAD_IP:PORT or local"
     )
     p.add_argument("--ray-workers", type=int, help="Ray worker actors (default: one per node)")
+    p.add_argument(
+        "--ray-discover",
+        type=lambda text: [kind.strip() for kind in text.split(",") if kind.strip()],
+        help="use the model/perception servers registered on the Ray cluster: models, perception or both "
+        "(comma-separated)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress display or status lines")
     p.set_defaults(watches_stop=True)
 
@@ -199,7 +205,32 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start model servers")
     serve_sub = serve.add_subparsers(dest="serve_command", required=True)
     _add_vllm_parser(serve_sub.add_parser("vllm", help="start vLLM servers and write an endpoints file"))
+    _add_register_parser(
+        serve_sub.add_parser("register", help="run a server registered with a Ray cluster (for discovery)")
+    )
     return parser
+
+
+def _add_register_parser(register: argparse.ArgumentParser) -> None:
+    register.usage = (
+        "claw serve register --ray ADDRESS --url URL [--model NAME] [--kind model|perception] "
+        "[-- COMMAND ...]"
+    )
+    register.add_argument(
+        "--ray", required=True, dest="ray_address", help="the cluster: auto or HEAD_IP:PORT"
+    )
+    register.add_argument(
+        "--url", required=True, help="where other nodes reach the server (model: up to /v1)"
+    )
+    register.add_argument("--kind", choices=["model", "perception"], default="model")
+    register.add_argument("--model", default="", help="the served model name (model servers)")
+    register.add_argument("--roles", default="", help="comma-separated roles it serves (default: all)")
+    register.add_argument("--token-env", help="variable holding a perception server's bearer token")
+    register.add_argument("--max-concurrency", type=int, help="requests this server takes at once")
+    register.add_argument(
+        "--ready-timeout", type=float, default=600.0, help="seconds for the server to answer (default 600)"
+    )
+    register.add_argument("server_command", nargs=argparse.REMAINDER, help="after --: the server to run")
 
 
 def _add_vllm_parser(vllm: argparse.ArgumentParser) -> None:
@@ -232,6 +263,12 @@ def _add_vllm_parser(vllm: argparse.ArgumentParser) -> None:
     )
     vllm.add_argument("--config", type=Path, help="the run's claw config, for its images-per-prompt limit")
     vllm.add_argument("--preset", help="the run's preset (e.g. paper), for its images-per-prompt limit")
+    vllm.add_argument(
+        "--ray",
+        dest="ray_address",
+        help="register the replicas with this Ray cluster (auto or HEAD_IP:PORT) for `[ray] discover`; "
+        "they listen on this node's cluster IP",
+    )
     vllm.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after --: passed to vllm serve as is")
 
 
@@ -259,6 +296,7 @@ _FLAG_FIELDS = {
     "retry_errors": "retry_errors",
     "ray_address": "ray.address",
     "ray_workers": "ray.workers",
+    "ray_discover": "ray.discover",
 }
 
 

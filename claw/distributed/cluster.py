@@ -22,6 +22,7 @@ import msgspec
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig, RayConfig
+from claw.distributed.discovery import Discovered, discover, discovered_config
 from claw.distributed.dispatch import Dispatcher, WorkerLost
 from claw.distributed.worker import ShardWorker
 from claw.errors import ConfigError, ServiceError
@@ -34,7 +35,7 @@ from claw.runtime.local import iterate_in_thread
 from claw.suite import Sample, Suite
 from claw.wire.ray import WorkerInfo, decode_batch, encode_work
 
-__all__ = ["RayExecutor", "import_ray"]
+__all__ = ["RayExecutor", "connect", "import_ray"]
 
 
 def import_ray() -> Any:
@@ -104,11 +105,14 @@ class RayExecutor:
         ray = import_ray()
         owned = not ray.is_initialized()  # an embedding program may have connected already
         if owned:
-            await anyio.to_thread.run_sync(self._connect, ray)
+            await anyio.to_thread.run_sync(connect, ray, self.config.address)
         try:
             actors: list[Any] = []
             try:
-                workers = await self._start_workers(ray, layout, actors)
+                found = None
+                if layout.config.ray.discover:
+                    found = await discover(ray, layout.config, self.report)
+                workers = await self._start_workers(ray, layout, actors, found)
                 yield self._runner(layout, bus, workers)
             finally:
                 for actor in actors:
@@ -142,24 +146,9 @@ class RayExecutor:
 
         return run
 
-    def _connect(self, ray: Any) -> None:
-        address = self.config.address
-        local = address == "local"
-        try:
-            ray.init(
-                address=address,
-                namespace="claw",
-                log_to_driver=False,
-                logging_level=logging.ERROR,  # not its "SIGTERM handler is not set" (init runs in a thread)
-                **({"include_dashboard": False} if local else {}),
-            )
-        except ConnectionError as exc:
-            raise ServiceError(
-                f"cannot reach the Ray cluster at {address!r} ({_first_line(exc)}); start it with "
-                "`ray start --head` or pass its HEAD_IP:PORT to --ray"
-            ) from None
-
-    async def _start_workers(self, ray: Any, layout: RunLayout, actors: list[Any]) -> list[RayWorker]:
+    async def _start_workers(
+        self, ray: Any, layout: RunLayout, actors: list[Any], found: Discovered | None
+    ) -> list[RayWorker]:
         count = self.config.workers or _nodes_with_room(ray, self.config.worker_cpus)
         if count == 0:
             raise ConfigError(
@@ -176,10 +165,15 @@ class RayExecutor:
             "scheduling_strategy": "SPREAD",
         }
         actor_class = ray.remote(ShardWorker).options(**options)
-        config_json = msgspec.json.encode(_worker_config(layout.config))
         names = [f"w{index}" for index in range(count)]
         actors.extend(
-            actor_class.remote(config_json, layout.run_id, str(layout.run_dir), name) for name in names
+            actor_class.remote(
+                msgspec.json.encode(_worker_config(layout.config, found, index)),
+                layout.run_id,
+                str(layout.run_dir),
+                name,
+            )
+            for index, name in enumerate(names)
         )
         self.report(f"starting {count} Ray workers (each: {layout.config.limits.kernels} kernels)…")
         limit = self.config.start_timeout_s
@@ -198,6 +192,28 @@ class RayExecutor:
                 for index in range(count):
                     tg.start_soon(start, index)
         return _usable(started, layout)
+
+
+def connect(ray: Any, address: str | None) -> None:
+    """Connect this process to the cluster at `address` (blocking), in claw's namespace.
+
+    Raises:
+        ServiceError: the cluster is not reachable (the message says how to start it).
+    """
+    local = address == "local"
+    try:
+        ray.init(
+            address=address,
+            namespace="claw",
+            log_to_driver=False,
+            logging_level=logging.ERROR,  # not its "SIGTERM handler is not set" (init runs in a thread)
+            **({"include_dashboard": False} if local else {}),
+        )
+    except ConnectionError as exc:
+        raise ServiceError(
+            f"cannot reach the Ray cluster at {address!r} ({_first_line(exc)}); start it with "
+            "`ray start --head` or pass its HEAD_IP:PORT to --ray"
+        ) from None
 
 
 def _usable(started: list[RayWorker | str], layout: RunLayout) -> list[RayWorker]:
@@ -234,8 +250,11 @@ def _check_room(ray: Any, count: int, resource: str, each: float) -> None:
         )
 
 
-def _worker_config(config: EvalConfig) -> EvalConfig:
-    """What a worker needs: the run's config without the sample filter (the driver applied it)."""
+def _worker_config(config: EvalConfig, found: Discovered | None, index: int) -> EvalConfig:
+    """What worker `index` needs: the run's config with the discovered servers in place, without the
+    sample filter (the driver applied it)."""
+    if found is not None:
+        config = discovered_config(config, found, index)
     return msgspec.structs.replace(config, samples=[], ray=RayConfig())
 
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -226,6 +226,7 @@ async def serve_vllm(
     replicas: int = 1,
     port: int = 8000,
     endpoints_file: Path = Path("endpoints.json"),
+    on_ready: Callable[[EndpointsFile], AbstractAsyncContextManager[None]] | None = None,
     **options: object,
 ) -> int:
     """Serve `model` with vLLM until SIGINT/SIGTERM; return 0 then, 1 if a replica died.
@@ -236,6 +237,8 @@ async def serve_vllm(
         replicas: independent servers (each on its own GPUs and port).
         port: first replica's port.
         endpoints_file: where to write the endpoints once every replica is ready.
+        on_ready: entered with the endpoints once every replica is ready, left when they stop (`--ray`
+            keeps them in the cluster's registry meanwhile).
         **options: any other `VllmSpec` field (`served_name`, `max_model_len`, `load_format`, ...).
 
     Raises:
@@ -254,7 +257,10 @@ async def serve_vllm(
             "vllm ready", endpoints_file=str(endpoints_file), urls=[spec.url(i) for i in range(replicas)]
         )
         try:
-            return await _until_stopped(children)
+            if on_ready is None:
+                return await _until_stopped(children)
+            async with on_ready(endpoints_of(spec)):
+                return await _until_stopped(children)
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.Path(endpoints_file).unlink(missing_ok=True)

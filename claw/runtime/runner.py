@@ -160,6 +160,8 @@ def _check_samples_named(config: EvalConfig, suite: _SeenSuite, finished: frozen
 def _starting_line(layout: RunLayout, resumed: int) -> str:
     config = layout.config
     model = "the mock LLM server" if not config.models.agent else config.models.agent[0].model
+    if "models" in config.ray.discover:
+        model = "the model servers registered on the cluster"
     again = f", resuming past {resumed} finished episodes" if resumed else ""
     where = f" on each Ray worker ({config.ray.address})" if config.ray.address else ""
     return (

@@ -2,19 +2,32 @@
 
 Ray moves these bytes as opaque payloads; no claw object is ever pickled. Samples go out as MessagePack
 (`encode_work`); events come back as the exact JSON lines `events.jsonl` holds, batched (`EventBatch`),
-so the driver's sinks see the same typed events a single-process run emits.
+so the driver's sinks see the same typed events a single-process run emits. Model and perception servers
+register themselves as JSON `Registration`s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import msgspec
 
 from claw.events import Event, decode_event
 from claw.suite import Sample
 
-__all__ = ["EventBatch", "WorkerInfo", "decode_batch", "decode_work", "encode_batch", "encode_work"]
+__all__ = [
+    "EventBatch",
+    "Registration",
+    "WorkerInfo",
+    "decode_batch",
+    "decode_registration",
+    "decode_registrations",
+    "decode_work",
+    "encode_batch",
+    "encode_registration",
+    "encode_work",
+]
 
 
 class WorkerInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,3 +76,40 @@ def decode_batch(data: bytes) -> tuple[EventBatch, list[Event]]:
     """A batch and its events, typed."""
     batch = _batch_decoder.decode(data)
     return batch, [decode_event(line) for line in batch.lines.splitlines() if line]
+
+
+class Registration(msgspec.Struct, frozen=True, kw_only=True):
+    """A model or perception server in the cluster's registry (`claw.distributed.registry`)."""
+
+    kind: Literal["model", "perception"]
+    url: str
+    """A model server's base URL up to `/v1`; a perception server's `http://HOST:PORT`."""
+    model: str = ""
+    """The served model name requests must use (model servers)."""
+    roles: tuple[str, ...] = ()
+    """Model roles this server answers for (empty: every role)."""
+    token_env: str | None = None
+    """The environment variable holding a perception server's bearer token (set on every node)."""
+    max_concurrency: int | None = None
+    max_images_per_prompt: int | None = None
+    node_ip: str = ""
+    """The Ray node of the process that registered it."""
+
+
+_registration_decoder = msgspec.json.Decoder(Registration)
+_registrations_decoder = msgspec.json.Decoder(dict[str, Registration])
+
+
+def encode_registration(registration: Registration) -> bytes:
+    """A registration as JSON (what the registry actor stores)."""
+    return msgspec.json.encode(registration)
+
+
+def decode_registration(data: bytes) -> Registration:
+    """The registration `encode_registration` sent."""
+    return _registration_decoder.decode(data)
+
+
+def decode_registrations(data: bytes) -> dict[str, Registration]:
+    """The registry's entries by id, as `EndpointRegistry.entries` returns them."""
+    return _registrations_decoder.decode(data)
