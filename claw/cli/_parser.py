@@ -222,7 +222,9 @@ def _add_register_parser(register: argparse.ArgumentParser) -> None:
     register.add_argument(
         "--url", required=True, help="where other nodes reach the server (model: up to /v1)"
     )
-    register.add_argument("--kind", choices=["model", "perception"], default="model")
+    register.add_argument(
+        "--kind", choices=["model", "perception"], default="model", help="what it serves (default model)"
+    )
     register.add_argument("--model", default="", help="the served model name (model servers)")
     register.add_argument("--roles", default="", help="comma-separated roles it serves (default: all)")
     register.add_argument("--token-env", help="variable holding a perception server's bearer token")
