@@ -229,6 +229,10 @@ class PerceptionConfig(_Config, frozen=True, kw_only=True):
     max_segment_pixels: int = 2**27
     """Pixels of all images in one `SAM3` request (256 frames at 768x576 fit); masks come back at input
     resolution."""
+    truth_dir: str | None = None
+    """Folder where the synthetic suite keeps the depth, instance ids and camera of each frame it rendered;
+    the synthetic backend reads them instead of rendering the frame again. Unset, the server claw starts
+    is given the run's media folder's `ground-truth` (where the suite writes them); kernels never see it."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.operations) - set(PERCEPTION_OPERATIONS))

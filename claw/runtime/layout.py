@@ -11,11 +11,12 @@ from pathlib import Path
 
 import msgspec
 
-from claw.config import EvalConfig
+from claw.config import EvalConfig, PerceptionConfig
 from claw.errors import ConfigError
 from claw.suite import SuiteOptions
+from claw.wire.names import GROUND_TRUTH_FOLDER
 
-__all__ = ["RunLayout", "prepare_run", "suite_options"]
+__all__ = ["RunLayout", "perception_config", "prepare_run", "suite_options"]
 
 
 class RunLayout(msgspec.Struct, frozen=True, kw_only=True):
@@ -79,6 +80,16 @@ def prepare_run(config: EvalConfig) -> RunLayout:
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_bytes(msgspec.json.format(msgspec.json.encode(config), indent=2))
     return RunLayout(run_id=run_id, run_dir=run_dir, config=config)
+
+
+def perception_config(layout: RunLayout) -> PerceptionConfig:
+    """The run's `[perception]`, its `truth_dir` defaulting to the media folder's ground-truth folder (where
+    the synthetic suite keeps what it rendered, for the perception server alone)."""
+    perception = layout.config.perception
+    if perception.truth_dir is not None:
+        return perception
+    media = layout.config.inputs.media_dir or str(layout.media)
+    return msgspec.structs.replace(perception, truth_dir=str(Path(media) / GROUND_TRUTH_FOLDER))
 
 
 def suite_options(layout: RunLayout, skip: frozenset[str]) -> SuiteOptions:

@@ -29,7 +29,7 @@ from claw.runtime.episode_task import (
     guarded_episode,
 )
 from claw.runtime.executor import RunEpisodes
-from claw.runtime.layout import RunLayout
+from claw.runtime.layout import RunLayout, perception_config
 from claw.runtime.perception_service import check_external_perception, open_perception
 from claw.runtime.vlm_server import SubCallFailures, SubCallTokens, serve_vlm
 from claw.sandbox import KernelPool
@@ -100,7 +100,7 @@ async def open_services(
             gone.checks.append(partial(check_external_perception, config.perception, gone.give_up))
         socket = await stack.enter_async_context(
             open_perception(
-                config.perception,
+                perception_config(layout),
                 sockets / "perception.sock",
                 layout.logs / "perception.log",
                 on_giving_up=gone.give_up,

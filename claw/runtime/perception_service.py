@@ -48,6 +48,8 @@ def server_command(config: PerceptionConfig, socket: Path) -> list[str]:
     """The command line that starts claw's perception server for `config` on `socket`."""
     command = [sys.executable, "-m", "servers.perception", "--backend", config.backend]
     command += ["--socket", str(socket), "--noise", config.noise]
+    if config.truth_dir is not None:
+        command += ["--truth-dir", config.truth_dir]
     command += ["--max-batch", str(config.max_batch), "--max-delay-ms", str(config.max_delay_ms)]
     for operation in PERCEPTION_OPERATIONS:
         if operation in config.operations:

@@ -7,7 +7,7 @@ each server keys its own registry by them, and a test fails when the two lists d
 
 from __future__ import annotations
 
-__all__ = ["MOCK_POLICIES", "PERCEPTION_BACKENDS", "PERCEPTION_NOISE"]
+__all__ = ["GROUND_TRUTH_FOLDER", "MOCK_POLICIES", "PERCEPTION_BACKENDS", "PERCEPTION_NOISE"]
 
 MOCK_POLICIES: tuple[str, ...] = ("echo", "probe", "random", "scripted", "steps", "stuck", "two-step")
 """Policies `python -m servers.mockllm --policy NAME` can play (`models.policy`)."""
@@ -18,3 +18,7 @@ PERCEPTION_BACKENDS: tuple[str, ...] = ("costmodel", "da3", "sam3", "synthetic")
 
 PERCEPTION_NOISE: tuple[str, ...] = ("none", "realistic")
 """Noise models of the synthetic backend (`perception.noise`)."""
+
+GROUND_TRUTH_FOLDER = "ground-truth"
+"""Folder in a run's media folder where the synthetic suite keeps each rendered frame's depth, ids and
+camera, and which claw hands its perception server as `--truth-dir` (`perception.truth_dir`)."""

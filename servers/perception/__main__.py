@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--socket", required=True, help="Unix socket path to listen on")
     parser.add_argument("--port", type=int, default=None, help="also listen on 127.0.0.1:PORT (0 = any)")
     parser.add_argument("--noise", default="none", help="synthetic backend noise model")
+    parser.add_argument(
+        "--truth-dir", default=None, help="folder of the synthetic suite's rendered depth, ids and cameras"
+    )
     parser.add_argument("--max-batch", type=int, default=16)
     parser.add_argument("--max-delay-ms", type=float, default=5.0)
     parser.add_argument("--weights", action="append", default=[], metavar="NAME=PATH", help="local weights")
@@ -68,6 +71,7 @@ def _config(args: argparse.Namespace) -> PerceptionConfig:
         backend=args.backend,
         operations=_pairs(args.operation, "--operation OP=NAME"),
         noise=args.noise,
+        truth_dir=args.truth_dir,
         socket=args.socket,
         max_batch=args.max_batch,
         max_delay_ms=args.max_delay_ms,

@@ -9,6 +9,7 @@ import pytest
 
 from bench.suites.synthetic import _suite as suite_module
 from claw.suite import SuiteOptions, get_suite
+from claw.wire.names import GROUND_TRUTH_FOLDER
 
 
 def _options(media: Path, **extra: object) -> SuiteOptions:
@@ -17,8 +18,11 @@ def _options(media: Path, **extra: object) -> SuiteOptions:
 
 def test_skipped_samples_are_never_built(tmp_path: Path) -> None:
     suite = get_suite("synthetic", _options(tmp_path, skip=frozenset({"syn-5-00001", "syn-5-00003"})))
-    assert [s.id for s in suite.samples()] == ["syn-5-00000", "syn-5-00002"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["syn-5-00000", "syn-5-00002"]
+    built = list(suite.samples())
+    assert [s.id for s in built] == ["syn-5-00000", "syn-5-00002"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [GROUND_TRUTH_FOLDER, "syn-5-00000", "syn-5-00002"]
+    kept = {p.name.split("-frame")[0] for p in (tmp_path / GROUND_TRUTH_FOLDER).iterdir()}
+    assert kept == {s.metadata["scene"] for s in built}
 
 
 def test_a_built_sample_is_read_back_not_rendered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

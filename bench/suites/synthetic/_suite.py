@@ -7,6 +7,9 @@ scene key and frame index; a file already there is left alone (rendering is dete
 names the scene exactly, so it is the same image). Each sample is drawn and rendered once per run: its
 record is kept beside its frames (`sample.json`), so a resumed run reads unfinished samples back instead
 of rendering them again, and never builds the finished ones it is told to skip (`SuiteOptions.skip`).
+Beside the frames, but in the media folder's own `ground-truth` folder that is never staged for a kernel,
+each frame's rendered depth, instance ids and camera are kept (`synthscene.truth`) so the synthetic
+perception backend reads them instead of ray-casting the same view again.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from bench.suites.synthetic._questions import GENERATORS, Question, Views
 from claw.errors import SuiteError
 from claw.suite import Frame as SampleFrame
 from claw.suite import Sample, Score, SuiteOptions, Video
+from claw.wire.names import GROUND_TRUTH_FOLDER
 from synthscene.render import Frame, render
+from synthscene.truth import write_truth
 from synthscene.world import TASKS, World, WorldKey, build_world
 
 __all__ = ["DEFAULT_N", "SyntheticSuite", "draw_sample", "make_suite", "png_bytes"]
@@ -64,10 +69,11 @@ def draw_sample(seed: int, index: int) -> tuple[World, list[Frame], Question]:
     raise SuiteError(f"synthetic sample {index} (seed {seed}) found no unambiguous question; report this")
 
 
-def _write_frames(directory: Path, world: World, frames: list[Frame]) -> list[SampleFrame]:
+def _write_frames(directory: Path, world: World, frames: list[Frame], truth: Path) -> list[SampleFrame]:
     directory.mkdir(parents=True, exist_ok=True)
     out = []
     for frame_index, frame in zip(world.rig.frame_indices, frames, strict=True):
+        write_truth(truth, world.key.text, frame_index, frame)
         path = directory / f"{world.key.text}-frame{frame_index:04d}.png"
         if not _whole(path):
             _write_atomically(path, png_bytes(frame.rgb))
@@ -134,7 +140,8 @@ class SyntheticSuite:
     def _draw(self, index: int, directory: Path) -> Sample:
         seed = self.options.seed
         world, frames, question = draw_sample(seed, index)
-        written = _write_frames(directory, world, frames)
+        truth = Path(self.options.media_dir) / GROUND_TRUTH_FOLDER
+        written = _write_frames(directory, world, frames, truth)
         return Sample(
             id=sample_id(seed, index),
             suite=self.name,

@@ -4,10 +4,13 @@ Every request names its scene key (`syn1-…`, from the sample's `metadata["scen
 that world, renders the requested absolute frames at the request's image size (small LRU caches for
 worlds and frames) and serves exact planar depth, world points, K and camera-to-world poses, and instance
 masks for text prompts that name objects (`chair`, `red chair`, `chairs`, `floor`, `wall`), clicked
-points or boxes. With `noise = "realistic"` it perturbs answers the way real models err: a per-request
-depth scale error and pixel noise, masks eroded or dilated by a pixel, scores below 1 and occasional
-missed detections, all drawn from a generator seeded by the request itself, so the same request always
-gets the same answer. Numpy work runs in a worker thread.
+points or boxes. A frame the synthetic suite already rendered is not rendered again: its depth, ids and
+camera are read from the file the suite left in `perception.truth_dir` (`synthscene.truth`); only frames
+with no such file (another size, a frame the suite never showed, no folder given) are ray-cast.
+With `noise = "realistic"` it perturbs answers the way real models err: a per-request depth scale
+error and pixel noise, masks eroded or dilated by a pixel, scores below 1 and occasional missed
+detections, all drawn from a generator seeded by the request itself, so the same request always gets the
+same answer. Numpy work runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import functools
 import re
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 
 import anyio.to_thread
 import msgspec
 import numpy as np
 import numpy.typing as npt
+import structlog
 from scipy import ndimage
 
 from claw.config import PerceptionConfig
@@ -38,12 +43,12 @@ from synthscene import (
     COLOURS,
     FLOOR_ID,
     WALL_ID,
-    Frame,
     World,
     build_world,
     parse_key,
     render,
 )
+from synthscene.truth import FrameTruth, read_truth, truth_of
 
 __all__ = ["NOISE_MODELS", "NoiseModel", "SyntheticBackend", "backend_class", "match_prompt"]
 
@@ -73,6 +78,7 @@ NOISE_MODELS: dict[str, NoiseModel] = {
 _STRUCTURE = {"floor": FLOOR_ID, "ground": FLOOR_ID, "wall": WALL_ID, "ceiling": CEILING_ID}
 _STOP = {"the", "a", "an", "all", "of", "object", "objects"}
 _CACHE_WORLDS, _CACHE_FRAMES = 32, 512
+_log = structlog.get_logger("servers.perception.synthetic")
 
 
 def _singular(word: str) -> str:
@@ -123,7 +129,8 @@ class SyntheticBackend:
         self.config = config
         self.noise = NOISE_MODELS[config.noise]
         self._world = functools.lru_cache(maxsize=_CACHE_WORLDS)(self._build_world)
-        self._frame = functools.lru_cache(maxsize=_CACHE_FRAMES)(self._render_frame)
+        self._truth_dir = Path(config.truth_dir) if config.truth_dir else None
+        self._frame = functools.lru_cache(maxsize=_CACHE_FRAMES)(self._frame_truth)
 
     def __repr__(self) -> str:
         cached = self._frame.cache_info().currsize
@@ -151,11 +158,24 @@ class SyntheticBackend:
     def _build_world(scene: str) -> World:
         return build_world(parse_key(scene))
 
-    def _render_frame(self, scene: str, frame_index: int, width: int, height: int) -> Frame:
+    def _frame_truth(self, scene: str, frame_index: int, width: int, height: int) -> FrameTruth:
+        parse_key(scene)  # a valid key before it names a file: it comes from the kernel
+        kept = self._kept_truth(scene, frame_index, width, height)
+        if kept is not None:
+            return kept
         world = self._world(scene)
-        return render(world.scene, world.rig.camera(frame_index), width, height)
+        return truth_of(render(world.scene, world.rig.camera(frame_index), width, height))
 
-    def _frames(self, scene: str | None, indices: Iterable[int], size: tuple[int, int]) -> list[Frame]:
+    def _kept_truth(self, scene: str, frame_index: int, width: int, height: int) -> FrameTruth | None:
+        if self._truth_dir is None:
+            return None
+        try:
+            return read_truth(self._truth_dir, scene, frame_index, width, height)
+        except ValueError as exc:  # a damaged file costs a render, not the answer
+            _log.warning("ground-truth file unreadable; rendering the frame instead", error=str(exc))
+            return None
+
+    def _frames(self, scene: str | None, indices: Iterable[int], size: tuple[int, int]) -> list[FrameTruth]:
         if scene is None:
             raise PerceptionError(
                 "the synthetic backend needs the sample's scene key (`scene`) in every request"
@@ -211,7 +231,7 @@ class SyntheticBackend:
             object_ids=[k for _, _, _, k in per_frame],
         )
 
-    def _prompted_ids(self, request: SegmentRequest, first: Frame) -> list[int]:
+    def _prompted_ids(self, request: SegmentRequest, first: FrameTruth) -> list[int]:
         if request.text is not None and request.scene is not None:
             return match_prompt(self._world(request.scene), request.text)
         if request.points is not None:
@@ -221,7 +241,7 @@ class SyntheticBackend:
         raise PerceptionError("a segment request needs one prompt: text, points or boxes")
 
     def _instances(
-        self, frame: Frame, ids: list[int], rng: np.random.Generator, threshold: float
+        self, frame: FrameTruth, ids: list[int], rng: np.random.Generator, threshold: float
     ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float32], npt.NDArray[np.float32], list[int]]:
         masks, scores, kept = [], [], []
         for ident in ids:
@@ -247,7 +267,7 @@ class SyntheticBackend:
         return np.asarray(mask, dtype=bool)
 
 
-def _unproject(frame: Frame, depth: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def _unproject(frame: FrameTruth, depth: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     h, w = depth.shape
     u = (np.arange(w) + 0.5 - frame.K[0, 2]) / frame.K[0, 0]
     v = (np.arange(h) + 0.5 - frame.K[1, 2]) / frame.K[1, 1]
@@ -262,7 +282,7 @@ def _bbox(mask: npt.NDArray[np.bool_]) -> list[float]:
     return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
 
 
-def _ids_at_points(frame: Frame, points: list[list[float]], labels: list[int] | None) -> list[int]:
+def _ids_at_points(frame: FrameTruth, points: list[list[float]], labels: list[int] | None) -> list[int]:
     h, w = frame.ids.shape
     chosen: list[int] = []
     for i, (x, y) in enumerate(points):
@@ -273,7 +293,7 @@ def _ids_at_points(frame: Frame, points: list[list[float]], labels: list[int] | 
     return chosen
 
 
-def _ids_in_boxes(frame: Frame, boxes: list[list[float]]) -> list[int]:
+def _ids_in_boxes(frame: FrameTruth, boxes: list[list[float]]) -> list[int]:
     chosen: list[int] = []
     for x1, y1, x2, y2 in boxes:
         inside = frame.ids[max(int(y1), 0) : max(int(y2), 0), max(int(x1), 0) : max(int(x2), 0)]
