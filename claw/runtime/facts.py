@@ -70,6 +70,8 @@ class RunFacts(msgspec.Struct, kw_only=True):
 def _models(config: dict[str, Any]) -> list[str]:
     models = config.get("models", {})
     named = [f"{e['model']} @ {e['url']}" for e in models.get("agent", [])]
+    if "models" in config.get("ray", {}).get("discover", []):
+        return ["the model servers registered on the Ray cluster (see each call's endpoint)"]
     return named or [f"mock LLM server ({models.get('policy', '?')} policy)"]
 
 

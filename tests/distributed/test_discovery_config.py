@@ -1,5 +1,6 @@
 """`[ray] discover` without a cluster: its config rules (one-line errors), how discovered servers become
-a worker's config, the registry actor's bookkeeping, and `claw serve register`'s argument checks."""
+a worker's config, the registry actor's bookkeeping, `claw serve register`'s argument checks, and the
+health check that tells a live registered server from a stale entry (against a loopback mock server)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 from claw.cli import build_parser, eval_config_from_args
 from claw.cli._commands import COMMANDS
 from claw.config import config_from_mapping
-from claw.distributed.discovery import Discovered, discovered_config
+from claw.distributed.discovery import Discovered, discovered_config, problem_of
 from claw.distributed.registry import EndpointRegistry
 from claw.errors import ConfigError
+from claw.llm.mockserver import start_mock_server
 from claw.wire.ray import Registration, decode_registrations, encode_registration
 
 
@@ -80,3 +82,18 @@ def test_serve_register_checks_its_arguments_before_connecting(flags: list[str],
     args = build_parser().parse_args(["serve", "register", "--ray", "127.0.0.1:1", *flags])
     with pytest.raises(ConfigError, match=message):
         anyio.run(COMMANDS["serve"], args)
+
+
+@pytest.mark.slow
+async def test_a_registered_server_is_healthy_only_while_it_answers_for_its_model() -> None:
+    async with start_mock_server("scripted", seed=0) as url:
+        assert await problem_of(Registration(kind="model", url=url, model="mock")) is None
+        assert (
+            await problem_of(Registration(kind="model", url=url, model="other"))
+            == "it serves mock, not other"
+        )
+    gone = await problem_of(Registration(kind="model", url=url, model="mock"))
+    assert gone is not None and "cannot reach" in gone, gone
+    closed = url.removesuffix("/v1")  # nothing listens there any more
+    perception = await problem_of(Registration(kind="perception", url=closed, token_env="T"))
+    assert perception is not None and "not reachable" in perception, perception

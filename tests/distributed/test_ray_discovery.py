@@ -48,6 +48,7 @@ def test_a_registered_model_server_is_discovered_and_used(tmp_path: Path) -> Non
     run = outcome["eval"]
     assert run["returncode"] == 0, run["output"][-4000:]
     assert f"dropped stale model server {stale}" in run["output"]
+    assert "model the model servers registered on the Ray cluster" in run["output"], run["output"][-2000:]
     assert outcome["after_run"] == [url], "the stale entry was not removed"
     assert outcome["after_stop"] == [], "the stopped server did not deregister"
 
