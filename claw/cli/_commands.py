@@ -275,6 +275,8 @@ def _registering(ray: Any) -> Callable[[EndpointsFile], AbstractAsyncContextMana
     from claw.distributed.serve import registered
     from claw.wire.ray import Registration
 
+    node_id = ray.get_runtime_context().get_node_id()
+
     def on_ready(served: EndpointsFile) -> AbstractAsyncContextManager[None]:
         return registered(
             ray,
@@ -285,6 +287,7 @@ def _registering(ray: Any) -> Callable[[EndpointsFile], AbstractAsyncContextMana
                     model=e.model,
                     max_concurrency=e.max_concurrency,
                     max_images_per_prompt=e.max_images_per_prompt,
+                    node_id=node_id,
                 )
                 for e in served.endpoints
             ],

@@ -172,6 +172,8 @@ class RayExecutor:
                 layout.run_id,
                 str(layout.run_dir),
                 name,
+                msgspec.json.encode(found.perception if found else []),
+                index,
             )
             for index, name in enumerate(names)
         )

@@ -5,7 +5,9 @@ Before the workers start, the driver reads the registry, health-checks every ent
 server must list its model at `GET /models`, a perception server answer `GET /health`) and removes the
 entries that fail: servers that died without deregistering. The servers left become each worker's
 explicit config: every model server in each role's endpoint list (so the worker's endpoint pool keeps
-its per-replica limit and episode stickiness), and worker `i` the `i`-th perception server, round robin.
+its per-replica limit and episode stickiness), and worker `i` the `i`-th perception server, round robin,
+among those on the worker's own Ray node when there are any (`perception_for`: the worker chooses once
+it knows its node, since a perception server may listen on loopback only).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from claw.llm.types import Role
 from claw.runtime.preflight import PROBE_TIMEOUT_S, probe_perception
 from claw.wire.ray import Registration
 
-__all__ = ["Discovered", "discover", "discovered_config", "problem_of"]
+__all__ = ["Discovered", "discover", "discovered_config", "perception_for", "problem_of"]
 
 _ROLES: tuple[Role, ...] = get_args(Role)
 _HOW_TO_REGISTER = (
@@ -90,6 +92,13 @@ def discovered_config(config: EvalConfig, found: Discovered, worker: int) -> Eva
             config.perception, url=server.url, token_env=server.token_env, socket=None
         )
     return msgspec.structs.replace(config, **changes)
+
+
+def perception_for(servers: list[Registration], node_id: str, worker: int) -> Registration:
+    """Worker `worker`'s perception server: round robin among those on its node, else among all."""
+    local = [s for s in servers if s.node_id and s.node_id == node_id]
+    pool = local or servers
+    return pool[worker % len(pool)]
 
 
 def _serving(models: list[Registration], role: Role) -> list[Registration]:

@@ -79,7 +79,8 @@ async def serve_registered(
         ServiceError: the server did not become healthy in time, or the command exited before it did.
     """
     async with ray_session(address) as ray:
-        registration = msgspec.structs.replace(registration, node_ip=node_ip(ray))
+        node_id = ray.get_runtime_context().get_node_id()
+        registration = msgspec.structs.replace(registration, node_ip=node_ip(ray), node_id=node_id)
         if not command:
             await _ready(registration, None, timeout_s=ready_timeout_s)
             async with registered(ray, [registration]):

@@ -26,13 +26,14 @@ import msgspec
 from claw._process import first_leaf
 from claw._version import __version__
 from claw.config import EvalConfig
+from claw.distributed.discovery import perception_for
 from claw.events import Event, encode_line
 from claw.runtime.bus import Bus
 from claw.runtime.episode_task import Tally
 from claw.runtime.layout import RunLayout, suite_options
 from claw.runtime.local import LocalExecutor
 from claw.suite import Sample, Score, Suite, get_suite
-from claw.wire.ray import EventBatch, WorkerInfo, decode_work, encode_batch
+from claw.wire.ray import EventBatch, WorkerInfo, decode_registration_list, decode_work, encode_batch
 
 __all__ = ["ShardWorker"]
 
@@ -119,9 +120,19 @@ class _QueueSuite:
 class ShardWorker:
     """The body of one Ray worker actor (see the module docstring). Every method is called by the driver."""
 
-    def __init__(self, config_json: bytes, run_id: str, run_dir: str, name: str) -> None:
+    def __init__(
+        self,
+        config_json: bytes,
+        run_id: str,
+        run_dir: str,
+        name: str,
+        perception: bytes = b"[]",
+        index: int = 0,
+    ) -> None:
+        """`perception`: the discovered perception servers (JSON), one chosen by this worker's node."""
         config = msgspec.json.decode(config_json, type=EvalConfig)
         self.name = name
+        self._perception = (decode_registration_list(perception), index)
         self.layout = _WorkerLayout(run_id=run_id, run_dir=Path(run_dir), config=config, worker=name)
         self._inbox: queue.Queue[Sample | None] = queue.Queue()
         self._outbox: _Outbox | None = None
@@ -133,6 +144,7 @@ class ShardWorker:
         Raises:
             ClawError: a service could not start (the message says what to do).
         """
+        self._use_discovered_perception()
         self._outbox = _Outbox()
         ready = asyncio.Event()
         self._main = asyncio.get_running_loop().create_task(self._run(self._outbox, ready))
@@ -179,6 +191,18 @@ class ShardWorker:
             raise
         finally:
             outbox.end(error)
+
+    def _use_discovered_perception(self) -> None:
+        """The discovered perception server on this worker's node, if any is (`perception_for`)."""
+        servers, index = self._perception
+        if not servers:
+            return
+        ray: Any = importlib.import_module("ray")  # only ever inside a Ray worker
+        server = perception_for(servers, ray.get_runtime_context().get_node_id(), index)
+        config = self.layout.config
+        perception = msgspec.structs.replace(config.perception, url=server.url, token_env=server.token_env)
+        config = msgspec.structs.replace(config, perception=perception)
+        self.layout = msgspec.structs.replace(self.layout, config=config)
 
     def _info(self) -> WorkerInfo:
         ray: Any = importlib.import_module("ray")  # only ever inside a Ray worker

@@ -22,6 +22,7 @@ __all__ = [
     "WorkerInfo",
     "decode_batch",
     "decode_registration",
+    "decode_registration_list",
     "decode_registrations",
     "decode_work",
     "encode_batch",
@@ -93,11 +94,13 @@ class Registration(msgspec.Struct, frozen=True, kw_only=True):
     max_concurrency: int | None = None
     max_images_per_prompt: int | None = None
     node_ip: str = ""
-    """The Ray node of the process that registered it."""
+    node_id: str = ""
+    """The Ray node of the process that registered it (workers prefer a perception server on theirs)."""
 
 
 _registration_decoder = msgspec.json.Decoder(Registration)
 _registrations_decoder = msgspec.json.Decoder(dict[str, Registration])
+_registration_list_decoder = msgspec.json.Decoder(list[Registration])
 
 
 def encode_registration(registration: Registration) -> bytes:
@@ -113,3 +116,8 @@ def decode_registration(data: bytes) -> Registration:
 def decode_registrations(data: bytes) -> dict[str, Registration]:
     """The registry's entries by id, as `EndpointRegistry.entries` returns them."""
     return _registrations_decoder.decode(data)
+
+
+def decode_registration_list(data: bytes) -> list[Registration]:
+    """A JSON list of registrations (the perception servers the driver hands each worker)."""
+    return _registration_list_decoder.decode(data)

@@ -10,7 +10,7 @@ import pytest
 from claw.cli import build_parser, eval_config_from_args
 from claw.cli._commands import COMMANDS
 from claw.config import config_from_mapping
-from claw.distributed.discovery import Discovered, discovered_config, problem_of
+from claw.distributed.discovery import Discovered, discovered_config, perception_for, problem_of
 from claw.distributed.registry import EndpointRegistry
 from claw.errors import ConfigError
 from claw.llm.mockserver import start_mock_server
@@ -97,3 +97,14 @@ async def test_a_registered_server_is_healthy_only_while_it_answers_for_its_mode
     closed = url.removesuffix("/v1")  # nothing listens there any more
     perception = await problem_of(Registration(kind="perception", url=closed, token_env="T"))
     assert perception is not None and "not reachable" in perception, perception
+
+
+def test_a_worker_prefers_a_perception_server_on_its_own_node() -> None:
+    def server(port: int, node: str) -> Registration:
+        return Registration(kind="perception", url=f"http://127.0.0.1:{port}", node_id=node)
+
+    servers = [server(1, "a"), server(2, "b"), server(3, "a")]
+    on_a = [perception_for(servers, "a", worker).url for worker in range(3)]
+    assert on_a == ["http://127.0.0.1:1", "http://127.0.0.1:3", "http://127.0.0.1:1"]
+    assert perception_for(servers, "b", 5).url == "http://127.0.0.1:2"
+    assert perception_for(servers, "c", 1).url == "http://127.0.0.1:2"  # none on its node: round robin
