@@ -1,5 +1,7 @@
 """Speed of the synthetic suite, measured: renderer ms per frame (by resolution and object count), sample
-generation (render + question + PNG) per sample, and ground-truth backend latency per request.
+generation (render + question + PNG + the frames' ground-truth files) per sample, ground-truth backend
+latency per request, and the backend's CPU per frame the first time a sample's frames are asked for, from
+the suite's ground-truth files and by ray-casting them again.
 
 Run `python -m bench.perf.synthetic_suite [--json OUT]`; it prints one line per figure and, with
 `--json`, writes them as JSON. Numbers are medians over repeats on the current machine;
@@ -23,7 +25,8 @@ import numpy as np
 from bench.perf._cli import say, write_figures
 from bench.suites.synthetic._suite import SyntheticSuite
 from claw.config import PerceptionConfig
-from claw.suite import SuiteOptions
+from claw.suite import Sample, SuiteOptions
+from claw.wire.names import GROUND_TRUTH_FOLDER
 from claw.wire.perception import NDArray, ReconstructRequest, SegmentRequest
 from servers.perception._backends.synthetic import SyntheticBackend
 from synthscene.render import render
@@ -43,6 +46,8 @@ class PerfReport(msgspec.Struct, kw_only=True):
     """Median ms to draw, render and write one sample (all its frames)."""
     reconstruct_ms_per_frame: float
     segment_ms_per_frame: float
+    first_reconstruct_cpu_ms_per_frame: dict[str, float]
+    """`from_suite_files` / `ray_cast` -> backend CPU ms per frame answering each sample's frames once."""
 
 
 def _median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -81,6 +86,23 @@ async def _backend_figures() -> tuple[float, float]:
     return rec_ms, (time.perf_counter() - start) * 1000 / len(frames)
 
 
+async def _first_reconstruct_cpu_ms(samples: list[Sample], truth_dir: str | None) -> float:
+    backend = SyntheticBackend(PerceptionConfig(truth_dir=truth_dir))
+    image = NDArray.from_numpy(np.zeros((256, 256, 3), dtype=np.uint8))
+    requests = [
+        ReconstructRequest(
+            images=[image] * len(s.videos[0].frames),
+            frame_indices=[f.index for f in s.videos[0].frames],
+            scene=str(s.metadata["scene"]),
+        )
+        for s in samples
+    ]
+    start = time.process_time()
+    for request in requests:
+        await backend.reconstruct([request])
+    return (time.process_time() - start) * 1000 / sum(len(r.frame_indices) for r in requests)
+
+
 def measure() -> PerfReport:
     """Run every measurement once."""
     render_ms, by_objects = {}, {}
@@ -92,6 +114,13 @@ def measure() -> PerfReport:
     with tempfile.TemporaryDirectory() as media:
         suite = SyntheticSuite(SuiteOptions(n=26, media_dir=media))
         sample_ms = statistics.median(_median_ms(functools.partial(suite.sample, i), 1) for i in range(26))
+        samples = [suite.sample(i) for i in range(26)]
+        first_cpu = {
+            "from_suite_files": anyio.run(
+                _first_reconstruct_cpu_ms, samples, str(Path(media) / GROUND_TRUTH_FOLDER)
+            ),
+            "ray_cast": anyio.run(_first_reconstruct_cpu_ms, samples, None),
+        }
     rec_ms, seg_ms = anyio.run(_backend_figures)
     return PerfReport(
         render_ms=render_ms,
@@ -99,6 +128,7 @@ def measure() -> PerfReport:
         sample_ms=sample_ms,
         reconstruct_ms_per_frame=rec_ms,
         segment_ms_per_frame=seg_ms,
+        first_reconstruct_cpu_ms_per_frame=first_cpu,
     )
 
 
