@@ -52,7 +52,7 @@ def test_link_tracks_follows_overlapping_instances() -> None:
 
 @pytest.mark.skipif(HAS_TORCH, reason="checks the message shown when the gpu extra is missing")
 def test_a_model_backend_without_torch_names_the_gpu_extra() -> None:
-    with pytest.raises(ConfigError, match=r"pip install 'claw\[gpu\]'"):
+    with pytest.raises(ConfigError, match=r"pip install torch 'claw\[gpu\]'"):
         load_backend(PerceptionConfig(backend="sam3"))
 
 
