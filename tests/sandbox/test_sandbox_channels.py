@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,12 +69,15 @@ async def stand_in(tmp_path: Path) -> AsyncIterator[StandIn]:
 
 
 async def _subscribed(stand_in: StandIn) -> None:
-    """Publish until the subscriber sees a message (a SUB socket misses what is sent before it joins)."""
-    for _ in range(200):
+    """Publish until the subscriber sees a message (a SUB socket misses what is sent before it joins).
+
+    Bounded by a 120 s deadline that only a hang reaches, not by a count of short waits."""
+    deadline = time.monotonic() + 120.0
+    while time.monotonic() < deadline:
         await stand_in.publish(signed("status", "probe", {"execution_state": "idle"}))
         if await stand_in.channels.next_iopub(0.05) is not None:
             return
-    raise AssertionError("the iopub subscription never saw a message")
+    raise AssertionError("the iopub subscription never saw a message in 120 s")
 
 
 async def test_execute_request_is_signed_and_well_formed(stand_in: StandIn) -> None:
