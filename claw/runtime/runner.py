@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import anyio
 import msgspec
@@ -21,6 +22,7 @@ from claw.config import EvalConfig
 from claw.errors import ConfigError, ServiceError
 from claw.events import Event, RunFinished, RunStarted, RunStatus, stamp
 from claw.llm.types import ChatTransport
+from claw.results import EpisodeResult
 from claw.runtime.bus import Bus, Sink
 from claw.runtime.embed import SharedServices
 from claw.runtime.episode_task import (
@@ -77,25 +79,20 @@ async def run_eval(
     """
     await _preflight(config)
     layout = await anyio.to_thread.run_sync(prepare_run, config)
-    await anyio.to_thread.run_sync(repair_results, layout.results)  # before the sinks append
-    await anyio.to_thread.run_sync(repair_tail, layout.events)
-    previous = await anyio.to_thread.run_sync(read_results, layout.results)
-    done = [r for r in previous if r.reason != "error"]
-    finished = scored_episodes(previous) if config.retry_errors else {r.episode_id for r in previous}
-    skip = frozenset(r.sample_id for r in previous if r.episode_id in finished)  # never built again
+    resume = await anyio.to_thread.run_sync(_read_resume, layout)
+    finished, skip = resume.finished, resume.skip
     named = await anyio.to_thread.run_sync(get_suite, config.suite, suite_options(layout, skip))
     total = await anyio.to_thread.run_sync(planned_total, config, named)  # before wrapping: it may count
     suite = _SeenSuite(named)
-    tally = Tally(episodes=len(done), score_sum=sum(r.score for r in done))
+    tally = Tally(episodes=len(resume.done), score_sum=sum(r.score for r in resume.done))
     publish = progress or (lambda snapshot: report(format_progress(snapshot)))
-    kept = [r for r in previous if r.reason == "error" and r.episode_id in finished]  # --no-retry-errors
     progress_sink = ProgressSink(
         total,
         publish,
-        done=len(done),
+        done=len(resume.done),
         score_sum=tally.score_sum,
-        errors=sum(not r.error_type for r in kept),
-        failed=sum(bool(r.error_type) for r in kept),
+        errors=sum(not r.error_type for r in resume.kept),
+        failed=sum(bool(r.error_type) for r in resume.kept),
     )
     routes = [shared.route_sink(layout.run_id)] if shared else []
     files = await anyio.to_thread.run_sync(_file_sinks, layout, suite.name)
@@ -125,6 +122,30 @@ async def run_eval(
     if status == "success":
         _check_samples_named(config, suite, skip)
     return summary
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """What a run directory already holds: the scored episodes, the episodes not to run again, the
+    samples never to build again, and the `error` episodes kept by `--no-retry-errors`."""
+
+    done: list[EpisodeResult]
+    finished: set[str]
+    skip: frozenset[str]
+    kept: list[EpisodeResult]
+
+
+def _read_resume(layout: RunLayout) -> _Resume:
+    repair_results(layout.results)  # before the sinks append
+    repair_tail(layout.events)
+    previous = read_results(layout.results)
+    finished = scored_episodes(previous) if layout.config.retry_errors else {r.episode_id for r in previous}
+    return _Resume(
+        done=[r for r in previous if r.reason != "error"],
+        finished=finished,
+        skip=frozenset(r.sample_id for r in previous if r.episode_id in finished),
+        kept=[r for r in previous if r.reason == "error" and r.episode_id in finished],
+    )
 
 
 class _SeenSuite:
