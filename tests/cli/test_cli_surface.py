@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,9 +134,13 @@ def test_unknown_event_names_are_refused_with_a_suggestion() -> None:
 
 
 def test_a_sample_id_the_suite_lacks_is_one_error_line(tmp_path: Path) -> None:
-    # One real episode runs; the bound only stops a hung run, however slow the machine.
+    # One real episode runs; the bound only stops a hung run, however slow the machine. Its own TMPDIR:
+    # what a killed run of another test left in a shared one is swept with an (info) line on stderr.
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
     done = run_claw("eval", "--n", "2", "--kernels", "1", "--quiet", "--run-dir", str(tmp_path / "run"),
-                    "--sample", "syn-0-00001", "--sample", "syn-0-0001", timeout=900)  # fmt: skip
+                    "--sample", "syn-0-00001", "--sample", "syn-0-0001", timeout=900, env=env)  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(
         "claw: error: --sample syn-0-0001: no such sample among the first 2 samples of synthetic (ids look "
