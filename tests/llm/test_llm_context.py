@@ -4,7 +4,7 @@ prompt (that endpoint's limit then holds). Loopback servers answer as vLLM does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,8 @@ from claw.llm import open_llm
 from claw.llm._context import completion_room, images_allowed
 from claw.llm.types import ChatRequest, ImagePart, ImageURL, Message, TextPart
 from tests.llm.llm_helpers import ask, endpoint
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 NEW = (
     "This model's maximum context length is 8192 tokens. However, you requested 8000 output tokens and "
@@ -42,6 +44,20 @@ def test_completion_room_reads_both_wordings(message: str, room: int | None) -> 
 
 
 @asynccontextmanager
+async def _chat_server(chat: Handler) -> AsyncIterator[str]:
+    """A loopback server answering `/v1/chat/completions` with `chat`; yields its base URL."""
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
 async def vllm_like(context: int, prompt: int) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     """Refuses, in vLLM's words and error shape, any request whose prompt + max_tokens pass `context`."""
     bodies: list[dict[str, Any]] = []
@@ -60,15 +76,8 @@ async def vllm_like(context: int, prompt: int) -> AsyncIterator[tuple[str, list[
         reply = {"role": "assistant", "content": f"room {body['max_tokens']}"}
         return web.json_response({"id": "x", "choices": [{"index": 0, "message": reply}]})
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/v1", bodies
-    finally:
-        await runner.cleanup()
+    async with _chat_server(chat) as url:
+        yield url, bodies
 
 
 def _models(url: str) -> ModelsConfig:
@@ -114,15 +123,8 @@ async def vllm_like_images(limit: int) -> AsyncIterator[tuple[str, list[int]]]:
         reply = {"role": "assistant", "content": f"{counts[-1]} images"}
         return web.json_response({"id": "x", "choices": [{"index": 0, "message": reply}]})
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/v1", counts
-    finally:
-        await runner.cleanup()
+    async with _chat_server(chat) as url:
+        yield url, counts
 
 
 async def test_a_server_with_fewer_images_per_prompt_is_learned_from_its_refusal() -> None:
