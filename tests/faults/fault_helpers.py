@@ -1,10 +1,13 @@
-"""Helpers for the fault tests: small run configs, and reading a finished run's files back."""
+"""Helpers for the fault tests: small run configs, reading a finished run's files back, and the pieces of
+the hand-written HTTP stand-ins that misbehave on purpose."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import msgspec
 
 from claw.config import AgentConfig, EvalConfig, Limits, ModelsConfig
@@ -58,3 +61,30 @@ async def results_of(run_dir: Path) -> dict[str, str]:
     """Episode id -> reason of the last result line of each episode."""
     results = await anyio.to_thread.run_sync(read_results, run_dir / "results.jsonl")
     return {r.episode_id: r.reason for r in results}
+
+
+async def read_request_head(stream: anyio.abc.SocketStream) -> bytes | None:
+    """The request line and headers read from `stream`, or None when the client went away first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        try:
+            head += await stream.receive()
+        except (anyio.EndOfStream, anyio.BrokenResourceError):
+            return None
+    return head
+
+
+async def serve_each(
+    listener: anyio.abc.SocketListener,
+    serve: Callable[[anyio.abc.SocketStream], Awaitable[None]],
+    tg: anyio.abc.TaskGroup,
+) -> None:
+    """Hand each accepted connection to `serve` in `tg` until the listener is closed (a stand-in that
+    dies on purpose closes it) or the group is cancelled."""
+    async with listener:
+        while True:
+            try:
+                stream = await listener.accept()
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return
+            tg.start_soon(serve, stream)

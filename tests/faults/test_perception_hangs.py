@@ -6,7 +6,7 @@ met it ends as an infrastructure error, never a score."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,7 +18,14 @@ import pytest
 from claw.config import PerceptionConfig
 from claw.events import CellExecuted, ObservationMade
 from claw.runtime.runner import run_eval
-from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
+from tests.faults.fault_helpers import (
+    HARD_DEADLINE_S,
+    read_request_head,
+    read_run,
+    results_of,
+    serve_each,
+    small_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,31 +46,18 @@ async def _hung_server(socket: Path) -> AsyncIterator[str]:
 
     async def serve(stream: anyio.abc.SocketStream) -> None:
         async with stream:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                try:
-                    head += await stream.receive()
-                except (anyio.EndOfStream, anyio.BrokenResourceError):
-                    return
+            head = await read_request_head(stream)
+            if head is None:
+                return
             if head.startswith(b"GET /health"):
                 await stream.send(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
                 return
             await anyio.sleep_forever()
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_accept, listener, serve, tg)
+        tg.start_soon(serve_each, listener, serve, tg)
         yield str(socket)
         tg.cancel_scope.cancel()
-
-
-async def _accept(
-    listener: anyio.abc.SocketListener,
-    serve: Callable[[anyio.abc.SocketStream], Awaitable[None]],
-    tg: anyio.abc.TaskGroup,
-) -> None:
-    async with listener:
-        while True:
-            tg.start_soon(serve, await listener.accept())
 
 
 async def test_a_hung_perception_server_reads_as_not_answering_and_makes_errors(

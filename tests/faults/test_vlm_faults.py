@@ -7,7 +7,7 @@ its episode an error."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,7 +23,14 @@ from claw.llm.mockserver import start_mock_server
 from claw.llm.types import ChatRequest, ChatResponse, ChatTransport
 from claw.runtime.runner import run_eval
 from claw.runtime.sinks import Summary
-from tests.faults.fault_helpers import HARD_DEADLINE_S, read_run, results_of, small_config
+from tests.faults.fault_helpers import (
+    HARD_DEADLINE_S,
+    read_request_head,
+    read_run,
+    results_of,
+    serve_each,
+    small_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -100,12 +107,9 @@ async def _dies_at_first_completion() -> AsyncIterator[str]:
 
     async def serve(stream: anyio.abc.SocketStream) -> None:
         async with stream:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                try:
-                    head += await stream.receive()
-                except (anyio.EndOfStream, anyio.BrokenResourceError):
-                    return
+            head = await read_request_head(stream)
+            if head is None:
+                return
             if head.startswith(b"GET /v1/models"):
                 body = b'{"object": "list", "data": [{"id": "mock", "object": "model"}]}'
                 await stream.send(
@@ -117,22 +121,9 @@ async def _dies_at_first_completion() -> AsyncIterator[str]:
             await listener.aclose()  # dead: this request gets no answer, later ones are refused
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_accept_until_closed, listener, serve, tg)
+        tg.start_soon(serve_each, listener, serve, tg)
         yield f"http://127.0.0.1:{port}/v1"
         tg.cancel_scope.cancel()
-
-
-async def _accept_until_closed(
-    listener: anyio.abc.SocketListener,
-    serve: Callable[[anyio.abc.SocketStream], Awaitable[None]],
-    tg: anyio.abc.TaskGroup,
-) -> None:
-    while True:
-        try:
-            stream = await listener.accept()
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            return  # the endpoint died on purpose
-        tg.start_soon(serve, stream)
 
 
 class _VlmFailsAfterItsCellTimedOut:
