@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -59,23 +60,32 @@ def _summary(run_dir: Path) -> dict[str, object]:
     return {key: summary[key] for key in SUMMARY_FIELDS}
 
 
+def run_in_namespaces(
+    unshare: list[str], script: Path, out: Path, run_dir: Path, n: str, seed: str
+) -> dict[str, Any]:
+    """Run a cluster `script` inside the namespaces with its own temp folder; return what it wrote to `out`.
+
+    The folder is short (Unix socket paths) and the namespace's own: claw sweeps temp directories whose
+    owner pid is gone, and from inside a PID namespace no pid outside it is visible."""
+    private_tmp = tempfile.mkdtemp(prefix="clawray-", dir="/tmp")
+    try:
+        command = [*unshare, sys.executable, str(script), str(out), str(run_dir), n, seed, private_tmp]
+        env = {**os.environ, "TMPDIR": private_tmp}
+        ran = subprocess.run(command, capture_output=True, text=True, timeout=1100, check=False, env=env)
+    finally:
+        shutil.rmtree(private_tmp, ignore_errors=True)
+    assert ran.returncode == 0, ran.stderr[-4000:]
+    outcome: dict[str, Any] = json.loads(out.read_text())
+    return outcome
+
+
 def test_a_worker_or_the_driver_killed_mid_run_changes_nothing_in_the_results(tmp_path: Path) -> None:
     unshare = _namespaces()
     whole = subprocess.run(_single_machine(tmp_path / "whole"), capture_output=True, timeout=900, check=False)
     assert whole.returncode == 0, whole.stderr
 
-    run_dir, out = tmp_path / "ray", tmp_path / "cluster.json"
-    # Short (Unix socket paths), and the namespace's own temp folder: claw sweeps temp directories whose
-    # owner pid is gone, and from inside a PID namespace no pid outside it is visible.
-    private_tmp = tempfile.mkdtemp(prefix="clawray-", dir="/tmp")
-    try:
-        helper = [*unshare, sys.executable, str(HELPER), str(out), str(run_dir), N, SEED, private_tmp]
-        env = {**os.environ, "TMPDIR": private_tmp}
-        ran = subprocess.run(helper, capture_output=True, text=True, timeout=1100, check=False, env=env)
-    finally:
-        shutil.rmtree(private_tmp, ignore_errors=True)
-    assert ran.returncode == 0, ran.stderr[-4000:]
-    outcome = json.loads(out.read_text())
+    run_dir = tmp_path / "ray"
+    outcome = run_in_namespaces(unshare, HELPER, tmp_path / "cluster.json", run_dir, N, SEED)
     for name in ("worker_killed", "resumed"):
         run = outcome[name]
         assert run["returncode"] == 0, f"{name} run failed or hung:\n" + run["output"][-4000:]

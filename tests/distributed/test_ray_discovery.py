@@ -5,19 +5,14 @@ that died without deregistering) is dropped, and stopping the registered server 
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from claw.events import LLMResponded, decode_event
 from tests._claw_cli import eval_command
-from tests.distributed.test_ray_cluster import _namespaces, _scores, _summary
+from tests.distributed.test_ray_cluster import _namespaces, _scores, _summary, run_in_namespaces
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -33,16 +28,8 @@ def test_a_registered_model_server_is_discovered_and_used(tmp_path: Path) -> Non
     whole = subprocess.run(single, capture_output=True, timeout=900, check=False)
     assert whole.returncode == 0, whole.stderr
 
-    run_dir, out = tmp_path / "ray", tmp_path / "discovery.json"
-    private_tmp = tempfile.mkdtemp(prefix="clawdisc-", dir="/tmp")  # short: Unix socket paths
-    try:
-        helper = [*unshare, sys.executable, str(HELPER), str(out), str(run_dir), N, SEED, private_tmp]
-        env = {**os.environ, "TMPDIR": private_tmp}
-        ran = subprocess.run(helper, capture_output=True, text=True, timeout=1100, check=False, env=env)
-    finally:
-        shutil.rmtree(private_tmp, ignore_errors=True)
-    assert ran.returncode == 0, ran.stderr[-4000:]
-    outcome = json.loads(out.read_text())
+    run_dir = tmp_path / "ray"
+    outcome = run_in_namespaces(unshare, HELPER, tmp_path / "discovery.json", run_dir, N, SEED)
     url, stale = outcome["url"], outcome["stale"]
     assert outcome["registered"] == sorted([url, stale])
     run = outcome["eval"]
